@@ -1,0 +1,177 @@
+package io.millrace.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.RequestEvent;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What makes a chat-completion request acceptable, checked the same way wherever a request enters:
+ * by ingest for batch lines and by the router for events any Kafka client produced. Returns the
+ * first problem, with a message that says what is wrong and how to fix it.
+ */
+public final class ChatRequestValidator {
+    public static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final int MAX_N = 16;
+    private static final int MAX_STOP = 4;
+
+    private final ModelCatalog catalog;
+
+    public ChatRequestValidator(ModelCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public Optional<ErrorInfo> validate(RequestEvent r) {
+        if (r.requestId() == null || r.requestId().isBlank()) {
+            return fail(ErrorCodes.INVALID_REQUEST_ID, "request_id is missing: set it to a unique id and use it as the record key", "request_id");
+        }
+        if (r.method() != null && !"POST".equals(r.method())) {
+            return fail(ErrorCodes.INVALID_METHOD, "method '" + r.method() + "' is not supported: use \"POST\"", "method");
+        }
+        if (!CHAT_COMPLETIONS.equals(r.url())) {
+            return fail(ErrorCodes.INVALID_URL, "url '" + r.url() + "' is not supported: use \"" + CHAT_COMPLETIONS + "\"", "url");
+        }
+        JsonNode body = r.body();
+        if (body == null || !body.isObject()) {
+            return fail(ErrorCodes.INVALID_BODY, "body must be a JSON object with model and messages", "body");
+        }
+        return validateBody(body);
+    }
+
+    private Optional<ErrorInfo> validateBody(JsonNode body) {
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            return fail(ErrorCodes.MODEL_NOT_FOUND, "body.model is missing: name one of the served models " + catalog.names(), "model");
+        }
+        Optional<ModelCatalog.Entry> entry = catalog.find(model.asText());
+        if (entry.isEmpty()) {
+            return fail(ErrorCodes.MODEL_NOT_FOUND, "model '" + model.asText() + "' is not served here: use one of "
+                    + catalog.names(), "model");
+        }
+        Optional<ErrorInfo> messages = validateMessages(body.get("messages"));
+        if (messages.isPresent()) {
+            return messages;
+        }
+        Optional<ErrorInfo> maxTokens = validateMaxTokens(body, entry.get());
+        if (maxTokens.isPresent()) {
+            return maxTokens;
+        }
+        return validateSampling(body);
+    }
+
+    private Optional<ErrorInfo> validateMessages(JsonNode messages) {
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            return fail(ErrorCodes.MISSING_MESSAGES, "body.messages must be a non-empty array of {role, content} objects", "messages");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) {
+                return fail(ErrorCodes.MISSING_MESSAGES, where + " must be an object with role and content", where);
+            }
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+                return fail(ErrorCodes.INVALID_ROLE, where + ".role is " + (role == null ? "missing" : role.toString())
+                        + ": use one of system, developer, user, assistant, tool", where + ".role");
+            }
+            JsonNode content = m.get("content");
+            if (!isTextContent(content) && !(role.asText().equals("assistant") && (content == null || content.isNull()))) {
+                return fail(ErrorCodes.INVALID_CONTENT, where + ".content must be a string or an array of {\"type\":\"text\",\"text\":...} parts",
+                        where + ".content");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Text content as OpenAI accepts it: a string, or an array of text parts. */
+    public static boolean isTextContent(JsonNode content) {
+        if (content == null) {
+            return false;
+        }
+        if (content.isTextual()) {
+            return true;
+        }
+        if (!content.isArray()) {
+            return false;
+        }
+        for (JsonNode part : content) {
+            if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Optional<ErrorInfo> validateMaxTokens(JsonNode body, ModelCatalog.Entry model) {
+        for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+            JsonNode v = body.get(field);
+            if (v == null || v.isNull()) {
+                continue;
+            }
+            if (!v.isIntegralNumber() || v.asLong() < 1) {
+                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + v + ": it must be a whole number of at least 1", field);
+            }
+            if (model.contextLength() > 0 && v.asLong() >= model.contextLength()) {
+                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + v + " but model '" + model.name()
+                        + "' has a context of " + model.contextLength() + " tokens, prompt included: ask for fewer", field);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<ErrorInfo> validateSampling(JsonNode body) {
+        Optional<ErrorInfo> e = range(body, "temperature", 0, 2);
+        if (e.isEmpty()) e = range(body, "top_p", 0, 1);
+        if (e.isEmpty()) e = range(body, "presence_penalty", -2, 2);
+        if (e.isEmpty()) e = range(body, "frequency_penalty", -2, 2);
+        if (e.isPresent()) {
+            return e;
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > MAX_N)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + n + ": it must be a whole number from 1 to " + MAX_N, "n");
+        }
+        JsonNode seed = body.get("seed");
+        if (seed != null && !seed.isNull() && !seed.isIntegralNumber()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "seed is " + seed + ": it must be a whole number", "seed");
+        }
+        JsonNode stop = body.get("stop");
+        if (stop != null && !stop.isNull()) {
+            boolean ok = stop.isTextual() || (stop.isArray() && stop.size() <= MAX_STOP);
+            if (stop.isArray()) {
+                for (JsonNode s : stop) {
+                    ok &= s.isTextual() && !s.asText().isEmpty();
+                }
+            }
+            if (!ok) {
+                return fail(ErrorCodes.INVALID_PARAMETER, "stop must be a string or an array of at most " + MAX_STOP + " non-empty strings", "stop");
+            }
+        }
+        JsonNode stream = body.get("stream");
+        if (stream != null && stream.asBoolean(false)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<ErrorInfo> range(JsonNode body, String field, double min, double max) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isNumber() || v.asDouble() < min || v.asDouble() > max) {
+            return fail(ErrorCodes.INVALID_PARAMETER, field + " is " + v + ": it must be a number from " + fmt(min) + " to " + fmt(max), field);
+        }
+        return Optional.empty();
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    private static Optional<ErrorInfo> fail(String code, String message, String param) {
+        return Optional.of(new ErrorInfo(code, message, param, null));
+    }
+}

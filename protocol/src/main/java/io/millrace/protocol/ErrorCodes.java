@@ -1,0 +1,22 @@
+package io.millrace.protocol;
+
+/** Stable error codes of results and error-file lines. Clients match on these, so never rename one. */
+public final class ErrorCodes {
+    public static final String INVALID_JSON = "invalid_json";
+    public static final String MISSING_CUSTOM_ID = "missing_custom_id";
+    public static final String DUPLICATE_CUSTOM_ID = "duplicate_custom_id";
+    public static final String INVALID_METHOD = "invalid_method";
+    public static final String INVALID_URL = "invalid_url";
+    public static final String INVALID_BODY = "invalid_body";
+    public static final String MODEL_NOT_FOUND = "model_not_found";
+    public static final String MISSING_MESSAGES = "missing_messages";
+    public static final String INVALID_ROLE = "invalid_role";
+    public static final String INVALID_CONTENT = "invalid_content";
+    public static final String INVALID_MAX_TOKENS = "invalid_max_tokens";
+    public static final String INVALID_PARAMETER = "invalid_parameter";
+    public static final String INVALID_REQUEST_ID = "invalid_request_id";
+    public static final String CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded";
+    public static final String GENERATION_FAILED = "generation_failed";
+
+    private ErrorCodes() {}
+}

@@ -1,0 +1,15 @@
+package io.millrace.protocol;
+
+/** Record headers of the contract. All optional for producers; stages set them on what they write. */
+public final class Headers {
+    /** The schema of the value, e.g. {@code request.v1}: lets consumers reject what they do not understand. */
+    public static final String SCHEMA = "millrace-schema";
+    /** The batch a request or result belongs to, so readers can filter without parsing values. */
+    public static final String BATCH_ID = "millrace-batch-id";
+
+    public static final String REQUEST_V1 = "request.v1";
+    public static final String RESULT_V1 = "result.v1";
+    public static final String BATCH_V1 = "batch.v1";
+
+    private Headers() {}
+}

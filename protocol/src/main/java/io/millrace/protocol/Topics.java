@@ -1,0 +1,72 @@
+package io.millrace.protocol;
+
+import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The registry of every topic of the pipeline. Keys are request ids (or batch ids for
+ * {@link #BATCHES}), so every event about one request lands on the same partition number in every
+ * topic with the same partition count, which the router's dedup store relies on.
+ */
+public final class Topics {
+    public static final String PREFIX = "millrace.";
+    /** Partitions of the request, generation and result topics; retry topics must match it. */
+    public static final int REQUEST_PARTITIONS = 6;
+
+    private static final String WEEK_MS = Long.toString(7L * 24 * 3600 * 1000);
+    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+    public static final Serde<String> KEYS = Serdes.String();
+    public static final JsonSerde<RequestEvent> REQUEST_SERDE = new JsonSerde<>(RequestEvent.class);
+    public static final JsonSerde<ResultEvent> RESULT_SERDE = new JsonSerde<>(ResultEvent.class);
+    public static final JsonSerde<BatchEvent> BATCH_SERDE = new JsonSerde<>(BatchEvent.class);
+
+    /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
+    public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
+            REQUEST_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+
+    /**
+     * Records on {@link #REQUESTS} that cannot be answered at all (no key to answer under), kept
+     * as the raw bytes that arrived so an operator can see what was sent.
+     */
+    public static final Topic<byte[], byte[]> REQUESTS_DLT = new Topic<>(PREFIX + "requests-dlt", Serdes.ByteArray(),
+            Serdes.ByteArray(), 1, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+
+    /**
+     * One result per request id, success or error. Compacted: the latest result per request is
+     * kept forever, which is what lets a re-run of the same batch return stored results.
+     */
+    public static final Topic<String, ResultEvent> RESULTS = new Topic<>(PREFIX + "results", KEYS, RESULT_SERDE,
+            REQUEST_PARTITIONS, Map.of("cleanup.policy", "compact"));
+
+    /** One record per submitted batch (its size and origin), keyed by batch id; compacted. */
+    public static final Topic<String, BatchEvent> BATCHES = new Topic<>(PREFIX + "batches", KEYS, BATCH_SERDE,
+            3, Map.of("cleanup.policy", "compact"));
+
+    private Topics() {}
+
+    /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
+    public static Topic<String, RequestEvent> generation(String model) {
+        if (model == null || !MODEL_NAME.matcher(model).matches()) {
+            throw new IllegalArgumentException("model name '" + model
+                    + "' cannot name a topic: use letters, digits, '.', '_' or '-' (at most 200)");
+        }
+        return new Topic<>(PREFIX + "gen." + model, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS,
+                Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+    }
+
+    /** Every topic a deployment serving these models needs, for creation at start. */
+    public static List<Topic<?, ?>> all(Collection<String> models) {
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES));
+        models.stream().sorted().forEach(m -> topics.add(generation(m)));
+        return topics;
+    }
+}

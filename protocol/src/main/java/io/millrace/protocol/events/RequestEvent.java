@@ -1,0 +1,40 @@
+package io.millrace.protocol.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * One generation request, as it travels on {@code millrace.requests} and the generation topics.
+ * Key: {@link #requestId()}. Any Kafka client may produce one; see README "Topic contract".
+ *
+ * @param requestId   stable idempotency key: {@code <batch_id>:<custom_id>} from ingest, any
+ *                    unique string from other producers; the record key must equal it
+ * @param batchId     the batch it belongs to, or null for a lone request
+ * @param customId    the caller's id, echoed in the result
+ * @param line        1-based line of the batch input file, null when not from a file
+ * @param method      HTTP method of the batch line (always POST)
+ * @param url         endpoint, e.g. {@code /v1/chat/completions}
+ * @param body        the request body exactly as the client sent it
+ * @param model       the model chosen by the router (null until routed)
+ * @param submittedAt epoch milliseconds when it entered the pipeline
+ */
+public record RequestEvent(
+        String requestId,
+        String batchId,
+        String customId,
+        Long line,
+        String method,
+        String url,
+        JsonNode body,
+        String model,
+        long submittedAt) {
+
+    public RequestEvent withModel(String routedModel) {
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt);
+    }
+
+    /** The model the client asked for, or null when the body names none. */
+    public String requestedModel() {
+        JsonNode m = body == null ? null : body.get("model");
+        return m != null && m.isTextual() ? m.asText() : null;
+    }
+}

@@ -1,0 +1,34 @@
+package io.millrace.protocol.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The one result of a request on {@code millrace.results}, keyed by request id. Exactly one of
+ * {@link #body()} (a {@code chat.completion} object) and {@link #error()} is set.
+ *
+ * @param statusCode HTTP-style status of the request: 200, or the 4xx/5xx that explains the error
+ * @param model      the model that generated it (null when none did)
+ * @param generated  whether this result cost generation (false for errors and cache answers)
+ */
+public record ResultEvent(
+        String requestId,
+        String batchId,
+        String customId,
+        Long line,
+        String model,
+        int statusCode,
+        JsonNode body,
+        ErrorInfo error,
+        boolean generated,
+        long completedAt,
+        Timings timings) {
+
+    public boolean succeeded() {
+        return error == null;
+    }
+
+    public static ResultEvent failure(RequestEvent request, int statusCode, ErrorInfo error, long now) {
+        return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
+                request.model(), statusCode, null, error.atLine(request.line()), false, now, null);
+    }
+}

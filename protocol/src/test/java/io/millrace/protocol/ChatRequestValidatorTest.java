@@ -1,0 +1,67 @@
+package io.millrace.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.RequestEvent;
+import java.util.Optional;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class ChatRequestValidatorTest {
+    private final ChatRequestValidator validator =
+            new ChatRequestValidator(ModelCatalog.of(new ModelCatalog.Entry("tiny", 512)));
+
+    private Optional<ErrorInfo> validate(String url, String body) throws Exception {
+        JsonNode b = body == null ? null : Json.parse(body);
+        return validator.validate(new RequestEvent("b:1", "b", "1", 1L, "POST", url, b, null, 0));
+    }
+
+    @Test
+    void acceptsAValidRequest() throws Exception {
+        assertThat(validate("/v1/chat/completions", """
+                {"model":"tiny","messages":[{"role":"system","content":"Be brief."},
+                 {"role":"user","content":[{"type":"text","text":"Hi"}]}],
+                 "max_tokens":16,"temperature":0.7,"top_p":0.9,"n":2,"seed":5,"stop":["\\n"]}""")).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "/v1/embeddings | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} | invalid_url | url",
+        "/v1/chat/completions | {\"model\":\"gpt-9\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} | model_not_found | model",
+        "/v1/chat/completions | {\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} | model_not_found | model",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[]} | missing_messages | messages",
+        "/v1/chat/completions | {\"model\":\"tiny\"} | missing_messages | messages",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]} | invalid_role | messages[0].role",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":5}]} | invalid_content | messages[0].content",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":0} | invalid_max_tokens | max_tokens",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":2.5} | invalid_max_tokens | max_tokens",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_completion_tokens\":100000} | invalid_max_tokens | max_completion_tokens",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":3} | invalid_parameter | temperature",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":0} | invalid_parameter | n",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":[1]} | invalid_parameter | stop",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true} | invalid_parameter | stream",
+    })
+    void rejectsWithACodeAndTheParameter(String url, String body, String code, String param) throws Exception {
+        Optional<ErrorInfo> error = validate(url, body);
+        assertThat(error).isPresent();
+        assertThat(error.get().code()).isEqualTo(code);
+        assertThat(error.get().param()).isEqualTo(param);
+        assertThat(error.get().message()).isNotBlank();
+    }
+
+    @Test
+    void unknownModelMessageListsTheServedModels() throws Exception {
+        assertThat(validate("/v1/chat/completions", "{\"model\":\"gpt-9\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+                .orElseThrow().message()).contains("gpt-9").contains("tiny");
+    }
+
+    @Test
+    void rejectsANonObjectBodyAndAMissingRequestId() throws Exception {
+        assertThat(validate("/v1/chat/completions", "[1]").orElseThrow().code()).isEqualTo(ErrorCodes.INVALID_BODY);
+        assertThat(validator.validate(new RequestEvent(" ", null, null, null, "POST", "/v1/chat/completions",
+                Json.parse("{}"), null, 0)).orElseThrow().code()).isEqualTo(ErrorCodes.INVALID_REQUEST_ID);
+    }
+}

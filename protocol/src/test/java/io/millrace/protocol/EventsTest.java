@@ -1,0 +1,80 @@
+package io.millrace.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import io.millrace.protocol.events.Timings;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class EventsTest {
+    @Test
+    void requestEventRoundTripsInSnakeCase() throws Exception {
+        RequestEvent r = new RequestEvent("b:1", "b", "1", 3L, "POST", "/v1/chat/completions",
+                Json.parse("{\"model\":\"m\",\"messages\":[]}"), "m", 1234L);
+        byte[] bytes = Topics.REQUEST_SERDE.serializer().serialize("t", r);
+        String json = new String(bytes, StandardCharsets.UTF_8);
+        assertThat(json).contains("\"request_id\":\"b:1\"").contains("\"custom_id\":\"1\"").contains("\"submitted_at\":1234");
+        assertThat(Topics.REQUEST_SERDE.deserializer().deserialize("t", bytes)).isEqualTo(r);
+        assertThat(r.requestedModel()).isEqualTo("m");
+    }
+
+    @Test
+    void minimalRequestFromAnyClientDecodesAndIgnoresUnknownFields() {
+        String json = "{\"request_id\":\"k1\",\"custom_id\":\"c\",\"url\":\"/v1/chat/completions\",\"extra\":1,"
+                + "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}";
+        RequestEvent r = Topics.REQUEST_SERDE.deserializer().deserialize("t", json.getBytes(StandardCharsets.UTF_8));
+        assertThat(r.requestId()).isEqualTo("k1");
+        assertThat(r.batchId()).isNull();
+        assertThat(r.requestedModel()).isEqualTo("m");
+    }
+
+    @Test
+    void badBytesGiveASerializationExceptionNamingTheTopic() {
+        assertThatThrownBy(() -> Topics.RESULT_SERDE.deserializer().deserialize("millrace.results", "{nope".getBytes()))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("millrace.results");
+    }
+
+    @Test
+    void resultAndBatchEventsRoundTrip() throws Exception {
+        ResultEvent ok = new ResultEvent("b:1", "b", "1", 1L, "m", 200, Json.parse("{\"object\":\"chat.completion\"}"), null,
+                true, 99L, new Timings(1L, 2L, 3L, 4L));
+        assertThat(Topics.RESULT_SERDE.deserializer().deserialize("t", Topics.RESULT_SERDE.serializer().serialize("t", ok)))
+                .isEqualTo(ok);
+        BatchEvent b = new BatchEvent("b", "/v1/chat/completions", "in.jsonl", 20, 5L, Map.of("k", "v"));
+        assertThat(Topics.BATCH_SERDE.deserializer().deserialize("t", Topics.BATCH_SERDE.serializer().serialize("t", b)))
+                .isEqualTo(b);
+    }
+
+    @Test
+    void outputLinesFollowTheOpenAiBatchFormat() throws Exception {
+        ResultEvent ok = new ResultEvent("b:1", "b", "1", 1L, "m", 200, Json.parse("{\"object\":\"chat.completion\"}"), null,
+                true, 99L, null);
+        assertThat(Json.write(BatchOutputLine.of(ok))).isEqualTo("{\"id\":\"" + Ids.batchRequestId("b:1")
+                + "\",\"custom_id\":\"1\",\"response\":{\"status_code\":200,\"request_id\":\"b:1\","
+                + "\"body\":{\"object\":\"chat.completion\"}},\"error\":null}");
+        RequestEvent req = new RequestEvent("b:2", "b", "2", 7L, null, null, null, null, 0);
+        ResultEvent bad = ResultEvent.failure(req, 400, ErrorInfo.of(ErrorCodes.INVALID_ROLE, "bad role").atParam("messages[0].role"), 1L);
+        assertThat(Json.write(BatchOutputLine.of(bad))).isEqualTo("{\"id\":\"" + Ids.batchRequestId("b:2")
+                + "\",\"custom_id\":\"2\",\"response\":null,\"error\":{\"code\":\"invalid_role\",\"message\":\"bad role\","
+                + "\"param\":\"messages[0].role\",\"line\":7}}");
+    }
+
+    @Test
+    void idsAreStableAndChecked() {
+        assertThat(Ids.batchRequestId("b:1")).isEqualTo(Ids.batchRequestId("b:1")).startsWith("batch_req_").hasSize(34);
+        assertThat(Ids.batchIdForDigest(Ids.sha256().digest(new byte[] {1}))).startsWith("batch_").hasSize(38);
+        assertThat(Ids.requestId("b", "c")).isEqualTo("b:c");
+        assertThatThrownBy(() -> Ids.checkBatchId("bad id!")).hasMessageContaining("letters, digits");
+        assertThatThrownBy(() -> Topics.generation("no spaces")).hasMessageContaining("cannot name a topic");
+        assertThat(Topics.generation("millrace-tiny").name()).isEqualTo("millrace.gen.millrace-tiny");
+        assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
+                .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches", "millrace.gen.a");
+    }
+}
