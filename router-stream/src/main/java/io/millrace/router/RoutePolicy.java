@@ -1,0 +1,103 @@
+package io.millrace.router;
+
+import io.millrace.protocol.ChatRequestValidator;
+import io.millrace.protocol.ErrorCodes;
+import io.millrace.protocol.ModelCatalog;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.util.Optional;
+
+/**
+ * Decides what happens to one record of {@code millrace.requests}, from its key and raw value
+ * alone. Pure and stateless, so every rule is tested without Kafka; deduplication is applied by
+ * the caller to the decision's request id.
+ *
+ * <p>The rules, in order:
+ * <ol>
+ *   <li>value not a JSON request event: answer {@code invalid_json} under the key, or dead-letter
+ *       the record when it has no key (nobody to answer);
+ *   <li>request_id missing or not equal to the key: answer {@code invalid_request_id} under the
+ *       key (else the request_id), or dead-letter when neither is usable;
+ *   <li>request invalid by {@link ChatRequestValidator}: answer its error;
+ *   <li>otherwise route it to its model, with {@code model} set.
+ * </ol>
+ */
+final class RoutePolicy {
+    static final int BAD_REQUEST = 400;
+    private static final int MAX_QUOTED = 120;
+
+    private final ChatRequestValidator validator;
+
+    RoutePolicy(ModelCatalog catalog) {
+        this.validator = new ChatRequestValidator(catalog);
+    }
+
+    /**
+     * @param key   the record key, which must equal the request id
+     * @param value the record value, expected to be a JSON request event
+     * @param now   epoch milliseconds, the {@code completed_at} of error results
+     */
+    RouteDecision decide(String key, byte[] value, long now) {
+        RequestDecoder.Decoded decoded = RequestDecoder.decode(value);
+        if (decoded instanceof RequestDecoder.Decoded.Invalid invalid) {
+            if (!usable(key)) {
+                return new RouteDecision.DeadLetter("value is not a request event (" + invalid.problem()
+                        + ") and the record has no key to answer under");
+            }
+            ErrorInfo error = ErrorInfo.of(ErrorCodes.INVALID_JSON, "record value is not a valid request event: "
+                    + invalid.problem() + "; the value must be a JSON request event as in the README \"Topic contract\"");
+            return new RouteDecision.Reject(key, new ResultEvent(key, null, null, null, null, BAD_REQUEST, null,
+                    error, false, now, null));
+        }
+        RequestEvent event = ((RequestDecoder.Decoded.Event) decoded).event();
+        String requestId = event.requestId();
+        if (!usable(requestId) || !requestId.equals(key)) {
+            if (!usable(requestId) && !usable(key)) {
+                return new RouteDecision.DeadLetter("request_id is missing and the record has no key to answer under");
+            }
+            // Answer under the key when there is one: the dedup entry and the partition are the key's, so
+            // a later, correct event for request_id still gets its own (single) result.
+            String answerId = usable(key) ? key : requestId;
+            ErrorInfo error = new ErrorInfo(ErrorCodes.INVALID_REQUEST_ID, keyMismatch(key, requestId), "request_id", null);
+            return reject(answeredAs(event, answerId), error, now);
+        }
+        Optional<ErrorInfo> problem = validator.validate(event);
+        if (problem.isPresent()) {
+            return reject(event, problem.get(), now);
+        }
+        return new RouteDecision.Route(requestId, event.withModel(event.requestedModel()));
+    }
+
+    private static RouteDecision reject(RequestEvent event, ErrorInfo error, long now) {
+        // model stays null on errors: the result's model names the model that generated it, and none did.
+        return new RouteDecision.Reject(event.requestId(),
+                ResultEvent.failure(event.withModel(null), BAD_REQUEST, error, now));
+    }
+
+    private static String keyMismatch(String key, String requestId) {
+        String rule = "record key must equal request_id, so that every event of a request lands on one partition";
+        if (!usable(requestId)) {
+            return rule + ", but request_id is missing: set request_id to the record key " + quote(key);
+        }
+        if (!usable(key)) {
+            return rule + ", but the record has no key: produce it with key " + quote(requestId);
+        }
+        return rule + ", but the key is " + quote(key) + " and request_id is " + quote(requestId)
+                + ": produce it with key " + quote(requestId);
+    }
+
+    private static RequestEvent answeredAs(RequestEvent e, String requestId) {
+        return new RequestEvent(requestId, e.batchId(), e.customId(), e.line(), e.method(), e.url(), e.body(),
+                e.model(), e.submittedAt());
+    }
+
+    private static boolean usable(String id) {
+        return id != null && !id.isBlank();
+    }
+
+    /** Ids come from any producer: bound what an error message repeats of them. */
+    private static String quote(String s) {
+        return "'" + (s.length() <= MAX_QUOTED ? s : s.substring(0, MAX_QUOTED) + "...") + "'";
+    }
+}

@@ -1,0 +1,101 @@
+package io.millrace.router;
+
+import io.millrace.protocol.Headers;
+import io.millrace.protocol.Stores;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.WindowStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies {@link RoutePolicy} to each request record, drops request ids already answered within
+ * the dedup retention, and forwards the rest to one of three sinks by name. Outputs are typed per
+ * sink, so the processor forwards {@code Object}s and each sink's serializers fix the type.
+ */
+final class RouterProcessor implements Processor<String, byte[], Object, Object> {
+    private static final Logger LOG = LoggerFactory.getLogger(RouterProcessor.class);
+
+    private final RoutePolicy policy;
+    private final RouterConfig config;
+    private ProcessorContext<Object, Object> context;
+    private DedupWindow dedup;
+    private RouterMetrics metrics;
+
+    private RouterProcessor(RouterConfig config) {
+        this.config = config;
+        this.policy = new RoutePolicy(config.catalog());
+    }
+
+    /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
+    static ProcessorSupplier<String, byte[], Object, Object> supplier(RouterConfig config) {
+        return new ProcessorSupplier<>() {
+            @Override
+            public Processor<String, byte[], Object, Object> get() {
+                return new RouterProcessor(config);
+            }
+
+            @Override
+            public Set<StoreBuilder<?>> stores() {
+                return Set.of(DedupWindow.storeBuilder(Stores.ROUTER_DEDUP, config.dedupRetention()));
+            }
+        };
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        WindowStore<String, Long> store = context.getStateStore(Stores.ROUTER_DEDUP);
+        this.dedup = new DedupWindow(store, config.dedupRetention());
+        this.metrics = new RouterMetrics(context);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        // Deciding first is still "dedup before validation": deciding is pure, and a duplicate's
+        // decision is dropped below before anything is emitted or stored, so a duplicated invalid
+        // request yields one error result, like a duplicated valid one yields one routed request.
+        RouteDecision decision = policy.decide(record.key(), record.value(), context.currentSystemTimeMs());
+        if (decision.requestId() != null && !dedup.firstSighting(decision.requestId(), record.timestamp())) {
+            LOG.debug("dropping request {}: already answered within {}", decision.requestId(), config.dedupRetention());
+            metrics.duplicateDropped();
+            return;
+        }
+        if (decision instanceof RouteDecision.Route route) {
+            RequestEvent event = route.event();
+            context.forward(record.withKey(route.requestId()).withValue(event)
+                    .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
+                    RouterTopology.GENERATION_SINK);
+            metrics.routed();
+        } else if (decision instanceof RouteDecision.Reject reject) {
+            ResultEvent result = reject.result();
+            LOG.debug("rejecting request {}: {}", reject.requestId(), result.error().code());
+            context.forward(record.withKey(reject.requestId()).withValue(result)
+                    .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, result.batchId())),
+                    RouterTopology.RESULTS_SINK);
+            metrics.rejected();
+        } else if (decision instanceof RouteDecision.DeadLetter dead) {
+            // Value bytes and headers exactly as they arrived: the operator should see what the
+            // producer sent, not our reading of it. The key (null or blank) goes back to bytes.
+            LOG.warn("dead-lettering record {}: {}", context.recordMetadata()
+                    .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), dead.reason());
+            byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+            context.forward(record.withKey(key), RouterTopology.DLT_SINK);
+            metrics.deadLettered();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (metrics != null) {
+            metrics.close();
+        }
+    }
+}

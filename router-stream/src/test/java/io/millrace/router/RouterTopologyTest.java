@@ -1,0 +1,264 @@
+package io.millrace.router;
+
+import static io.millrace.router.Requests.CATALOG;
+import static io.millrace.router.Requests.bytes;
+import static io.millrace.router.Requests.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.millrace.protocol.ErrorCodes;
+import io.millrace.protocol.Headers;
+import io.millrace.protocol.Stores;
+import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyDescription;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The topology end to end in TopologyTestDriver, with the service's own Streams settings (EOS). */
+class RouterTopologyTest {
+    private static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+
+    @TempDir
+    Path stateDir;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> requests;
+    private TestOutputTopic<String, RequestEvent> tiny;
+    private TestOutputTopic<String, RequestEvent> small;
+    private TestOutputTopic<String, ResultEvent> results;
+    private TestOutputTopic<byte[], byte[]> dlt;
+
+    @BeforeEach
+    void start() {
+        driver = new TopologyTestDriver(RouterTopology.build(new RouterConfig(CATALOG)),
+                RouterService.streamsConfig("unused:9092", stateDir, Map.of()), START);
+        requests = driver.createInputTopic(Topics.REQUESTS.name(), new StringSerializer(), new ByteArraySerializer(),
+                START, Duration.ofSeconds(1));
+        tiny = generation("millrace-tiny");
+        small = generation("millrace-small");
+        results = driver.createOutputTopic(Topics.RESULTS.name(), Topics.RESULTS.keySerde().deserializer(),
+                Topics.RESULTS.valueSerde().deserializer());
+        dlt = driver.createOutputTopic(Topics.REQUESTS_DLT.name(), Topics.REQUESTS_DLT.keySerde().deserializer(),
+                Topics.REQUESTS_DLT.valueSerde().deserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    @Test
+    void routesAValidRequestToItsModelsTopicWithModelAndHeaders() {
+        RequestEvent in = request("b1:c1", "b1", "millrace-tiny");
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("traceparent", utf8("00-abc-def-01"));
+        headers.add(Headers.SCHEMA, utf8("something-stale"));
+
+        requests.pipeInput(new TestRecord<>("b1:c1", bytes(in), headers, START));
+
+        TestRecord<String, RequestEvent> out = tiny.readRecord();
+        assertThat(out.key()).isEqualTo("b1:c1");
+        assertThat(out.value()).isEqualTo(in.withModel("millrace-tiny"));
+        assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.REQUEST_V1);
+        assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
+        assertThat(out.headers().headers(Headers.SCHEMA)).hasSize(1);
+        assertThat(header(out, "traceparent")).isEqualTo("00-abc-def-01");
+        assertNothingElse();
+    }
+
+    @Test
+    void leavesOutTheBatchHeaderOfALoneRequest() {
+        requests.pipeInput("r1", bytes(request("r1", null, "millrace-tiny")));
+
+        TestRecord<String, RequestEvent> out = tiny.readRecord();
+        assertThat(out.headers().lastHeader(Headers.BATCH_ID)).isNull();
+        assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.REQUEST_V1);
+    }
+
+    @Test
+    void routesTwoModelsToTwoTopics() {
+        requests.pipeInput("r1", bytes(request("r1", null, "millrace-tiny")));
+        requests.pipeInput("r2", bytes(request("r2", null, "millrace-small")));
+
+        Map<String, RequestEvent> toTiny = tiny.readKeyValuesToMap();
+        Map<String, RequestEvent> toSmall = small.readKeyValuesToMap();
+        assertThat(toTiny).containsOnlyKeys("r1");
+        assertThat(toTiny.get("r1").model()).isEqualTo("millrace-tiny");
+        assertThat(toSmall).containsOnlyKeys("r2");
+        assertThat(toSmall.get("r2").model()).isEqualTo("millrace-small");
+        assertNothingElse();
+    }
+
+    @Test
+    void answersAnUnknownModelWithModelNotFound() {
+        requests.pipeInput("b1:c1", bytes(request("b1:c1", "b1", "gpt-9")));
+
+        TestRecord<String, ResultEvent> out = results.readRecord();
+        assertThat(out.key()).isEqualTo("b1:c1");
+        assertThat(out.value().statusCode()).isEqualTo(400);
+        assertThat(out.value().error().code()).isEqualTo(ErrorCodes.MODEL_NOT_FOUND);
+        assertThat(out.value().error().message()).isEqualTo(
+                "model 'gpt-9' is not served here: use one of [millrace-tiny, millrace-small]");
+        assertThat(out.value().completedAt()).isEqualTo(START.toEpochMilli());
+        assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.RESULT_V1);
+        assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
+        assertNothingElse();
+    }
+
+    @Test
+    void answersNotJsonWithAKeyWithInvalidJson() {
+        requests.pipeInput("k1", utf8("{not json"));
+
+        TestRecord<String, ResultEvent> out = results.readRecord();
+        assertThat(out.key()).isEqualTo("k1");
+        assertThat(out.value().requestId()).isEqualTo("k1");
+        assertThat(out.value().statusCode()).isEqualTo(400);
+        assertThat(out.value().error().code()).isEqualTo(ErrorCodes.INVALID_JSON);
+        assertThat(out.value().error().message()).contains("\"Topic contract\"");
+        assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.RESULT_V1);
+        assertThat(out.headers().lastHeader(Headers.BATCH_ID)).isNull();
+        assertNothingElse();
+    }
+
+    @Test
+    void deadLettersTheExactBytesOfNotJsonWithoutAKey() {
+        byte[] garbage = {(byte) 0xff, 0x00, 'x', '{'};
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("origin", utf8("some-producer"));
+
+        requests.pipeInput(new TestRecord<>(null, garbage, headers, START));
+
+        TestRecord<byte[], byte[]> out = dlt.readRecord();
+        assertThat(out.key()).isNull();
+        assertThat(out.value()).isEqualTo(garbage);
+        assertThat(header(out, "origin")).isEqualTo("some-producer");
+        assertNothingElse();
+    }
+
+    @Test
+    void answersAKeyMismatchWithInvalidRequestIdUnderTheKey() {
+        requests.pipeInput("wrong-key", bytes(request("r1", null, "millrace-tiny")));
+
+        TestRecord<String, ResultEvent> out = results.readRecord();
+        assertThat(out.key()).isEqualTo("wrong-key");
+        assertThat(out.value().error().code()).isEqualTo(ErrorCodes.INVALID_REQUEST_ID);
+        assertThat(out.value().error().message()).startsWith("record key must equal request_id");
+        assertNothingElse();
+    }
+
+    @Test
+    void routesTheSameRequestIdOnlyOnce() {
+        byte[] value = bytes(request("r1", null, "millrace-tiny"));
+
+        requests.pipeInput("r1", value);
+        requests.pipeInput("r1", value);
+        requests.pipeInput("r1", bytes(request("r1", null, "millrace-small"))); // same id, other content
+
+        assertThat(tiny.readValuesToList()).hasSize(1);
+        assertNothingElse();
+        assertThat(metric(RouterMetrics.DUPLICATES_DROPPED)).isEqualTo(2.0);
+        assertThat(metric(RouterMetrics.ROUTED)).isEqualTo(1.0);
+    }
+
+    @Test
+    void acceptsARequestIdAgainOnceTheRetentionHasPassed() {
+        byte[] value = bytes(request("r1", null, "millrace-tiny"));
+        requests.pipeInput("r1", value, START);
+        requests.pipeInput("r1", value, START.plus(Stores.DEDUP_RETENTION).minusMillis(1));
+        assertThat(tiny.readValuesToList()).hasSize(1);
+
+        requests.pipeInput("r1", value, START.plus(Stores.DEDUP_RETENTION));
+
+        assertThat(tiny.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void dropsACopyThatCarriesAnOlderTimestampThanTheFirst() {
+        byte[] value = bytes(request("r1", null, "millrace-tiny"));
+        requests.pipeInput("r1", value, START.plus(Duration.ofHours(1)));
+        requests.pipeInput("r1", value, START);
+
+        assertThat(tiny.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void answersADuplicatedInvalidRequestOnce() {
+        byte[] value = bytes(request("r1", null, "gpt-9"));
+
+        requests.pipeInput("r1", value);
+        requests.pipeInput("r1", value);
+        requests.pipeInput("k1", utf8("not json"));
+        requests.pipeInput("k1", utf8("not json"));
+
+        assertThat(results.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("r1", "k1");
+        assertNothingElse();
+    }
+
+    @Test
+    void remembersRequestIdsInTheNamedWindowStore() {
+        requests.pipeInput("r1", bytes(request("r1", null, "millrace-tiny")));
+
+        WindowStore<String, Long> store = driver.getWindowStore(Stores.ROUTER_DEDUP);
+        try (WindowStoreIterator<Long> seen = store.fetch("r1", 0, Long.MAX_VALUE)) {
+            assertThat(seen).toIterable().hasSize(1);
+        }
+    }
+
+    @Test
+    void namesEveryNodeSoChangelogNamesStayStable() {
+        TopologyDescription description = RouterTopology.build(new RouterConfig(CATALOG)).describe();
+
+        TopologyDescription.Subtopology only = description.subtopologies().iterator().next();
+        assertThat(description.subtopologies()).hasSize(1);
+        assertThat(only.nodes()).extracting(TopologyDescription.Node::name).containsExactlyInAnyOrder(
+                RouterTopology.SOURCE, RouterTopology.ROUTER, RouterTopology.GENERATION_SINK,
+                RouterTopology.RESULTS_SINK, RouterTopology.DLT_SINK);
+        assertThat(only.nodes()).filteredOn(n -> n.name().equals(RouterTopology.ROUTER))
+                .flatExtracting(n -> ((TopologyDescription.Processor) n).stores()).containsExactly(Stores.ROUTER_DEDUP);
+    }
+
+    private TestOutputTopic<String, RequestEvent> generation(String model) {
+        return driver.createOutputTopic(Topics.generation(model).name(), Topics.generation(model).keySerde().deserializer(),
+                Topics.generation(model).valueSerde().deserializer());
+    }
+
+    private void assertNothingElse() {
+        assertThat(tiny.isEmpty()).as("millrace.gen.millrace-tiny is empty").isTrue();
+        assertThat(small.isEmpty()).as("millrace.gen.millrace-small is empty").isTrue();
+        assertThat(results.isEmpty()).as("millrace.results is empty").isTrue();
+        assertThat(dlt.isEmpty()).as("millrace.requests-dlt is empty").isTrue();
+    }
+
+    private double metric(String outcome) {
+        return driver.metrics().entrySet().stream()
+                .filter(e -> e.getKey().group().equals("stream-" + RouterMetrics.SCOPE + "-metrics")
+                        && e.getKey().name().equals(outcome + "-total"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                .sum();
+    }
+
+    private static String header(TestRecord<?, ?> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
