@@ -1,0 +1,54 @@
+package io.millrace.results;
+
+import io.millrace.protocol.Stores;
+import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * {@link ResultsView} over the stores of {@link ResultsTopology}, by interactive queries.
+ *
+ * <p>Reads only the stores of this instance: it assumes one instance hosts every partition (there
+ * is no lookup of keys hosted by other instances), otherwise a key hosted elsewhere reads as absent.
+ */
+public final class StreamsResultsView implements ResultsView {
+    private final StoreLookup stores;
+
+    public StreamsResultsView(KafkaStreams streams) {
+        this(StoreLookup.interactiveQueries(streams));
+    }
+
+    StreamsResultsView(StoreLookup stores) {
+        this.stores = stores;
+    }
+
+    @Override
+    public Optional<ResultEvent> result(String requestId) {
+        return Optional.ofNullable(this.<ResultEvent>get(Stores.RESULTS_BY_REQUEST, requestId));
+    }
+
+    @Override
+    public Optional<BatchEvent> batch(String batchId) {
+        return Optional.ofNullable(this.<BatchEvent>get(Stores.BATCHES_BY_ID, batchId));
+    }
+
+    @Override
+    public BatchCounts counts(String batchId) {
+        BatchCounts counts = this.<BatchCounts>get(Stores.BATCH_COUNTS, batchId);
+        return counts == null ? BatchCounts.NONE : counts;
+    }
+
+    private <V> V get(String store, String key) {
+        Objects.requireNonNull(key, "key");
+        try {
+            return stores.<V>keyValueStore(store).get(key);
+        } catch (InvalidStateStoreException e) {
+            // Thrown before start, while restoring, while rebalancing and when a task migrates
+            // mid-read: all transient from a reader's point of view.
+            throw new NotReadyException("store " + store + " is not queryable yet: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.millrace.results;
+
+import static io.millrace.results.Fixtures.T0;
+import static io.millrace.results.Fixtures.batch;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.events.BatchEvent;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BatchViewTest {
+    static final long CREATED_S = T0 / 1000;
+
+    @Test
+    void inProgressUntilEveryRequestHasAResult() {
+        JsonNode o = BatchView.of(batch("b1", 3), new BatchCounts(1, 1, 1, T0 + 1_000, T0 + 2_000));
+
+        assertThat(o.get("status").asText()).isEqualTo("in_progress");
+        assertThat(o.get("created_at").asLong()).isEqualTo(CREATED_S);
+        assertThat(o.get("in_progress_at").asLong()).isEqualTo(CREATED_S);
+        assertThat(o.get("expires_at").asLong()).isEqualTo(CREATED_S + 86_400);
+        assertThat(o.get("completed_at").isNull()).isTrue();
+        assertThat(o.get("finalizing_at").isNull()).isTrue();
+        assertThat(o.get("request_counts").toString()).isEqualTo("{\"total\":3,\"completed\":1,\"failed\":1}");
+    }
+
+    @Test
+    void completedWhenEveryRequestHasAResultAtTheLastResultTime() {
+        JsonNode o = BatchView.of(batch("b1", 3), new BatchCounts(2, 1, 2, T0 + 1_000, T0 + 42_999));
+
+        assertThat(o.get("status").asText()).isEqualTo("completed");
+        assertThat(o.get("completed_at").asLong()).isEqualTo(CREATED_S + 43);
+        assertThat(o.get("finalizing_at").asLong()).isEqualTo(CREATED_S + 43);
+    }
+
+    @Test
+    void anEmptyBatchIsCompletedWhenCreated() {
+        JsonNode o = BatchView.of(batch("b0", 0), BatchCounts.NONE);
+
+        assertThat(o.get("status").asText()).isEqualTo("completed");
+        assertThat(o.get("completed_at").asLong()).isEqualTo(CREATED_S);
+    }
+
+    @Test
+    void hasEveryFieldOfTheOpenAiBatchObject() {
+        JsonNode o = BatchView.of(batch("b1", 1), BatchCounts.NONE);
+
+        List<String> names = new java.util.ArrayList<>();
+        o.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactly("id", "object", "endpoint", "errors", "input_file_id", "completion_window",
+                "status", "output_file_id", "error_file_id", "created_at", "in_progress_at", "expires_at",
+                "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at",
+                "request_counts", "metadata");
+        assertThat(o.get("id").asText()).isEqualTo("b1");
+        assertThat(o.get("object").asText()).isEqualTo("batch");
+        assertThat(o.get("endpoint").asText()).isEqualTo("/v1/chat/completions");
+        assertThat(o.get("completion_window").asText()).isEqualTo("24h");
+        for (String nullField : List.of("errors", "input_file_id", "output_file_id", "error_file_id", "failed_at",
+                "expired_at", "cancelling_at", "cancelled_at")) {
+            assertThat(o.get(nullField).isNull()).as(nullField).isTrue();
+        }
+    }
+
+    @Test
+    void metadataCarriesTheInputFileNameUnlessTheCallerSetThatKey() {
+        assertThat(BatchView.of(batch("b1", 1), BatchCounts.NONE).get("metadata").toString())
+                .isEqualTo("{\"input_file\":\"input.jsonl\",\"project\":\"demo\"}");
+
+        BatchEvent own = new BatchEvent("b1", "/v1/chat/completions", "input.jsonl", 1, T0, Map.of("input_file", "mine"));
+        assertThat(BatchView.of(own, BatchCounts.NONE).get("metadata").toString()).isEqualTo("{\"input_file\":\"mine\"}");
+
+        BatchEvent bare = new BatchEvent("b1", "/v1/chat/completions", null, 1, T0, null);
+        assertThat(BatchView.of(bare, BatchCounts.NONE).get("metadata").isNull()).isTrue();
+    }
+}

@@ -1,0 +1,185 @@
+package io.millrace.results;
+
+import static io.millrace.results.Fixtures.T0;
+import static io.millrace.results.Fixtures.batch;
+import static io.millrace.results.Fixtures.failure;
+import static io.millrace.results.Fixtures.success;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.BatchOutputLine;
+import io.millrace.protocol.Json;
+import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API over real HTTP, reading the stores of the real topology on a test driver. */
+class ResultsHttpServerTest {
+    @TempDir
+    Path stateDir;
+    TopologyHarness t;
+    ResultsHttpServer server;
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void start() throws Exception {
+        t = new TopologyHarness(stateDir);
+        server = new ResultsHttpServer(t.view, 0);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(Duration.ZERO);
+        t.close();
+    }
+
+    @Test
+    void servesABatchWithItsCounts() throws Exception {
+        t.publish(batch("b1", 2));
+        t.publish(success("b1", "a", T0 + 1_000));
+        t.publish(failure("b1", "b", T0 + 2_000));
+
+        HttpResponse<String> r = get("/v1/batches/b1");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+        JsonNode body = Json.parse(r.body());
+        assertThat(body.get("id").asText()).isEqualTo("b1");
+        assertThat(body.get("status").asText()).isEqualTo("completed");
+        assertThat(body.get("request_counts").toString()).isEqualTo("{\"total\":2,\"completed\":1,\"failed\":1}");
+    }
+
+    @Test
+    void servesAResultByARequestIdWithAColonRawOrEncoded() throws Exception {
+        ResultEvent ok = success("b1", "a/b c+d", T0);
+        t.publish(ok);
+        JsonNode expected = BatchOutputLine.of(ok).put("status", "completed");
+
+        HttpResponse<String> encoded = get("/v1/requests/b1%3Aa%2Fb%20c+d");
+        HttpResponse<String> raw = get("/v1/requests/b1:a%2Fb%20c%2Bd");
+
+        assertThat(encoded.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(encoded.body())).isEqualTo(expected);
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(raw.body())).isEqualTo(expected);
+    }
+
+    @Test
+    void aFailedResultHasStatusFailedAndItsError() throws Exception {
+        t.publish(failure("b1", "x", T0));
+
+        JsonNode body = Json.parse(get("/v1/requests/b1:x").body());
+
+        assertThat(body.get("status").asText()).isEqualTo("failed");
+        assertThat(body.get("response").isNull()).isTrue();
+        assertThat(body.get("error").get("code").asText()).isEqualTo("generation_failed");
+    }
+
+    @Test
+    void unknownIdsAre404InOpenAiErrorFormat() throws Exception {
+        HttpResponse<String> batch = get("/v1/batches/nope");
+        HttpResponse<String> request = get("/v1/requests/b1:nope");
+
+        assertThat(batch.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(batch.body())).isEqualTo(Json.parse("{\"error\":{\"message\":\"No batch found with id 'nope'.\","
+                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"not_found\"}}"));
+        assertThat(request.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(request.body()).at("/error/message").asText()).contains("'b1:nope'");
+        assertThat(request.headers().firstValue("Content-Type")).contains("application/json");
+    }
+
+    @Test
+    void unknownPathsAre404() throws Exception {
+        for (String path : new String[] {"/v1/batches", "/v1/batches/", "/v1/files/f1", "/v1/batches/b1/cancel"}) {
+            HttpResponse<String> r = get(path);
+            assertThat(r.statusCode()).as(path).isEqualTo(404);
+            assertThat(Json.parse(r.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+        }
+    }
+
+    @Test
+    void otherMethodsAre405() throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/v1/batches/b1"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).contains("GET");
+        assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo("method_not_allowed");
+    }
+
+    @Test
+    void healthIsOk() throws Exception {
+        HttpResponse<String> r = get("/health");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"status\":\"ok\"}");
+    }
+
+    @Test
+    void healthIs503OnceTheSourceFailedForGood() throws Exception {
+        AtomicBoolean live = new AtomicBoolean(true);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, live::get, 0);
+        s.start();
+        try {
+            live.set(false);
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + "/health"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(503);
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    @Test
+    void notReadyIs503WithRetryAfter() throws Exception {
+        ResultsView restoring = new ResultsView() {
+            @Override
+            public Optional<ResultEvent> result(String requestId) {
+                throw new NotReadyException("restoring", null);
+            }
+
+            @Override
+            public Optional<BatchEvent> batch(String batchId) {
+                throw new NotReadyException("restoring", null);
+            }
+
+            @Override
+            public BatchCounts counts(String batchId) {
+                throw new NotReadyException("restoring", null);
+            }
+        };
+        ResultsHttpServer s = new ResultsHttpServer(restoring, 0);
+        s.start();
+        try {
+            for (String path : new String[] {"/v1/batches/b1", "/v1/requests/b1:a"}) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + path))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(path).isEqualTo(503);
+                assertThat(r.headers().firstValue("Retry-After")).contains("1");
+                assertThat(Json.parse(r.body()).at("/error/type").asText()).isEqualTo("server_error");
+            }
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://localhost:" + server.port() + path);
+    }
+}
