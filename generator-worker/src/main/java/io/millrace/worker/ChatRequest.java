@@ -1,0 +1,68 @@
+package io.millrace.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.worker.model.ChatMessage;
+import io.millrace.worker.model.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parts of a chat-completion body the worker acts on. The router has validated the body, so
+ * this only reads it; defaults follow OpenAI (temperature 1, top_p 1, n 1, no token limit but the
+ * context).
+ *
+ * @param maxTokens requested limit on new tokens, or null for "up to the context length"
+ */
+public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double temperature, double topP, int n,
+        Long seed, List<String> stop) {
+
+    public static ChatRequest from(JsonNode body) {
+        List<ChatMessage> messages = new ArrayList<>();
+        for (JsonNode m : body.path("messages")) {
+            messages.add(new ChatMessage(m.path("role").asText(), text(m.get("content"))));
+        }
+        JsonNode max = body.hasNonNull("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
+        List<String> stop = new ArrayList<>();
+        JsonNode s = body.get("stop");
+        if (s != null && s.isTextual()) {
+            stop.add(s.asText());
+        } else if (s != null && s.isArray()) {
+            s.forEach(x -> stop.add(x.asText()));
+        }
+        return new ChatRequest(messages,
+                max == null || max.isNull() ? null : max.asInt(),
+                body.path("temperature").asDouble(1.0),
+                body.path("top_p").asDouble(1.0),
+                body.path("n").asInt(1),
+                body.hasNonNull("seed") ? body.get("seed").asLong() : null,
+                List.copyOf(stop));
+    }
+
+    /** Sampling for choice {@code index}: each choice of an n > 1 request gets its own seed. */
+    public SamplingParams sampling(int index, int promptTokens, int contextLength) {
+        int room = contextLength - promptTokens;
+        int max = maxTokens == null ? room : Math.min(maxTokens, room);
+        Long choiceSeed;
+        if (seed != null) {
+            choiceSeed = seed + index;
+        } else {
+            // No seed: choice 0 samples as the model's default (derived from the prompt), the
+            // others each with their own fixed seed, so every choice is reproducible.
+            choiceSeed = index == 0 ? null : Long.valueOf(index);
+        }
+        return new SamplingParams(max, temperature, topP, choiceSeed, stop);
+    }
+
+    /** Text of a message: a string, or the concatenated text parts of an array. */
+    private static String text(JsonNode content) {
+        if (content == null || content.isNull()) {
+            return "";
+        }
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        content.forEach(part -> sb.append(part.path("text").asText()));
+        return sb.toString();
+    }
+}

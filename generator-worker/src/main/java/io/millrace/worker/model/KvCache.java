@@ -1,0 +1,43 @@
+package io.millrace.worker.model;
+
+import ai.onnxruntime.OnnxTensor;
+import java.util.Map;
+
+/**
+ * The attention keys and values of every layer for the tokens seen so far, as tensors ready to
+ * feed back as {@code past_key_values.*}. It owns the native memory behind them (the previous
+ * step's {@code OrtSession.Result}, or the empty tensors of the first step): close it once the
+ * next step has run.
+ */
+final class KvCache implements AutoCloseable {
+    private final Map<String, OnnxTensor> pastInputs;
+    private final int length;
+    private final AutoCloseable owner;
+
+    /**
+     * @param pastInputs tensors keyed by the model input they feed ({@code past_key_values.i.key|value})
+     * @param length positions cached: the past length the next step must declare in its attention mask
+     */
+    KvCache(Map<String, OnnxTensor> pastInputs, int length, AutoCloseable owner) {
+        this.pastInputs = Map.copyOf(pastInputs);
+        this.length = length;
+        this.owner = owner;
+    }
+
+    Map<String, OnnxTensor> pastInputs() {
+        return pastInputs;
+    }
+
+    int length() {
+        return length;
+    }
+
+    @Override
+    public void close() {
+        try {
+            owner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot release the KV cache", e);
+        }
+    }
+}

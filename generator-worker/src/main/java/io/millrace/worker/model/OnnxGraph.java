@@ -1,0 +1,130 @@
+package io.millrace.worker.model;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A minimal builder over the ONNX protobuf messages: named initializers, nodes with attributes and
+ * graph inputs/outputs with symbolic dimensions. Node and value names come from the caller, so a
+ * graph built twice serializes to the same bytes.
+ */
+final class OnnxGraph {
+    /** ONNX IR version 8 pairs with opset 17 and loads in every onnxruntime from 1.13 on. */
+    static final long IR_VERSION = 8;
+    static final int OPSET = 17;
+
+    private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
+    private int nodeCount;
+
+    OnnxGraph(String name) {
+        graph.setName(name);
+    }
+
+    /** A dimension: a {@link Long} is fixed, a {@link String} is a symbolic name. */
+    void input(String name, int elemType, Object... dims) {
+        graph.addInput(valueInfo(name, elemType, dims));
+    }
+
+    void output(String name, int elemType, Object... dims) {
+        graph.addOutput(valueInfo(name, elemType, dims));
+    }
+
+    String floats(String name, float[] data, long... dims) {
+        ByteBuffer bytes = ByteBuffer.allocate(data.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(data);
+        return initializer(name, TensorProto.DataType.FLOAT_VALUE, bytes, dims);
+    }
+
+    String longs(String name, long[] data, long... dims) {
+        ByteBuffer bytes = ByteBuffer.allocate(data.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asLongBuffer().put(data);
+        return initializer(name, TensorProto.DataType.INT64_VALUE, bytes, dims);
+    }
+
+    String scalar(String name, float value) {
+        return floats(name, new float[] {value});
+    }
+
+    String scalar(String name, long value) {
+        return longs(name, new long[] {value});
+    }
+
+    /** Adds a node with one output named {@code output}; returns that name for chaining. */
+    String node(String opType, String output, String[] inputs, AttributeProto... attributes) {
+        nodes(opType, new String[] {output}, inputs, attributes);
+        return output;
+    }
+
+    void nodes(String opType, String[] outputs, String[] inputs, AttributeProto... attributes) {
+        OnnxMl.NodeProto.Builder node = OnnxMl.NodeProto.newBuilder()
+                .setName(opType + "_" + nodeCount++)
+                .setOpType(opType);
+        for (String in : inputs) {
+            node.addInput(in);
+        }
+        for (String out : outputs) {
+            node.addOutput(out);
+        }
+        for (AttributeProto a : attributes) {
+            node.addAttribute(a);
+        }
+        graph.addNode(node);
+    }
+
+    static AttributeProto intAttr(String name, long value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    static AttributeProto floatAttr(String name, float value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+    }
+
+    static AttributeProto intsAttr(String name, long... values) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    OnnxMl.ModelProto toModel(String producer, String docString) {
+        return OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(IR_VERSION)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+                .setProducerName(producer)
+                .setDocString(docString)
+                .setGraph(graph)
+                .build();
+    }
+
+    private String initializer(String name, int dataType, ByteBuffer littleEndian, long... dims) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(dataType);
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        graph.addInitializer(t.setRawData(ByteString.copyFrom(littleEndian.array())));
+        return name;
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, Object... dims) {
+        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            OnnxMl.TensorShapeProto.Dimension.Builder dim = OnnxMl.TensorShapeProto.Dimension.newBuilder();
+            if (d instanceof String symbol) {
+                dim.setDimParam(symbol);
+            } else {
+                dim.setDimValue(((Number) d).longValue());
+            }
+            shape.addDim(dim);
+        }
+        return OnnxMl.ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
+                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+                .build();
+    }
+}

@@ -1,0 +1,128 @@
+package io.millrace.worker.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes the built-in model: a tiny GPT-2-architecture decoder with seeded weights.
+ *
+ * <p>It exists so that every stage can run and be tested end to end without downloading a model:
+ * the directory has the layout of a Hugging Face Optimum export (config, generation config,
+ * tokenizer, tokenizer config with a ChatML chat template, {@code model.onnx}), so it exercises the
+ * same loading and generation code as a real model. Its output is gibberish, but deterministic.
+ */
+public final class TinyModel {
+    public static final String NAME = "millrace-tiny";
+
+    static final int N_POSITIONS = 512;
+    static final int N_EMBD = 64;
+    static final int N_LAYER = 2;
+    static final int N_HEAD = 4;
+    static final double LAYER_NORM_EPSILON = 1e-5;
+    static final long WEIGHT_SEED = 20240917L;
+    /** An upper bound; the trainer stops earlier once no pair repeats in the corpus. */
+    static final int MAX_MERGES = 600;
+
+    static final String END_OF_TEXT = "<|endoftext|>";
+    static final String IM_START = "<|im_start|>";
+    static final String IM_END = "<|im_end|>";
+    static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END);
+
+    static final String CHAT_TEMPLATE = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+            + "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+            + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+    private static final String CORPUS = "tiny-corpus.txt";
+
+    private TinyModel() {}
+
+    /** Writes a complete model directory; byte-for-byte identical output on every run/machine. Creates dir if needed. */
+    public static void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        BpeTrainer.Vocabulary vocabulary = new BpeTrainer(MAX_MERGES, 2).train(corpus());
+        int vocabSize = vocabulary.tokenIds().size() + SPECIAL_TOKENS.size();
+        int endOfText = TokenizerJsonWriter.specialTokenId(vocabulary, SPECIAL_TOKENS, END_OF_TEXT);
+        int imEnd = TokenizerJsonWriter.specialTokenId(vocabulary, SPECIAL_TOKENS, IM_END);
+
+        JsonFiles.write(dir.resolve("tokenizer.json"), TokenizerJsonWriter.toJson(vocabulary, SPECIAL_TOKENS));
+        JsonFiles.write(dir.resolve("tokenizer_config.json"), tokenizerConfig(vocabulary));
+        JsonFiles.write(dir.resolve("config.json"), config(vocabSize, endOfText));
+        ObjectNode generation = JsonFiles.object();
+        generation.put("bos_token_id", endOfText);
+        generation.putArray("eos_token_id").add(endOfText).add(imEnd);
+        JsonFiles.write(dir.resolve("generation_config.json"), generation);
+
+        Gpt2GraphBuilder.Dimensions dims = new Gpt2GraphBuilder.Dimensions(
+                vocabSize, N_POSITIONS, N_EMBD, N_LAYER, N_HEAD, (float) LAYER_NORM_EPSILON);
+        Files.write(dir.resolve("model.onnx"), Gpt2GraphBuilder.build(dims, WEIGHT_SEED).toByteArray());
+    }
+
+    private static ObjectNode config(int vocabSize, int endOfText) {
+        ObjectNode c = JsonFiles.object();
+        c.put("activation_function", "gelu_new");
+        c.putArray("architectures").add("GPT2LMHeadModel");
+        c.put("attn_pdrop", 0.0);
+        c.put("bos_token_id", endOfText);
+        c.put("embd_pdrop", 0.0);
+        c.put("eos_token_id", endOfText);
+        c.put("initializer_range", 0.02);
+        c.put("layer_norm_epsilon", LAYER_NORM_EPSILON);
+        c.put("model_type", "gpt2");
+        c.put("n_ctx", N_POSITIONS);
+        c.put("n_embd", N_EMBD);
+        c.put("n_head", N_HEAD);
+        c.putNull("n_inner");
+        c.put("n_layer", N_LAYER);
+        c.put("n_positions", N_POSITIONS);
+        c.put("resid_pdrop", 0.0);
+        c.put("scale_attn_weights", true);
+        c.put("torch_dtype", "float32");
+        c.put("use_cache", true);
+        c.put("vocab_size", vocabSize);
+        return c;
+    }
+
+    private static ObjectNode tokenizerConfig(BpeTrainer.Vocabulary vocabulary) {
+        ObjectNode c = JsonFiles.object();
+        c.put("add_bos_token", false);
+        c.put("add_prefix_space", false);
+        ObjectNode decoder = c.putObject("added_tokens_decoder");
+        for (String special : SPECIAL_TOKENS) {
+            ObjectNode t = decoder.putObject(Integer.toString(
+                    TokenizerJsonWriter.specialTokenId(vocabulary, SPECIAL_TOKENS, special)));
+            t.put("content", special);
+            t.put("lstrip", false);
+            t.put("normalized", false);
+            t.put("rstrip", false);
+            t.put("single_word", false);
+            t.put("special", true);
+        }
+        c.put("bos_token", END_OF_TEXT);
+        c.put("chat_template", CHAT_TEMPLATE);
+        c.put("clean_up_tokenization_spaces", false);
+        c.put("eos_token", END_OF_TEXT);
+        c.put("errors", "replace");
+        c.put("model_max_length", N_POSITIONS);
+        c.put("tokenizer_class", "GPT2Tokenizer");
+        c.put("unk_token", END_OF_TEXT);
+        return c;
+    }
+
+    private static String corpus() {
+        try (InputStream in = TinyModel.class.getResourceAsStream(CORPUS)) {
+            if (in == null) {
+                throw new IllegalStateException(CORPUS + " is missing from the generator-worker jar");
+            }
+            // Line endings normalized so a checkout with CRLF conversion trains the same merges.
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("\r\n", "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.millrace.worker.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class BpeTrainerTest {
+    @Test
+    void mergesTheMostFrequentPairFirstAndNeverAcrossWords() {
+        BpeTrainer.Vocabulary v = new BpeTrainer(10, 2).train("low lower lowest low");
+        // "lo" occurs 4 times (every word), tying with "ow"; the tie goes to the smaller pair.
+        assertThat(v.merges().get(0)).isEqualTo(new BpeTrainer.Pair("l", "o"));
+        assertThat(v.merges().get(1)).isEqualTo(new BpeTrainer.Pair("lo", "w"));
+        assertThat(v.tokenIds()).containsEntry("low", 257).hasSize(256 + v.merges().size());
+        // Words after the first start with a space (Ġ), which pre-tokenization keeps on the word.
+        assertThat(v.merges()).allSatisfy(p -> assertThat(p.left() + p.right()).doesNotContain(" "));
+    }
+
+    @Test
+    void stopsWhenNoPairRepeats() {
+        BpeTrainer.Vocabulary v = new BpeTrainer(100, 2).train("abc");
+        assertThat(v.merges()).isEmpty();
+        assertThat(v.tokenIds()).hasSize(256);
+    }
+}

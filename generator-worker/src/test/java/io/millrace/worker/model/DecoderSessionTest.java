@@ -1,0 +1,164 @@
+package io.millrace.worker.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The graph's attention: the KV cache and padding must not change the logits of real tokens. */
+class DecoderSessionTest {
+    private static final double TOLERANCE = 1e-4;
+    private static final long PAD = 0;
+
+    @TempDir
+    static Path dir;
+    static DecoderSession session;
+    static HfTokenizer tokenizer;
+
+    @BeforeAll
+    static void load() throws Exception {
+        TinyModel.write(dir);
+        session = new DecoderSession(dir.resolve("model.onnx"), ModelConfig.read(dir));
+        tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"));
+    }
+
+    @AfterAll
+    static void close() {
+        session.close();
+        tokenizer.close();
+    }
+
+    @Test
+    void cachedDecodeStepsMatchOneFullForward() throws Exception {
+        long[] ids = ids("The miller walks along the bank to see how high the river is today.");
+        int prefill = 6;
+        assertThat(ids.length).isGreaterThan(prefill + 5);
+
+        float[] full;
+        try (KvCache empty = session.emptyCache(1)) {
+            DecoderSession.Step step = session.forward(rows(ids), rows(ones(ids.length)), rows(range(0, ids.length)), empty);
+            full = step.lastLogits()[0];
+            step.cache().close();
+        }
+
+        KvCache cache = session.emptyCache(1);
+        float[] incremental = null;
+        int pos = 0;
+        while (pos < ids.length) {
+            int n = pos == 0 ? prefill : 1;
+            DecoderSession.Step step = session.forward(rows(Arrays.copyOfRange(ids, pos, pos + n)),
+                    rows(ones(pos + n)), rows(range(pos, n)), cache);
+            cache.close();
+            cache = step.cache();
+            incremental = step.lastLogits()[0];
+            pos += n;
+        }
+        assertThat(cache.length()).isEqualTo(ids.length);
+        cache.close();
+
+        assertThat(maxAbsDiff(full, incremental)).isLessThan(TOLERANCE);
+        assertThat(spread(full)).as("logits are not degenerate").isGreaterThan(0.1f);
+    }
+
+    @Test
+    void leftPaddedBatchMatchesEachPromptAlone() throws Exception {
+        long[] shortPrompt = ids("Good morning!");
+        long[] longPrompt = ids("The kettle whistled and the cups were warm.");
+        int width = longPrompt.length;
+        int pad = width - shortPrompt.length;
+        assertThat(pad).isPositive();
+
+        long[] paddedIds = new long[width];
+        long[] paddedMask = new long[width];
+        long[] paddedPositions = new long[width]; // real tokens count from 0; pads are masked out anyway
+        Arrays.fill(paddedIds, 0, pad, PAD);
+        for (int i = 0; i < shortPrompt.length; i++) {
+            paddedIds[pad + i] = shortPrompt[i];
+            paddedMask[pad + i] = 1;
+            paddedPositions[pad + i] = i;
+        }
+
+        float[] shortAlone = alone(shortPrompt);
+        float[] longAlone = alone(longPrompt);
+        try (KvCache empty = session.emptyCache(2)) {
+            DecoderSession.Step batch = session.forward(new long[][] {paddedIds, longPrompt},
+                    new long[][] {paddedMask, ones(width)}, new long[][] {paddedPositions, range(0, width)}, empty);
+            try (KvCache cache = batch.cache()) {
+                assertThat(maxAbsDiff(batch.lastLogits()[0], shortAlone)).isLessThan(TOLERANCE);
+                assertThat(maxAbsDiff(batch.lastLogits()[1], longAlone)).isLessThan(TOLERANCE);
+
+                // One more token per row on top of the padded cache still matches the unpadded rows.
+                long next = 42;
+                long[] mask0 = Arrays.copyOf(paddedMask, width + 1);
+                mask0[width] = 1;
+                DecoderSession.Step decode = session.forward(new long[][] {{next}, {next}},
+                        new long[][] {mask0, ones(width + 1)},
+                        new long[][] {{shortPrompt.length}, {width}}, cache);
+                try (KvCache extended = decode.cache()) {
+                    assertThat(extended.length()).isEqualTo(width + 1);
+                    assertThat(maxAbsDiff(decode.lastLogits()[0], alone(append(shortPrompt, next)))).isLessThan(TOLERANCE);
+                    assertThat(maxAbsDiff(decode.lastLogits()[1], alone(append(longPrompt, next)))).isLessThan(TOLERANCE);
+                }
+            }
+        }
+    }
+
+    private static float[] alone(long[] ids) throws Exception {
+        try (KvCache empty = session.emptyCache(1)) {
+            DecoderSession.Step step = session.forward(rows(ids), rows(ones(ids.length)), rows(range(0, ids.length)), empty);
+            step.cache().close();
+            return step.lastLogits()[0];
+        }
+    }
+
+    private static long[] ids(String text) {
+        return Arrays.stream(tokenizer.encode(text)).asLongStream().toArray();
+    }
+
+    private static long[][] rows(long[] row) {
+        return new long[][] {row};
+    }
+
+    private static long[] ones(int n) {
+        long[] a = new long[n];
+        Arrays.fill(a, 1);
+        return a;
+    }
+
+    private static long[] range(int from, int n) {
+        long[] a = new long[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = from + i;
+        }
+        return a;
+    }
+
+    private static long[] append(long[] ids, long id) {
+        long[] a = Arrays.copyOf(ids, ids.length + 1);
+        a[ids.length] = id;
+        return a;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static float spread(float[] a) {
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (float v : a) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        return max - min;
+    }
+}
