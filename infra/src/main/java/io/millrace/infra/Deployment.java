@@ -1,0 +1,157 @@
+package io.millrace.infra;
+
+import io.millrace.protocol.ModelCatalog;
+import io.millrace.protocol.Topics;
+import io.millrace.results.ResultsApiService;
+import io.millrace.router.RouterConfig;
+import io.millrace.router.RouterService;
+import io.millrace.worker.WorkerService;
+import io.millrace.worker.model.DecoderModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Assembles one process: the in-process broker when no cluster is given, the topics from the
+ * registry, and the stages of the roles asked for. Stages never see each other; they meet only on
+ * the topics. Closing stops everything in reverse order of start.
+ */
+final class Deployment implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Deployment.class);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private String bootstrapServers;
+    private ModelCatalog catalog;
+    private WorkerService worker;
+    private ResultsApiService api;
+
+    private final Settings settings;
+    private List<Path> modelDirs;
+
+    private Deployment(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Connects (starting the in-process broker when no cluster is given), creates topics, starts the roles. */
+    static Deployment start(Settings settings, Set<Role> roles) throws IOException {
+        Deployment d = connect(settings);
+        try {
+            d.startRoles(roles);
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    /** The broker (or cluster) and the topics, but no stage yet. */
+    static Deployment connect(Settings settings) throws IOException {
+        Deployment d = new Deployment(settings);
+        try {
+            d.connect();
+            return d;
+        } catch (RuntimeException | IOException e) {
+            d.close();
+            throw e;
+        }
+    }
+
+    private void connect() throws IOException {
+        Settings s = settings;
+        if (s.bootstrapServers() == null) {
+            EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(s.dataDir(), s.kafkaPort());
+            started.push(broker);
+            bootstrapServers = broker.bootstrapServers();
+        } else {
+            bootstrapServers = s.bootstrapServers();
+            log.info("using the Kafka cluster at {}", bootstrapServers);
+        }
+        modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir());
+        catalog = ModelDirectories.catalog(modelDirs);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+            TopicProvisioner.provision(admin, Topics.all(catalog.names()));
+        }
+    }
+
+    /** Starts the stages of these roles in this process. */
+    void startRoles(Set<Role> roles) {
+        Settings s = settings;
+        Path state = s.dataDir().resolve("streams");
+        if (roles.contains(Role.ROUTER)) {
+            RouterService router = new RouterService(bootstrapServers, state.resolve("router"), new RouterConfig(catalog), Map.of());
+            started.push(router);
+            router.start();
+        }
+        if (roles.contains(Role.API)) {
+            api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), s.httpPort(), Map.of());
+            started.push(api);
+            api.start();
+        }
+        if (roles.contains(Role.WORKER)) {
+            Map<String, DecoderModel> models = new LinkedHashMap<>();
+            try {
+                for (Path dir : modelDirs) {
+                    DecoderModel m = DecoderModel.load(dir);
+                    models.put(m.name(), m);
+                }
+            } catch (RuntimeException e) {
+                models.values().forEach(DecoderModel::close);
+                throw e;
+            }
+            worker = new WorkerService(bootstrapServers, models, s.instanceId(), Map.of());
+            started.push(worker);
+            worker.start();
+        }
+    }
+
+    String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    ModelCatalog catalog() {
+        return catalog;
+    }
+
+    Optional<ResultsApiService> api() {
+        return Optional.ofNullable(api);
+    }
+
+    Optional<WorkerService> worker() {
+        return Optional.ofNullable(worker);
+    }
+
+    /** Waits until the stream stages of this process process records. */
+    void awaitRunning(Duration timeout) {
+        for (AutoCloseable c : started) {
+            if (c instanceof RouterService r) {
+                r.awaitRunning(timeout);
+            } else if (c instanceof ResultsApiService a) {
+                a.awaitRunning(timeout);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable c = started.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("error while stopping {}: {}", c.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

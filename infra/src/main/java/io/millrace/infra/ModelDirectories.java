@@ -1,0 +1,58 @@
+package io.millrace.infra;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.Json;
+import io.millrace.protocol.ModelCatalog;
+import io.millrace.worker.model.TinyModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model directories of a deployment: those given with {@code --model-dir}, or the built-in
+ * tiny model (written under the data directory on first use). A process that routes but does not
+ * generate reads only their {@code config.json}, for the catalog of names and context lengths.
+ */
+final class ModelDirectories {
+    private static final Logger log = LoggerFactory.getLogger(ModelDirectories.class);
+
+    private ModelDirectories() {}
+
+    static List<Path> resolve(List<Path> given, Path dataDir) throws IOException {
+        for (Path p : given) {
+            if (!Files.isDirectory(p)) {
+                throw new IllegalArgumentException("--model-dir " + p + " is not a directory: point it at a model exported by "
+                        + "Hugging Face Optimum (model.onnx, config.json, tokenizer.json, tokenizer_config.json)");
+            }
+        }
+        if (!given.isEmpty()) {
+            return given;
+        }
+        Path tiny = dataDir.resolve("models").resolve(TinyModel.NAME);
+        if (!Files.exists(tiny.resolve("model.onnx"))) {
+            log.info("writing the built-in model to {} (its text is not meaningful; see README)", tiny);
+            TinyModel.write(tiny);
+        }
+        return List.of(tiny);
+    }
+
+    /** Names (directory names, as workers serve them) and context lengths, without loading any model. */
+    static ModelCatalog catalog(List<Path> dirs) throws IOException {
+        List<ModelCatalog.Entry> entries = new ArrayList<>();
+        for (Path dir : dirs) {
+            Path config = dir.resolve("config.json");
+            if (!Files.exists(config)) {
+                throw new IllegalArgumentException("model directory " + dir + " has no config.json: export the model with "
+                        + "Hugging Face Optimum, which writes it beside model.onnx");
+            }
+            JsonNode c = Json.parse(Files.readString(config));
+            int context = c.path("n_positions").asInt(c.path("max_position_embeddings").asInt(0));
+            entries.add(new ModelCatalog.Entry(dir.toAbsolutePath().normalize().getFileName().toString(), context));
+        }
+        return new ModelCatalog(entries);
+    }
+}

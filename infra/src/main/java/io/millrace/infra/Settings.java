@@ -1,0 +1,42 @@
+package io.millrace.infra;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where and how a Millrace process runs, resolved from options and environment and validated at
+ * start.
+ *
+ * @param bootstrapServers a cluster to use, or null to run the in-process broker
+ * @param dataDir          broker data, stream state and the built-in model ({@code ./.millrace})
+ * @param kafkaPort        client port of the in-process broker
+ * @param httpPort         port of the results API (0: any free port)
+ * @param modelDirs        model directories; empty: the built-in model
+ * @param instanceId       stable worker id for static membership, or null
+ */
+record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId) {
+    static final String ENV_BOOTSTRAP = "MILLRACE_BOOTSTRAP_SERVERS";
+    static final String ENV_DATA_DIR = "MILLRACE_DATA_DIR";
+
+    Settings {
+        if (kafkaPort < 0 || kafkaPort > 65535) {
+            throw new Args.UsageException("--kafka-port " + kafkaPort + " is not a TCP port: use 1-65535 (0 for any free port)");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new Args.UsageException("--http-port " + httpPort + " is not a TCP port: use 1-65535 (0 for any free port)");
+        }
+        if (bootstrapServers != null && bootstrapServers.isBlank()) {
+            bootstrapServers = null;
+        }
+        modelDirs = List.copyOf(modelDirs);
+    }
+
+    static Settings from(Args args, int defaultHttpPort) {
+        String bootstrap = args.get("bootstrap-servers").orElse(System.getenv(ENV_BOOTSTRAP));
+        String dataDir = args.get("data-dir").orElse(System.getenv().getOrDefault(ENV_DATA_DIR, ".millrace"));
+        List<Path> models = args.get("model-dir").map(s -> java.util.Arrays.stream(s.split(","))
+                .map(String::trim).filter(x -> !x.isEmpty()).map(Path::of).toList()).orElse(List.of());
+        return new Settings(bootstrap, Path.of(dataDir), args.intOption("kafka-port", 9092),
+                args.intOption("http-port", defaultHttpPort), models, args.get("instance-id").orElse(null));
+    }
+}

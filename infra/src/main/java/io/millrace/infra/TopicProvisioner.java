@@ -1,0 +1,102 @@
+package io.millrace.infra;
+
+import io.millrace.protocol.Topic;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the registry's topics that are missing and checks those that exist. A topic with fewer
+ * partitions than the registry says breaks co-partitioning (dedup relies on it), so that stops
+ * the start; a topic-level setting that differs is reported and left as the operator set it.
+ */
+public final class TopicProvisioner {
+    private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
+
+    private TopicProvisioner() {}
+
+    /** Returns the mismatches found on existing topics (empty when all is as the registry says). */
+    public static List<String> provision(Admin admin, Collection<Topic<?, ?>> topics) {
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            int brokers = admin.describeCluster().nodes().get().size();
+            short replication = (short) Math.min(3, brokers);
+            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name()))
+                    .map(t -> new NewTopic(t.name(), t.partitions(), replication).configs(t.configs()))
+                    .collect(Collectors.toList());
+            if (!missing.isEmpty()) {
+                createAll(admin, missing);
+                log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+            }
+            List<Topic<?, ?>> present = topics.stream().filter(t -> existing.contains(t.name())).toList();
+            List<String> problems = check(admin, present);
+            List<String> fatal = problems.stream().filter(p -> p.contains("partitions")).toList();
+            problems.forEach(p -> log.warn("topic settings differ from the registry: {}", p));
+            if (!fatal.isEmpty()) {
+                throw new IllegalStateException(String.join("; ", fatal));
+            }
+            return problems;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot create or check topics: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    private static void createAll(Admin admin, List<NewTopic> missing) throws InterruptedException, ExecutionException {
+        for (var entry : admin.createTopics(missing).values().entrySet()) {
+            try {
+                entry.getValue().get();
+            } catch (ExecutionException e) {
+                // Another process of the deployment created it between our list and create.
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static List<String> check(Admin admin, List<Topic<?, ?>> topics) throws InterruptedException, ExecutionException {
+        List<String> problems = new ArrayList<>();
+        if (topics.isEmpty()) {
+            return problems;
+        }
+        Map<String, TopicDescription> descriptions =
+                admin.describeTopics(topics.stream().map(Topic::name).toList()).allTopicNames().get();
+        List<ConfigResource> resources = topics.stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
+        Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get();
+        for (Topic<?, ?> t : topics) {
+            int partitions = descriptions.get(t.name()).partitions().size();
+            if (partitions != t.partitions()) {
+                problems.add("topic " + t.name() + " has " + partitions + " partitions but Millrace needs " + t.partitions()
+                        + " (requests are co-partitioned by request id): recreate it with " + t.partitions() + " partitions");
+            }
+            Config actual = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, t.name()));
+            t.configs().forEach((key, want) -> {
+                ConfigEntry entry = actual.get(key);
+                String have = entry == null ? null : entry.value();
+                if (!want.equals(have)) {
+                    problems.add("topic " + t.name() + " has " + key + "=" + have + " but Millrace expects " + key + "=" + want
+                            + ": change it with kafka-configs --alter --entity-type topics --entity-name " + t.name()
+                            + " --add-config " + key + "=" + want);
+                }
+            });
+        }
+        return problems;
+    }
+}
