@@ -31,8 +31,9 @@ class KcatRoundTripIT {
     @Test
     void kcatSubmitsARequestAndReadsItsResult() throws Exception {
         String kcat = kcatBinary();
-        Settings settings = new Settings(null, dir, 0, 0, List.of(), "kcat-it");
-        try (Deployment serve = Deployment.start(settings, EnumSet.allOf(Role.class))) {
+        try (TestKafka kafka = TestKafka.start(dir.resolve("broker"));
+                Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "kcat-it"),
+                        EnumSet.allOf(Role.class))) {
             serve.awaitRunning(Duration.ofSeconds(60));
             String bootstrap = serve.bootstrapServers();
             String event = "{\"request_id\":\"kcat-1\",\"custom_id\":\"kcat-1\",\"url\":\"/v1/chat/completions\","
