@@ -1,18 +1,17 @@
 package io.millrace.results;
 
 import io.millrace.protocol.Topics;
+import io.millrace.streams.StreamsSettings;
+import io.millrace.streams.StreamsStage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The results stage: materializes {@code millrace.results} and {@code millrace.batches}
@@ -36,22 +35,23 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Fault tolerance is owned by Kafka Streams: stores are restored from their changelogs, failed
- * stream threads are replaced or the client shut down as {@link StreamThreadFailurePolicy} says.
- * The caller owns the process: restart it when {@code GET /health} answers 503.
+ * stream threads are replaced or the client shut down as
+ * {@link io.millrace.streams.StreamThreadFailurePolicy} says; a client shut down (ERROR) turns
+ * reads and {@code GET /health} to 503. The caller owns the process: restart it when
+ * {@code GET /health} answers 503.
  */
 public final class ResultsApiService implements AutoCloseable {
     public static final String APPLICATION_ID = "millrace-results-api";
     private static final Duration HTTP_GRACE = Duration.ofSeconds(1);
-    private static final Duration STREAMS_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    // A record that does not parse would fail every replacement thread and every restart (its
+    // offset never commits), stopping the whole view for one record. This stage answers nobody,
+    // so skipping it (logged) only hides that record from the view.
+    private static final StreamsSettings SETTINGS = new StreamsSettings(APPLICATION_ID, Map.of(
+            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class));
 
-    private static final Logger log = LoggerFactory.getLogger(ResultsApiService.class);
-
-    private final KafkaStreams streams;
-    private final StreamThreadFailurePolicy failures = new StreamThreadFailurePolicy();
-    private final String bootstrapServers;
+    private final StreamsStage stage;
     private final StreamsResultsView view;
     private final int requestedPort;
-    private final Object stateChanged = new Object();
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -66,22 +66,15 @@ public final class ResultsApiService implements AutoCloseable {
             throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
         }
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
-        Object guarantee = config.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
-        if (!StreamsConfig.EXACTLY_ONCE_V2.equals(guarantee)) {
-            throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "=" + guarantee
+        if (!StreamsSettings.exactlyOnce(config)) {
+            throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
+                    + config.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)
                     + " would serve uncommitted results and could double count them: remove the override");
         }
-        this.bootstrapServers = bootstrapServers;
         this.requestedPort = httpPort;
-        this.streams = new KafkaStreams(ResultsTopology.build(), config);
-        this.view = new StreamsResultsView(streams);
-        streams.setUncaughtExceptionHandler(failures);
-        streams.setStateListener((next, previous) -> {
-            log.info("results service state {} -> {}", previous, next);
-            synchronized (stateChanged) {
-                stateChanged.notifyAll();
-            }
-        });
+        this.stage = new StreamsStage("results service", Topics.RESULTS.name() + " and " + Topics.BATCHES.name(),
+                ResultsTopology.build(), config);
+        this.view = new StreamsResultsView(stage.streams());
     }
 
     /**
@@ -90,35 +83,7 @@ public final class ResultsApiService implements AutoCloseable {
      * @param overrides any StreamsConfig or client setting, e.g. {@code num.stream.threads}
      */
     public static Properties streamsConfig(String bootstrapServers, Path stateDir, Map<String, Object> overrides) {
-        if (bootstrapServers == null || bootstrapServers.isBlank()) {
-            throw new IllegalArgumentException("bootstrapServers is blank: pass host:port of at least one broker");
-        }
-        if (stateDir == null) {
-            throw new IllegalArgumentException("stateDir is null: pass a directory that persists across restarts"
-                    + " (without it every start restores the stores from Kafka)");
-        }
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        // Results become visible one commit after they arrive: keep that short for pollers.
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-        // -1: internal topics take the broker's default replication factor (1 on a dev broker).
-        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
-        // A record that does not parse would fail every replacement thread and every restart (its
-        // offset never commits), stopping the whole view for one record. This stage answers
-        // nobody, so skipping it (logged) only hides that record from the view.
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-        if (overrides != null) {
-            overrides.forEach((k, v) -> {
-                if (k == null || v == null) {
-                    throw new IllegalArgumentException("override " + k + "=" + v + " has a null: remove it to keep the default");
-                }
-                p.put(k, v);
-            });
-        }
-        return p;
+        return SETTINGS.properties(bootstrapServers, stateDir, overrides);
     }
 
     /** Binds the HTTP port and starts consuming; returns at once (see {@link #awaitRunning}). */
@@ -134,7 +99,7 @@ public final class ResultsApiService implements AutoCloseable {
         }
         http.start();
         started = true;
-        streams.start();
+        stage.start();
     }
 
     /**
@@ -144,43 +109,7 @@ public final class ResultsApiService implements AutoCloseable {
      *         failed first, with what to check; when interrupted, with the interrupt flag set again
      */
     public void awaitRunning(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (stateChanged) {
-            while (true) {
-                KafkaStreams.State state = streams.state();
-                switch (state) {
-                    case RUNNING:
-                        return;
-                    case CREATED:
-                        throw new IllegalStateException("results service was not started: call start() before awaitRunning()");
-                    case PENDING_ERROR:
-                    case ERROR:
-                        throw new IllegalStateException("results service failed before it was RUNNING (state " + state
-                                + "): " + failures.lastFailure() + "; see the log for the stream thread's stack trace",
-                                failures.lastFailure());
-                    case PENDING_SHUTDOWN:
-                    case NOT_RUNNING:
-                        throw new IllegalStateException("results service was closed before it was RUNNING (state " + state + ")");
-                    default:
-                        break;
-                }
-                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-                if (leftMs <= 0) {
-                    throw new IllegalStateException("results service not RUNNING after " + timeout + " (state " + state
-                            + "): check that the brokers at " + bootstrapServers + " are reachable and that "
-                            + Topics.RESULTS.name() + " and " + Topics.BATCHES.name() + " exist; last stream-thread failure: "
-                            + failures.lastFailure());
-                }
-                try {
-                    // Bounded: the state can change without our listener firing (e.g. during
-                    // close), so re-read it at least every 100 ms.
-                    stateChanged.wait(Math.min(leftMs, 100));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for the results service to be RUNNING", e);
-                }
-            }
-        }
+        stage.awaitRunning(timeout);
     }
 
     /** The port the HTTP API listens on. */
@@ -205,14 +134,12 @@ public final class ResultsApiService implements AutoCloseable {
         if (http != null) {
             http.stop(HTTP_GRACE);
         }
-        // Leave the group: otherwise the next start waits out this member's session timeout.
-        streams.close(CloseOptions.timeout(STREAMS_CLOSE_TIMEOUT)
-                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        stage.close();
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */
     private boolean live() {
-        KafkaStreams.State s = streams.state();
+        KafkaStreams.State s = stage.state();
         return s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED;
     }
 }

@@ -1,4 +1,4 @@
-package io.millrace.router;
+package io.millrace.streams;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The router's one table of stream-thread failures, the errors Streams did not handle itself
+ * The stream stages' one table of stream-thread failures, the errors Streams did not handle itself
  * (fencing and task migration it does). Under exactly-once a failed thread's open transaction is
  * aborted, so replacing the thread reprocesses its records from the last commit: nothing is lost
  * or doubled.
@@ -32,35 +32,38 @@ import org.slf4j.LoggerFactory;
  *       <td>shut down</td><td>a record that fails every time would otherwise loop forever</td></tr>
  * </table>
  *
- * Shutting down moves the client to ERROR, which {@link RouterService#awaitRunning} reports and a
- * supervisor (or a health check on {@link RouterService#state()}) acts on.
+ * Shutting down moves the client to ERROR, which {@link StreamsStage#awaitRunning} reports and the
+ * stage's supervisor acts on (each stage says how it exposes that state).
  */
-final class StreamThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
-    static final int MAX_REPLACEMENTS = 10;
-    static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(10);
+public final class StreamThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
+    public static final int MAX_REPLACEMENTS = 10;
+    public static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamThreadFailurePolicy.class);
     private static final List<Class<? extends Throwable>> FATAL = List.of(Error.class,
             MissingSourceTopicException.class, ConfigException.class, AuthenticationException.class,
             AuthorizationException.class, UnsupportedVersionException.class, TopologyException.class);
 
+    private final String stage;
     private final LongSupplier clockMs;
     private final Deque<Long> replacedAt = new ArrayDeque<>();
     private volatile Throwable lastFailure;
 
-    StreamThreadFailurePolicy(LongSupplier clockMs) {
-        this.clockMs = clockMs;
+    /** @param stage the stage's name in log lines, e.g. {@code "router"} */
+    public StreamThreadFailurePolicy(String stage) {
+        this(stage, System::currentTimeMillis);
     }
 
-    StreamThreadFailurePolicy() {
-        this(System::currentTimeMillis);
+    StreamThreadFailurePolicy(String stage, LongSupplier clockMs) {
+        this.stage = stage;
+        this.clockMs = clockMs;
     }
 
     @Override
     public synchronized StreamThreadExceptionResponse handle(Throwable failure) {
         lastFailure = failure;
         if (isFatal(failure)) {
-            LOG.error("router stream thread failed and cannot recover: shutting this router down", failure);
+            LOG.error("{} stream thread failed and cannot recover: shutting the {} down", stage, stage, failure);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         long now = clockMs.getAsLong();
@@ -68,18 +71,18 @@ final class StreamThreadFailurePolicy implements StreamsUncaughtExceptionHandler
             replacedAt.pollFirst();
         }
         if (replacedAt.size() >= MAX_REPLACEMENTS) {
-            LOG.error("router stream thread failed {} times within {}: shutting this router down rather than"
-                    + " retrying a failure that repeats", replacedAt.size() + 1, REPLACEMENT_WINDOW, failure);
+            LOG.error("{} stream thread failed {} times within {}: shutting the {} down rather than retrying a"
+                    + " failure that repeats", stage, replacedAt.size() + 1, REPLACEMENT_WINDOW, stage, failure);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         replacedAt.addLast(now);
-        LOG.error("router stream thread failed: replacing it; its open transaction is aborted and its records"
-                + " are processed again from the last commit", failure);
+        LOG.error("{} stream thread failed: replacing it; its open transaction is aborted and its records are"
+                + " processed again from the last commit", stage, failure);
         return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
 
     /** The last failure handled, for error messages; null when none. */
-    Throwable lastFailure() {
+    public Throwable lastFailure() {
         return lastFailure;
     }
 

@@ -1,4 +1,4 @@
-package io.millrace.router;
+package io.millrace.streams;
 
 import static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
 import static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class StreamThreadFailurePolicyTest {
     private final AtomicLong clock = new AtomicLong(1_000_000);
-    private final StreamThreadFailurePolicy policy = new StreamThreadFailurePolicy(clock::get);
+    private final StreamThreadFailurePolicy policy = new StreamThreadFailurePolicy("test stage", clock::get);
 
     @Test
     void replacesTheThreadOnATransientFailure() {
@@ -23,6 +23,8 @@ class StreamThreadFailurePolicyTest {
     @Test
     void shutsDownOnWhatOnlyAnOperatorCanFix() {
         assertThat(policy.handle(new MissingSourceTopicException("millrace.requests"))).isEqualTo(SHUTDOWN_CLIENT);
+        assertThat(policy.handle(new StreamsException(new MissingSourceTopicException("millrace.results"))))
+                .isEqualTo(SHUTDOWN_CLIENT);
         assertThat(policy.handle(new StreamsException(new TopicAuthorizationException("no")))).isEqualTo(SHUTDOWN_CLIENT);
         assertThat(policy.handle(new StreamsException(new OutOfMemoryError()))).isEqualTo(SHUTDOWN_CLIENT);
         assertThat(policy.lastFailure()).isInstanceOf(StreamsException.class);
@@ -38,11 +40,18 @@ class StreamThreadFailurePolicyTest {
 
     @Test
     void forgetsReplacementsOlderThanTheWindow() {
+        RuntimeException failure = new StreamsException("blip");
         for (int i = 0; i < StreamThreadFailurePolicy.MAX_REPLACEMENTS; i++) {
-            policy.handle(new IllegalStateException("blip"));
+            policy.handle(failure);
         }
         clock.addAndGet(StreamThreadFailurePolicy.REPLACEMENT_WINDOW.toMillis());
 
-        assertThat(policy.handle(new IllegalStateException("blip"))).isEqualTo(REPLACE_THREAD);
+        assertThat(policy.handle(failure)).isEqualTo(REPLACE_THREAD);
+        assertThat(policy.lastFailure()).isSameAs(failure);
+    }
+
+    @Test
+    void hasNoLastFailureBeforeTheFirst() {
+        assertThat(policy.lastFailure()).isNull();
     }
 }

@@ -1,0 +1,70 @@
+package io.millrace.streams;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The Kafka Streams settings of one stream stage: the defaults every stage shares (exactly-once,
+ * broker-default replication, a short commit interval), then the stage's own settings (its
+ * exception handlers, say), then the caller's overrides; each layer wins over the one before.
+ *
+ * @param applicationId the stage's application id: its consumer group and the prefix of its
+ *                      internal topics, so it must stay the same across releases
+ * @param stageSettings StreamsConfig or client settings that this stage always sets
+ */
+public record StreamsSettings(String applicationId, Map<String, Object> stageSettings) {
+    public StreamsSettings {
+        if (applicationId == null || applicationId.isBlank()) {
+            throw new IllegalArgumentException("applicationId is blank: pass the stage's stable application id");
+        }
+        stageSettings = Map.copyOf(stageSettings);
+    }
+
+    /**
+     * The settings for one instance of the stage.
+     *
+     * @param stateDir  where the state stores live
+     * @param overrides any StreamsConfig or client setting, e.g. {@code num.stream.threads}; may be null
+     * @throws IllegalArgumentException naming the fix, for a blank bootstrap, a null state directory
+     *         or an override with a null key or value
+     */
+    public Properties properties(String bootstrapServers, Path stateDir, Map<String, Object> overrides) {
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("bootstrapServers is blank: pass host:port of at least one broker");
+        }
+        if (stateDir == null) {
+            throw new IllegalArgumentException("stateDir is null: pass a directory that persists across restarts"
+                    + " (the state stores live there; without it every start restores them from Kafka)");
+        }
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+        // Also makes the consumers read_committed and the producers transactional.
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // -1: the broker's default.replication.factor, so one-broker dev setups and 3-broker
+        // production create the internal topics without a per-environment setting.
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        // Each commit ends a transaction: what a stage wrote or materialized becomes visible to
+        // read_committed readers and queries only then, so the interval is the latency it adds.
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        props.putAll(stageSettings);
+        if (overrides != null) {
+            overrides.forEach((k, v) -> {
+                if (k == null || v == null) {
+                    throw new IllegalArgumentException("override " + k + "=" + v + " has a null: remove it to keep"
+                            + " the default");
+                }
+                props.put(k, v);
+            });
+        }
+        return props;
+    }
+
+    /** Whether {@code props} keep exactly_once_v2, which every stream stage's guarantee rests on. */
+    public static boolean exactlyOnce(Properties props) {
+        return StreamsConfig.EXACTLY_ONCE_V2.equals(props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+    }
+}
