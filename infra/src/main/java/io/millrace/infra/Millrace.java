@@ -18,6 +18,7 @@ public final class Millrace {
             usage: millrace batch FILE.jsonl [options]     run an OpenAI batch file end to end
                    millrace serve [--roles ingest,router,worker,api] [options]
                                                           run the stages until stopped
+                   millrace cancel BATCH_ID               cancel a batch's queued and running requests
                    millrace model init-tiny DIR           write the built-in tiny model to DIR
             common options: --bootstrap-servers HOST:PORT (or MILLRACE_BOOTSTRAP_SERVERS; default: an in-process broker)
                             --data-dir DIR (default .millrace)  --kafka-port PORT (default 9092)
@@ -41,6 +42,7 @@ public final class Millrace {
                 case "batch" -> new BatchCommand(out, System.console() != null)
                         .run(Args.parse(rest, BatchCommand.OPTIONS, BatchCommand.USAGE));
                 case "serve" -> serve(Args.parse(rest, SERVE_OPTIONS, USAGE), out);
+                case "cancel" -> new CancelCommand(out).run(Args.parse(rest, CancelCommand.OPTIONS, CancelCommand.USAGE));
                 case "model" -> model(rest, out);
                 default -> throw new Args.UsageException("unknown command '" + argv.get(0) + "'\n" + USAGE);
             }
@@ -90,7 +92,7 @@ public final class Millrace {
         }
         Path dir = Path.of(args.get(1));
         TinyModel.write(dir);
-        out.println("wrote the built-in model '" + TinyModel.NAME + "' to " + dir
-                + " (seeded weights: its text is not meaningful); serve it with --model-dir " + dir);
+        out.println("wrote the built-in model to " + dir + " (seeded weights: its text is not meaningful); serve it with --model-dir "
+                + dir + " and \"model\": \"" + dir.toAbsolutePath().normalize().getFileName() + "\" in requests");
     }
 }

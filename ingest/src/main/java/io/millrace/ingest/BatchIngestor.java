@@ -46,7 +46,7 @@ public final class BatchIngestor {
      */
     public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip) throws IOException {
         send(Topics.BATCHES, batchId, new BatchEvent(batchId, "/v1/chat/completions",
-                file.path().getFileName().toString(), total, clock.millis(), Map.of()), Headers.BATCH_V1, batchId);
+                file.path().getFileName().toString(), total, clock.millis(), Map.of(), null), Headers.BATCH_V1, batchId);
         BatchLineParser parser = new BatchLineParser(batchId, validator, clock);
         long[] counts = new long[2];
         file.forEachLine((line, text) -> {

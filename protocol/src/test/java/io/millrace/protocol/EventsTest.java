@@ -47,7 +47,7 @@ class EventsTest {
                 true, 99L, new Timings(1L, 2L, 3L, 4L));
         assertThat(Topics.RESULT_SERDE.deserializer().deserialize("t", Topics.RESULT_SERDE.serializer().serialize("t", ok)))
                 .isEqualTo(ok);
-        BatchEvent b = new BatchEvent("b", "/v1/chat/completions", "in.jsonl", 20, 5L, Map.of("k", "v"));
+        BatchEvent b = new BatchEvent("b", "/v1/chat/completions", "in.jsonl", 20, 5L, Map.of("k", "v"), null);
         assertThat(Topics.BATCH_SERDE.deserializer().deserialize("t", Topics.BATCH_SERDE.serializer().serialize("t", b)))
                 .isEqualTo(b);
     }

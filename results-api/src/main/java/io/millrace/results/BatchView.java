@@ -13,8 +13,9 @@ import java.util.TreeMap;
  *
  * <p>Millrace validates lines at ingest and publishes results as they come, so a batch is
  * {@code in_progress} from creation until every line has a result, then {@code completed};
- * finalizing takes no time. Fields of features Millrace does not have (files, cancel, expiry)
- * are null.
+ * finalizing takes no time. A cancelled batch is {@code cancelling} until every line has a result
+ * (workers answer the rest with {@code batch_cancelled}), then {@code cancelled}: finished work is
+ * still returned, as OpenAI does. Fields of features Millrace does not have (files, expiry) are null.
  */
 public final class BatchView {
     public static final String COMPLETION_WINDOW = "24h";
@@ -38,24 +39,31 @@ public final class BatchView {
         o.putNull("errors");
         o.putNull("input_file_id");
         o.put("completion_window", COMPLETION_WINDOW);
-        o.put("status", done ? "completed" : "in_progress");
+        o.put("status", status(batch.cancelled(), done));
         o.putNull("output_file_id");
         o.putNull("error_file_id");
         o.put("created_at", createdAt);
         o.put("in_progress_at", createdAt);
         o.put("expires_at", createdAt + WINDOW_SECONDS);
-        o.put("finalizing_at", completedAt);
-        o.put("completed_at", completedAt);
+        o.put("finalizing_at", batch.cancelled() ? null : completedAt);
+        o.put("completed_at", batch.cancelled() ? null : completedAt);
         o.putNull("failed_at");
         o.putNull("expired_at");
-        o.putNull("cancelling_at");
-        o.putNull("cancelled_at");
+        o.put("cancelling_at", batch.cancelled() ? seconds(batch.cancelledAt()) : null);
+        o.put("cancelled_at", batch.cancelled() ? completedAt : null);
         ObjectNode requestCounts = o.putObject("request_counts");
         requestCounts.put("total", batch.total());
         requestCounts.put("completed", counts.completed());
         requestCounts.put("failed", counts.failed());
         o.set("metadata", Json.MAPPER.valueToTree(metadata(batch)));
         return o;
+    }
+
+    private static String status(boolean cancelled, boolean done) {
+        if (cancelled) {
+            return done ? "cancelled" : "cancelling";
+        }
+        return done ? "completed" : "in_progress";
     }
 
     /** The caller's metadata plus the input file name; a caller's own {@code input_file} wins. */

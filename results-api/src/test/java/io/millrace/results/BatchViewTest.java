@@ -36,6 +36,22 @@ class BatchViewTest {
     }
 
     @Test
+    void aCancelledBatchIsCancellingUntilEveryRequestIsAnsweredThenCancelled() {
+        BatchEvent cancelled = batch("b1", 3).cancel(T0 + 5_000);
+
+        JsonNode cancelling = BatchView.of(cancelled, new BatchCounts(1, 0, 1, T0 + 1_000, T0 + 1_000));
+        assertThat(cancelling.get("status").asText()).isEqualTo("cancelling");
+        assertThat(cancelling.get("cancelling_at").asLong()).isEqualTo(CREATED_S + 5);
+        assertThat(cancelling.get("cancelled_at").isNull()).isTrue();
+
+        JsonNode done = BatchView.of(cancelled, new BatchCounts(1, 2, 1, T0 + 1_000, T0 + 6_000));
+        assertThat(done.get("status").asText()).isEqualTo("cancelled");
+        assertThat(done.get("cancelled_at").asLong()).isEqualTo(CREATED_S + 6);
+        assertThat(done.get("completed_at").isNull()).isTrue();
+        assertThat(done.get("request_counts").toString()).isEqualTo("{\"total\":3,\"completed\":1,\"failed\":2}");
+    }
+
+    @Test
     void anEmptyBatchIsCompletedWhenCreated() {
         JsonNode o = BatchView.of(batch("b0", 0), BatchCounts.NONE);
 
@@ -68,10 +84,10 @@ class BatchViewTest {
         assertThat(BatchView.of(batch("b1", 1), BatchCounts.NONE).get("metadata").toString())
                 .isEqualTo("{\"input_file\":\"input.jsonl\",\"project\":\"demo\"}");
 
-        BatchEvent own = new BatchEvent("b1", "/v1/chat/completions", "input.jsonl", 1, T0, Map.of("input_file", "mine"));
+        BatchEvent own = new BatchEvent("b1", "/v1/chat/completions", "input.jsonl", 1, T0, Map.of("input_file", "mine"), null);
         assertThat(BatchView.of(own, BatchCounts.NONE).get("metadata").toString()).isEqualTo("{\"input_file\":\"mine\"}");
 
-        BatchEvent bare = new BatchEvent("b1", "/v1/chat/completions", null, 1, T0, null);
+        BatchEvent bare = new BatchEvent("b1", "/v1/chat/completions", null, 1, T0, null, null);
         assertThat(BatchView.of(bare, BatchCounts.NONE).get("metadata").isNull()).isTrue();
     }
 }

@@ -15,7 +15,7 @@ final class Fixtures {
     private Fixtures() {}
 
     static BatchEvent batch(String batchId, long total) {
-        return new BatchEvent(batchId, "/v1/chat/completions", "input.jsonl", total, T0, Map.of("project", "demo"));
+        return new BatchEvent(batchId, "/v1/chat/completions", "input.jsonl", total, T0, Map.of("project", "demo"), null);
     }
 
     static ResultEvent success(String batchId, String customId, long completedAt) {

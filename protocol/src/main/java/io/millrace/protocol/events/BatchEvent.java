@@ -7,7 +7,11 @@ import java.util.Map;
  *
  * @param total     lines in the input file, valid or not: each gets exactly one result
  * @param inputFile name of the input file, for display
- * @param metadata  caller metadata (OpenAI: at most 16 pairs)
+ * @param createdAt   epoch milliseconds
+ * @param metadata    caller metadata (OpenAI: at most 16 pairs)
+ * @param cancelledAt epoch milliseconds when cancellation was asked for, or null. A cancel is the
+ *                    same event published again with this set: the topic is compacted, so the
+ *                    latest event per batch id is the batch's state.
  */
 public record BatchEvent(
         String batchId,
@@ -15,4 +19,14 @@ public record BatchEvent(
         String inputFile,
         long total,
         long createdAt,
-        Map<String, String> metadata) {}
+        Map<String, String> metadata,
+        Long cancelledAt) {
+
+    public boolean cancelled() {
+        return cancelledAt != null;
+    }
+
+    public BatchEvent cancel(long at) {
+        return cancelled() ? this : new BatchEvent(batchId, endpoint, inputFile, total, createdAt, metadata, at);
+    }
+}
