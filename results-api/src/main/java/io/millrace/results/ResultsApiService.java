@@ -51,6 +51,7 @@ public final class ResultsApiService implements AutoCloseable {
 
     private final StreamsStage stage;
     private final StreamsResultsView view;
+    private final CancelPublisher cancels;
     private final int requestedPort;
     private ResultsHttpServer http;
     private boolean started;
@@ -75,6 +76,7 @@ public final class ResultsApiService implements AutoCloseable {
         this.stage = new StreamsStage("results service", Topics.RESULTS.name() + " and " + Topics.BATCHES.name(),
                 ResultsTopology.build(), config);
         this.view = new StreamsResultsView(stage.streams());
+        this.cancels = new CancelPublisher(bootstrapServers);
     }
 
     /**
@@ -92,7 +94,7 @@ public final class ResultsApiService implements AutoCloseable {
             throw new IllegalStateException("the results service starts once: create a new one");
         }
         try {
-            http = new ResultsHttpServer(view, this::live, requestedPort);
+            http = new ResultsHttpServer(view, this::live, cancels::publish, requestedPort);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on HTTP port " + requestedPort
                     + ": free it or choose another (0 picks any free port)", e);
@@ -134,6 +136,7 @@ public final class ResultsApiService implements AutoCloseable {
         if (http != null) {
             http.stop(HTTP_GRACE);
         }
+        cancels.close();
         stage.close();
     }
 

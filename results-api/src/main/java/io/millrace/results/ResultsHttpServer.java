@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded</li>
+ *   <li>{@code POST /v1/batches/{batch_id}/cancel}: publishes the batch's cancellation and answers
+ *       the batch object, {@code cancelling} (or {@code cancelled} once every request has a result)</li>
  *   <li>{@code GET /health}: 200 {@code {"status":"ok"}} while live, 503 once it will not recover</li>
  * </ul>
  * Errors are OpenAI error objects; 503 with {@code Retry-After: 1} while the view is not ready.
@@ -44,24 +47,26 @@ public final class ResultsHttpServer {
 
     private final ResultsView view;
     private final BooleanSupplier live;
+    private final Consumer<BatchEvent> cancels;
     private final HttpServer server;
     private final ExecutorService executor;
 
-    /** Binds the port now (0 picks a free one); serves after {@link #start()}. Always live. */
-    public ResultsHttpServer(ResultsView view, int port) throws IOException {
-        this(view, () -> true, port);
-    }
-
     /**
-     * @param live false once the source of the view has failed for good, so /health tells an
-     *             orchestrator to restart the service rather than wait
+     * Binds the port now (0 picks a free one); serves after {@link #start()}.
+     *
+     * @param live    false once the source of the view has failed for good, so /health tells an
+     *                orchestrator to restart the service rather than wait
+     * @param cancels publishes a batch event with {@code cancelled_at} set, returning once it is
+     *                written (the view shows it a moment later)
      */
-    public ResultsHttpServer(ResultsView view, BooleanSupplier live, int port) throws IOException {
+    public ResultsHttpServer(ResultsView view, BooleanSupplier live, Consumer<BatchEvent> cancels, int port)
+            throws IOException {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
         this.view = view;
         this.live = live;
+        this.cancels = cancels;
         this.server = HttpServer.create(new InetSocketAddress(port), 0);
         this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
         server.setExecutor(executor);
@@ -115,11 +120,17 @@ public final class ResultsHttpServer {
     private Reply route(String method, String rawPath) {
         // The server already answered 400 to a path with a malformed escape: this one decodes.
         List<String> path = PathSegments.decode(rawPath);
-        boolean known = path.equals(List.of("health"))
+        boolean cancel = path.size() == 4 && path.get(0).equals("v1") && path.get(1).equals("batches")
+                && !path.get(2).isEmpty() && path.get(3).equals("cancel");
+        boolean known = cancel || path.equals(List.of("health"))
                 || (path.size() == 3 && path.get(0).equals("v1") && !path.get(2).isEmpty()
                         && (path.get(1).equals("batches") || path.get(1).equals("requests")));
         if (!known) {
             return Reply.error(ApiError.unknownUrl(method, rawPath));
+        }
+        if (cancel) {
+            return method.equals("POST") ? cancel(path.get(2))
+                    : new Reply(405, ApiError.methodNotAllowed(method, rawPath).body(), Map.of("Allow", "POST"));
         }
         if (!method.equals("GET")) {
             return new Reply(405, ApiError.methodNotAllowed(method, rawPath).body(), Map.of("Allow", "GET"));
@@ -144,6 +155,18 @@ public final class ResultsHttpServer {
             return Reply.error(ApiError.notFound("batch", batchId));
         }
         return Reply.ok(BatchView.of(batch.get(), view.counts(batchId)));
+    }
+
+    private Reply cancel(String batchId) {
+        Optional<BatchEvent> batch = view.batch(batchId);
+        if (batch.isEmpty()) {
+            return Reply.error(ApiError.notFound("batch", batchId));
+        }
+        BatchEvent cancelled = batch.get().cancel(System.currentTimeMillis());
+        if (cancelled != batch.get()) {
+            cancels.accept(cancelled);
+        }
+        return Reply.ok(BatchView.of(cancelled, view.counts(batchId)));
     }
 
     private Reply request(String requestId) {

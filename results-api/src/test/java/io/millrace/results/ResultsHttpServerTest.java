@@ -35,7 +35,7 @@ class ResultsHttpServerTest {
     @BeforeEach
     void start() throws Exception {
         t = new TopologyHarness(stateDir);
-        server = new ResultsHttpServer(t.view, 0);
+        server = new ResultsHttpServer(t.view, () -> true, t::publish, 0);
         server.start();
     }
 
@@ -102,7 +102,7 @@ class ResultsHttpServerTest {
 
     @Test
     void unknownPathsAre404() throws Exception {
-        for (String path : new String[] {"/v1/batches", "/v1/batches/", "/v1/files/f1", "/v1/batches/b1/cancel"}) {
+        for (String path : new String[] {"/v1/batches", "/v1/batches/", "/v1/files/f1", "/v1/batches/b1/pause"}) {
             HttpResponse<String> r = get(path);
             assertThat(r.statusCode()).as(path).isEqualTo(404);
             assertThat(Json.parse(r.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
@@ -130,7 +130,7 @@ class ResultsHttpServerTest {
     @Test
     void healthIs503OnceTheSourceFailedForGood() throws Exception {
         AtomicBoolean live = new AtomicBoolean(true);
-        ResultsHttpServer s = new ResultsHttpServer(t.view, live::get, 0);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, live::get, t::publish, 0);
         s.start();
         try {
             live.set(false);
@@ -160,7 +160,7 @@ class ResultsHttpServerTest {
                 throw new NotReadyException("restoring", null);
             }
         };
-        ResultsHttpServer s = new ResultsHttpServer(restoring, 0);
+        ResultsHttpServer s = new ResultsHttpServer(restoring, () -> true, e -> { }, 0);
         s.start();
         try {
             for (String path : new String[] {"/v1/batches/b1", "/v1/requests/b1:a"}) {
@@ -173,6 +173,28 @@ class ResultsHttpServerTest {
         } finally {
             s.stop(Duration.ZERO);
         }
+    }
+
+    @Test
+    void cancelPublishesTheCancellationAndAnswersTheBatchCancelling() throws Exception {
+        t.publish(batch("b1", 2));
+        t.publish(success("b1", "a", T0 + 1_000));
+
+        HttpResponse<String> r = post("/v1/batches/b1/cancel");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(r.body()).get("status").asText()).isEqualTo("cancelling");
+        // The cancellation went through the topic: the view itself now says so.
+        JsonNode after = Json.parse(get("/v1/batches/b1").body());
+        assertThat(after.get("status").asText()).isEqualTo("cancelling");
+        assertThat(after.get("cancelling_at").isNull()).isFalse();
+        assertThat(post("/v1/batches/nope/cancel").statusCode()).isEqualTo(404);
+        assertThat(get("/v1/batches/b1/cancel").statusCode()).isEqualTo(405);
+    }
+
+    private HttpResponse<String> post(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
