@@ -13,8 +13,13 @@ sealed interface RouteDecision {
     /** The id the decision answers for, which the dedup store remembers; null when there is none. */
     String requestId();
 
-    /** Valid: send {@code event} (its model set) to the model's generation topic, keyed by request id. */
-    record Route(String requestId, RequestEvent event) implements RouteDecision {}
+    /** Valid: send {@code event} (its model set) to the model's generation topic, keyed by its conversation. */
+    record Route(String requestId, RequestEvent event) implements RouteDecision {
+        /** The generation-topic key: see {@link ConversationKey}. */
+        String generationKey() {
+            return ConversationKey.of(event);
+        }
+    }
 
     /** Rejected: write {@code result} (an error) to {@code millrace.results}, keyed by request id. */
     record Reject(String requestId, ResultEvent result) implements RouteDecision {}

@@ -70,7 +70,7 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
         }
         if (decision instanceof RouteDecision.Route route) {
             RequestEvent event = route.event();
-            context.forward(record.withKey(route.requestId()).withValue(event)
+            context.forward(record.withKey(route.generationKey()).withValue(event)
                     .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
                     RouterTopology.GENERATION_SINK);
             metrics.routed();

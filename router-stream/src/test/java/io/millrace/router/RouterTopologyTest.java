@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -74,7 +75,8 @@ class RouterTopologyTest {
         requests.pipeInput(new TestRecord<>("b1:c1", bytes(in), headers, START));
 
         TestRecord<String, RequestEvent> out = tiny.readRecord();
-        assertThat(out.key()).isEqualTo("b1:c1");
+        // Keyed by conversation, not request id, so a conversation's turns reach one worker.
+        assertThat(out.key()).isEqualTo(ConversationKey.of(in.withModel("millrace-tiny")));
         assertThat(out.value()).isEqualTo(in.withModel("millrace-tiny"));
         assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.REQUEST_V1);
         assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
@@ -97,12 +99,12 @@ class RouterTopologyTest {
         requests.pipeInput("r1", bytes(request("r1", null, "millrace-tiny")));
         requests.pipeInput("r2", bytes(request("r2", null, "millrace-small")));
 
-        Map<String, RequestEvent> toTiny = tiny.readKeyValuesToMap();
-        Map<String, RequestEvent> toSmall = small.readKeyValuesToMap();
-        assertThat(toTiny).containsOnlyKeys("r1");
-        assertThat(toTiny.get("r1").model()).isEqualTo("millrace-tiny");
-        assertThat(toSmall).containsOnlyKeys("r2");
-        assertThat(toSmall.get("r2").model()).isEqualTo("millrace-small");
+        List<RequestEvent> toTiny = tiny.readValuesToList();
+        List<RequestEvent> toSmall = small.readValuesToList();
+        assertThat(toTiny).extracting(RequestEvent::requestId).containsExactly("r1");
+        assertThat(toTiny.get(0).model()).isEqualTo("millrace-tiny");
+        assertThat(toSmall).extracting(RequestEvent::requestId).containsExactly("r2");
+        assertThat(toSmall.get(0).model()).isEqualTo("millrace-small");
         assertNothingElse();
     }
 
