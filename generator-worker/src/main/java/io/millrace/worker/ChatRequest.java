@@ -8,13 +8,19 @@ import java.util.List;
 
 /**
  * The parts of a chat-completion body the worker acts on. The router has validated the body, so
- * this only reads it; defaults follow OpenAI (temperature 1, top_p 1, n 1, no token limit but the
- * context).
+ * this only reads it; defaults follow OpenAI (temperature 1, top_p 1, n 1, no penalties, no
+ * logprobs, no token limit but the context) and vLLM for its extensions ({@code top_k} -1 or 0:
+ * no cut; {@code prompt_logprobs} absent: no prompt scoring).
  *
- * @param maxTokens requested limit on new tokens, or null for "up to the context length"
+ * @param maxTokens      requested limit on new tokens, or null for "up to the context length"
+ * @param topK           keep the k most likely tokens; 0 = no cut (the body's -1 is read as 0)
+ * @param logprobs       report each completion token's logprob ({@code choices[i].logprobs})
+ * @param topLogprobs    alternatives to report per completion token (0..20, only with logprobs)
+ * @param promptLogprobs alternatives to report per prompt token, or null when the prompt is not scored
  */
-public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double temperature, double topP, int n,
-        Long seed, List<String> stop) {
+public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double temperature, double topP, int topK,
+        double presencePenalty, double frequencyPenalty, int n, Long seed, List<String> stop, boolean logprobs,
+        int topLogprobs, Integer promptLogprobs) {
 
     public static ChatRequest from(JsonNode body) {
         List<ChatMessage> messages = new ArrayList<>();
@@ -29,16 +35,28 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
         } else if (s != null && s.isArray()) {
             s.forEach(x -> stop.add(x.asText()));
         }
+        boolean logprobs = body.path("logprobs").asBoolean(false);
         return new ChatRequest(messages,
                 max == null || max.isNull() ? null : max.asInt(),
                 body.path("temperature").asDouble(1.0),
                 body.path("top_p").asDouble(1.0),
+                Math.max(0, body.path("top_k").asInt(0)),
+                body.path("presence_penalty").asDouble(0),
+                body.path("frequency_penalty").asDouble(0),
                 body.path("n").asInt(1),
                 body.hasNonNull("seed") ? body.get("seed").asLong() : null,
-                List.copyOf(stop));
+                List.copyOf(stop),
+                logprobs,
+                logprobs ? body.path("top_logprobs").asInt(0) : 0,
+                body.hasNonNull("prompt_logprobs") ? body.get("prompt_logprobs").asInt() : null);
     }
 
-    /** Sampling for choice {@code index}: each choice of an n > 1 request gets its own seed. */
+    /**
+     * Sampling for choice {@code index}: each choice of an n > 1 request gets its own seed. The
+     * prompt is the same for every choice, so only choice 0 scores it; the engine lists as many
+     * alternatives as the larger of top_logprobs and prompt_logprobs asks, and the response keeps
+     * the number each asked for.
+     */
     public SamplingParams sampling(int index, int promptTokens, int contextLength) {
         int room = contextLength - promptTokens;
         int max = maxTokens == null ? room : Math.min(maxTokens, room);
@@ -50,7 +68,10 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
             // others each with their own fixed seed, so every choice is reproducible.
             choiceSeed = index == 0 ? null : Long.valueOf(index);
         }
-        return new SamplingParams(max, temperature, topP, choiceSeed, stop);
+        boolean echo = promptLogprobs != null && index == 0;
+        int alternatives = Math.max(topLogprobs, echo ? promptLogprobs : 0);
+        return new SamplingParams(max, temperature, topP, topK, presencePenalty, frequencyPenalty, choiceSeed, stop,
+                logprobs, alternatives, echo);
     }
 
     /** Text of a message: a string, or the concatenated text parts of an array. */

@@ -10,82 +10,213 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.protocol.events.Timings;
 import io.millrace.worker.model.Completion;
-import io.millrace.worker.model.DecoderModel;
+import io.millrace.worker.model.SamplingParams;
+import io.millrace.worker.model.TokenLogprob;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Answers one routed request with one result: a {@code chat.completion}, or an error result that
- * says why not. Never throws for a bad request, so one request cannot block its partition.
+ * says why not. {@link #submit} hands the request's choices to its model's engine and returns at
+ * once, so the caller can keep many requests in flight for the engine to batch.
+ *
+ * <p>The returned future completes normally for every outcome of the request itself, errors
+ * included, so one request cannot block its partition. It completes exceptionally only with
+ * {@link WorkerErrors.EngineFailedException}, when the engine is gone. Cancelling it cancels the
+ * request's generation.
  */
-public final class CompletionHandler {
+final class CompletionHandler {
     private static final Logger log = LoggerFactory.getLogger(CompletionHandler.class);
 
-    private final Map<String, DecoderModel> models;
+    private final Map<String, ServedModel> models;
     private final Clock clock;
+    private final Executor responses;
 
-    public CompletionHandler(Map<String, DecoderModel> models, Clock clock) {
+    /**
+     * @param responses where results are built (JSON, logprobs): not on the engine's inference
+     *                  thread, which completes the futures and must get back to the batch
+     */
+    CompletionHandler(Map<String, ServedModel> models, Clock clock, Executor responses) {
         this.models = Map.copyOf(models);
         this.clock = clock;
+        this.responses = responses;
     }
 
-    public ResultEvent handle(RequestEvent request) {
+    /** A finished choice and when its future completed ({@link System#nanoTime()}). */
+    private record Choice(Completion completion, long doneNanos) {
+        /** When generation of this choice started: after its wait in the engine's queue. */
+        long startNanos() {
+            return doneNanos - completion.totalNanos() + completion.queueNanos();
+        }
+    }
+
+    CompletableFuture<ResultEvent> submit(RequestEvent request) {
         String modelName = request.model() != null ? request.model() : request.requestedModel();
-        DecoderModel model = modelName == null ? null : models.get(modelName);
-        if (model == null) {
-            return ResultEvent.failure(request, 404, ErrorInfo.of(ErrorCodes.MODEL_NOT_FOUND, "model '" + modelName
-                    + "' is not loaded by this worker (it serves " + models.keySet() + ")").atParam("model"), clock.millis());
+        ServedModel served = modelName == null ? null : models.get(modelName);
+        if (served == null) {
+            return answer(ResultEvent.failure(request, 404, ErrorInfo.of(ErrorCodes.MODEL_NOT_FOUND, "model '" + modelName
+                    + "' is not loaded by this worker (it serves " + models.keySet() + ")").atParam("model"), clock.millis()));
         }
-        long start = clock.millis();
+        long arrivalNanos = System.nanoTime();
+        ChatRequest chat;
+        int[] prompt;
         try {
-            ChatRequest chat = ChatRequest.from(request.body());
-            int[] prompt = model.encodeChat(chat.messages());
-            if (prompt.length >= model.contextLength()) {
-                return ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.CONTEXT_LENGTH_EXCEEDED, "the messages are "
-                        + prompt.length + " tokens but model '" + modelName + "' has a context of " + model.contextLength()
-                        + " tokens: shorten the messages").atParam("messages"), clock.millis());
-            }
-            ObjectNode body = Json.object();
-            body.put("id", Ids.completionId(request.requestId()));
-            body.put("object", "chat.completion");
-            body.put("created", start / 1000);
-            body.put("model", modelName);
-            body.put("system_fingerprint", "millrace-" + model.executionProvider().toLowerCase());
-            ArrayNode choices = body.putArray("choices");
-            int completionTokens = 0;
-            long firstTokenMs = -1;
-            for (int i = 0; i < chat.n(); i++) {
-                Completion c = model.generate(prompt, chat.sampling(i, prompt.length, model.contextLength()));
-                completionTokens += c.completionTokens();
-                if (firstTokenMs < 0) {
-                    firstTokenMs = c.firstTokenNanos() / 1_000_000;
-                }
-                ObjectNode choice = choices.addObject();
-                choice.put("index", i);
-                ObjectNode message = choice.putObject("message");
-                message.put("role", "assistant");
-                message.put("content", c.text());
-                message.putNull("refusal");
-                choice.putNull("logprobs");
-                choice.put("finish_reason", c.finishReason());
-            }
-            ObjectNode usage = body.putObject("usage");
-            usage.put("prompt_tokens", prompt.length);
-            usage.put("completion_tokens", completionTokens);
-            usage.put("total_tokens", prompt.length + completionTokens);
-            long end = clock.millis();
-            Timings timings = new Timings(Math.max(0, start - request.submittedAt()), Math.max(0, firstTokenMs),
-                    end - start, Math.max(0, end - request.submittedAt()));
-            return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(), modelName,
-                    200, body, null, true, end, timings);
+            chat = ChatRequest.from(request.body());
+            prompt = served.model().encodeChat(chat.messages());
         } catch (RuntimeException e) {
-            // A request the model cannot run (bad template input, an inference error) gets an error
-            // result; the partition moves on.
-            log.warn("request {} failed in generation: {}", request.requestId(), e.toString());
-            return ResultEvent.failure(request, 500, ErrorInfo.of(ErrorCodes.GENERATION_FAILED,
-                    "generation failed: " + e.getMessage()), clock.millis());
+            // The router validated the body, so this is input the chat template cannot render.
+            return answer(generationFailed(request, e));
         }
+        int context = served.model().contextLength();
+        if (prompt.length >= context) {
+            return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.CONTEXT_LENGTH_EXCEEDED, "the messages are "
+                    + prompt.length + " tokens but model '" + modelName + "' has a context of " + context
+                    + " tokens: shorten the messages").atParam("messages"), clock.millis()));
+        }
+        List<SamplingParams> params = new ArrayList<>();
+        try {
+            if (chat.n() < 1) {
+                throw new IllegalArgumentException("n is " + chat.n() + ": it must be at least 1");
+            }
+            for (int i = 0; i < chat.n(); i++) {
+                params.add(chat.sampling(i, prompt.length, context));
+            }
+        } catch (IllegalArgumentException e) {
+            // A client that bypassed the router's validation (the router rejects these first).
+            return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_PARAMETER, e.getMessage()),
+                    clock.millis()));
+        }
+
+        List<CompletableFuture<Completion>> submitted = new ArrayList<>();
+        List<CompletableFuture<Choice>> choices = new ArrayList<>();
+        try {
+            for (SamplingParams p : params) {
+                CompletableFuture<Completion> f = served.engine().submit(prompt, p);
+                submitted.add(f);
+                choices.add(f.thenApply(c -> new Choice(c, System.nanoTime())));
+            }
+        } catch (RuntimeException e) {
+            submitted.forEach(f -> f.cancel(true));
+            return WorkerErrors.engineBroken(e) ? CompletableFuture.failedFuture(engineFailure(request, modelName, e))
+                    : answer(generationFailed(request, e));
+        }
+        ChatRequest asked = chat;
+        int promptTokens = prompt.length;
+        CompletableFuture<ResultEvent> result = CompletableFuture.allOf(choices.toArray(CompletableFuture[]::new))
+                .handleAsync((done, failure) -> {
+                    if (failure != null) {
+                        return generationFailedOrThrow(request, modelName, failure);
+                    }
+                    try {
+                        return completion(request, served, asked, promptTokens,
+                                choices.stream().map(CompletableFuture::join).toList(), arrivalNanos);
+                    } catch (RuntimeException e) {
+                        // A completion this worker cannot write up is that request's failure, not the engine's.
+                        return generationFailed(request, e);
+                    }
+                }, responses);
+        // Cancelling the answer (a revoked partition, a cancelled batch) must stop the generation too.
+        result.whenComplete((r, failure) -> {
+            if (failure != null) {
+                submitted.forEach(f -> f.cancel(true));
+            }
+        });
+        return result;
+    }
+
+    private ResultEvent completion(RequestEvent request, ServedModel served, ChatRequest chat, int promptTokens,
+            List<Choice> choices, long arrivalNanos) {
+        long nowNanos = System.nanoTime();
+        long nowMillis = clock.millis();
+        long startNanos = Long.MAX_VALUE;
+        long firstTokenNanos = Long.MAX_VALUE;
+        long endNanos = Long.MIN_VALUE;
+        int completionTokens = 0;
+        ObjectNode body = Json.object();
+        body.put("id", Ids.completionId(request.requestId()));
+        body.put("object", "chat.completion");
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < choices.size(); i++) {
+            Choice choice = choices.get(i);
+            Completion c = choice.completion();
+            completionTokens += c.completionTokens();
+            startNanos = Math.min(startNanos, choice.startNanos());
+            endNanos = Math.max(endNanos, choice.doneNanos());
+            if (c.completionTokens() > 0) {
+                firstTokenNanos = Math.min(firstTokenNanos, choice.startNanos() - c.queueNanos() + c.firstTokenNanos());
+            }
+            // As vLLM counts it, time to first token runs from arrival, queue included.
+            served.metrics().choice(Math.max(0, choice.startNanos() - arrivalNanos), c.firstTokenNanos(),
+                    c.totalNanos() - c.firstTokenNanos(), c.completionTokens());
+            ObjectNode o = out.addObject();
+            o.put("index", i);
+            ObjectNode message = o.putObject("message");
+            message.put("role", "assistant");
+            message.put("content", c.text());
+            message.putNull("refusal");
+            if (chat.logprobs() && c.logprobs() != null) {
+                o.set("logprobs", LogprobsJson.choice(c.logprobs(), chat.topLogprobs()));
+            } else {
+                o.putNull("logprobs");
+            }
+            o.put("finish_reason", c.finishReason());
+        }
+        served.metrics().request(Math.max(0, endNanos - arrivalNanos), promptTokens, completionTokens);
+
+        // Wall-clock times of the engine's start and end, from the monotonic clock's distances to now.
+        long startMillis = nowMillis - TimeUnit.NANOSECONDS.toMillis(nowNanos - startNanos);
+        long endMillis = nowMillis - TimeUnit.NANOSECONDS.toMillis(nowNanos - endNanos);
+        body.put("created", startMillis / 1000);
+        body.put("model", served.model().name());
+        body.put("system_fingerprint", "millrace-" + served.model().executionProvider().toLowerCase());
+        body.set("choices", out);
+        ObjectNode usage = body.putObject("usage");
+        usage.put("prompt_tokens", promptTokens);
+        usage.put("completion_tokens", completionTokens);
+        usage.put("total_tokens", promptTokens + completionTokens);
+        if (chat.promptLogprobs() != null) {
+            List<TokenLogprob> scored = choices.get(0).completion().promptLogprobs();
+            if (scored != null) {
+                body.set("prompt_logprobs", LogprobsJson.prompt(scored, chat.promptLogprobs()));
+            } else {
+                body.putNull("prompt_logprobs");
+            }
+        }
+        Timings timings = new Timings(Math.max(0, startMillis - request.submittedAt()),
+                firstTokenNanos == Long.MAX_VALUE ? null : TimeUnit.NANOSECONDS.toMillis(firstTokenNanos - startNanos),
+                TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos), Math.max(0, endMillis - request.submittedAt()));
+        return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
+                served.model().name(), 200, body, null, true, endMillis, timings);
+    }
+
+    private ResultEvent generationFailedOrThrow(RequestEvent request, String model, Throwable failure) {
+        if (WorkerErrors.engineBroken(failure)) {
+            throw engineFailure(request, model, failure);
+        }
+        return generationFailed(request, WorkerErrors.unwrap(failure));
+    }
+
+    private ResultEvent generationFailed(RequestEvent request, Throwable e) {
+        log.warn("request {} failed in generation: {}", request.requestId(), e.toString());
+        return ResultEvent.failure(request, 500, ErrorInfo.of(ErrorCodes.GENERATION_FAILED,
+                "generation failed: " + e.getMessage()), clock.millis());
+    }
+
+    private static WorkerErrors.EngineFailedException engineFailure(RequestEvent request, String model, Throwable failure) {
+        Throwable cause = WorkerErrors.unwrap(failure);
+        return new WorkerErrors.EngineFailedException("the engine of model '" + model + "' failed request "
+                + request.requestId() + " as a whole engine would (" + cause + "): stopping rather than answering"
+                + " every request with an error", cause);
+    }
+
+    private static CompletableFuture<ResultEvent> answer(ResultEvent r) {
+        return CompletableFuture.completedFuture(r);
     }
 }

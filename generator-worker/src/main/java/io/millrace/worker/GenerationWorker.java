@@ -10,48 +10,79 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One consume → generate → produce loop over the generation topics of the models it serves.
+ * The consume → generate → produce loop over the generation topics of the models a worker serves.
  *
- * <p>Guarantee: at-least-once generation, exactly-once results. The results of a poll are sent in
- * one transaction together with the offsets of the requests they answer, opened only once every
- * result is ready (the transaction timer starts at the first send). If the process dies before the
- * commit, the transaction is aborted and the requests are consumed again by whoever owns the
- * partition next: the work repeats, but readers with {@code read_committed} see each result once.
+ * <p>Guarantee: at-least-once generation, exactly-once results. One thread polls and never waits
+ * for generation: each request is handed to its model's engine at once (many in flight, for the
+ * engine to batch), and the consumer pauses its partitions while the engine is full
+ * ({@link PausePolicy}), so polls go on and {@code max.poll.interval.ms} is never exceeded however
+ * long a generation takes. Ready results are published in a transaction together with the
+ * offsets of the requests they answer, opened only once the results exist (the transaction timer
+ * starts at the first send), per partition only up to the first request still generating
+ * ({@link InFlight}), and batched in time ({@link CommitPolicy}). If the process dies before a
+ * commit, the transaction is aborted and the partition's next owner consumes the requests again:
+ * the work repeats, but {@code read_committed} readers see each result once.
+ *
+ * <p>Every consumed request gets exactly one result, whatever happens to it: an error result for a
+ * request that cannot run or that the engine fails, {@code batch_cancelled} for a request of a
+ * cancelled batch (not generated, or its generation stopped). A revoked partition's ready results
+ * are committed, the rest forgotten and left to the next owner; a failed transaction forgets its
+ * partitions' requests and consumes them again from the committed offsets ({@link WorkerErrors}).
  */
 public final class GenerationWorker implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GenerationWorker.class);
+    /**
+     * Poll timeout, and so how late the loop may notice results that became ready: short, since
+     * polls of paused partitions return nothing but the loop must still commit.
+     */
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(20);
+    /** Status of a {@code batch_cancelled} result, as nginx and grpc-gateway report a request cancelled by its client. */
+    static final int CANCELLED_STATUS = 499;
 
     private final Consumer<String, byte[]> consumer;
     private final Producer<String, byte[]> producer;
     private final CompletionHandler handler;
     private final List<String> topics;
+    private final CancelledBatches cancelledBatches;
+    private final WorkerMetrics metrics;
+    private final PausePolicy pausePolicy;
+    private final CommitPolicy commitPolicy;
     private final Clock clock;
+    private final InFlight inFlight = new InFlight();
     private final AtomicBoolean running = new AtomicBoolean(true);
 
-    public GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
-            CompletionHandler handler, List<String> topics, Clock clock) {
+    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
+            List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock) {
         this.consumer = consumer;
         this.producer = producer;
         this.handler = handler;
         this.topics = List.copyOf(topics);
+        this.cancelledBatches = cancelledBatches;
+        this.metrics = metrics;
+        this.pausePolicy = config.pausePolicy();
+        this.commitPolicy = config.commitPolicy();
         this.clock = clock;
     }
 
@@ -59,32 +90,86 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     public void run() {
         try {
             producer.initTransactions();
-            consumer.subscribe(topics);
+            consumer.subscribe(topics, new Rebalance());
             while (running.get()) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
-                if (!records.isEmpty()) {
-                    processBatch(records);
+                applyPause();
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                    accept(record);
+                }
+                cancelBatches(cancelledBatches.takeNewlyCancelled());
+                if (commitPolicy.due(inFlight.readyCount(consumer.assignment()), clock.millis())) {
+                    commit(consumer.assignment());
                 }
             }
-        } catch (WakeupException e) {
-            if (running.get()) {
-                throw e;
-            }
+            // Stopping: what is answered is committed; the rest is consumed again by the partitions' next owner.
+            commit(consumer.assignment());
         } catch (RuntimeException e) {
             log.error("generation worker stopped: {}", e.toString(), e);
             throw e;
         } finally {
+            forget(inFlight.entries().stream().map(InFlight.Entry::partition).distinct().toList());
             closeClients();
         }
     }
 
-    private void processBatch(ConsumerRecords<String, byte[]> records) {
-        List<ResultEvent> results = new ArrayList<>(records.count());
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (ConsumerRecord<String, byte[]> record : records) {
-            results.add(answer(record));
-            offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+    private void accept(ConsumerRecord<String, byte[]> record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        RequestEvent request = null;
+        String problem = "it is empty";
+        try {
+            request = Topics.REQUEST_SERDE.deserializer().deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            problem = e.getMessage();
         }
+        CompletableFuture<ResultEvent> answer;
+        if (request == null) {
+            // Only the router writes here, but any client could: answer under the key, never block the partition.
+            request = new RequestEvent(record.key(), null, null, null, null, null, null, null, clock.millis());
+            answer = CompletableFuture.completedFuture(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_JSON,
+                    "the record on " + record.topic() + " is not a request event: " + problem), clock.millis()));
+        } else if (cancelledBatches.contains(request.batchId())) {
+            answer = CompletableFuture.completedFuture(batchCancelled(request));
+        } else {
+            answer = handler.submit(request);
+        }
+        inFlight.add(new InFlight.Entry(tp, record.offset(), request, answer));
+    }
+
+    private void cancelBatches(List<String> batchIds) {
+        if (batchIds.isEmpty()) {
+            return;
+        }
+        Set<String> ids = Set.copyOf(batchIds);
+        int answered = 0;
+        for (InFlight.Entry e : inFlight.entries()) {
+            if (ids.contains(e.request().batchId()) && e.answerInstead(batchCancelled(e.request()))) {
+                answered++;
+            }
+        }
+        log.info("batches {} cancelled: {} requests in flight stopped and answered {}", ids, answered,
+                ErrorCodes.BATCH_CANCELLED);
+    }
+
+    private ResultEvent batchCancelled(RequestEvent request) {
+        return ResultEvent.failure(request, CANCELLED_STATUS, ErrorInfo.of(ErrorCodes.BATCH_CANCELLED, "batch "
+                + request.batchId() + " was cancelled before this request was answered"), clock.millis());
+    }
+
+    /**
+     * Publishes the ready results of these partitions with their offsets, in one transaction.
+     * Called on the poll thread only, from the loop or a rebalance callback.
+     */
+    private void commit(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, List<InFlight.Entry>> ready = inFlight.takeReady(partitions);
+        if (ready.isEmpty()) {
+            return;
+        }
+        List<ResultEvent> results = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        ready.forEach((tp, entries) -> {
+            entries.forEach(e -> results.add(e.result()));
+            offsets.put(tp, new OffsetAndMetadata(InFlight.nextOffset(entries)));
+        });
         try {
             producer.beginTransaction();
             for (ResultEvent r : results) {
@@ -96,39 +181,72 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             switch (WorkerErrors.classify(e)) {
                 case FATAL -> throw e;
                 case RETRIABLE -> {
-                    // Nothing of this poll is visible: abort and re-read from the last committed offsets.
-                    log.warn("transaction failed, aborting and consuming the same requests again: {}", e.toString());
+                    // Nothing of this transaction is visible: consume these partitions again from
+                    // their committed offsets, forgetting what is in flight for them.
+                    log.warn("transaction failed, aborting and consuming {} again: {}", offsets.keySet(), e.toString());
                     producer.abortTransaction();
                     rewind(offsets.keySet());
+                    return;
                 }
             }
         }
+        commitPolicy.committed(clock.millis());
+        results.forEach(metrics::committed);
     }
 
-    private ResultEvent answer(ConsumerRecord<String, byte[]> record) {
-        RequestEvent request;
-        try {
-            request = Topics.REQUEST_SERDE.deserializer().deserialize(record.topic(), record.value());
-        } catch (RuntimeException e) {
-            // Only the router writes here, but any client could: answer under the key, never block the partition.
-            RequestEvent stub = new RequestEvent(record.key(), null, null, null, null, null, null, null, clock.millis());
-            return ResultEvent.failure(stub, 400, ErrorInfo.of(ErrorCodes.INVALID_JSON,
-                    "the record on " + record.topic() + " is not a request event: " + e.getMessage()), clock.millis());
-        }
-        return handler.handle(request);
-    }
-
-    private void rewind(Iterable<TopicPartition> partitions) {
-        for (TopicPartition tp : partitions) {
-            if (!consumer.assignment().contains(tp)) {
-                continue; // revoked meanwhile: its new owner starts from the committed offset anyway
-            }
-            OffsetAndMetadata committed = consumer.committed(java.util.Set.of(tp)).get(tp);
-            if (committed != null) {
-                consumer.seek(tp, committed.offset());
+    private void rewind(Set<TopicPartition> partitions) {
+        forget(partitions);
+        Set<TopicPartition> owned = new HashSet<>(partitions);
+        owned.retainAll(consumer.assignment()); // a partition revoked meanwhile: its new owner starts from the committed offset
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
+        for (TopicPartition tp : owned) {
+            OffsetAndMetadata at = committed.get(tp);
+            if (at != null) {
+                consumer.seek(tp, at.offset());
             } else {
                 consumer.seekToBeginning(List.of(tp));
             }
+        }
+    }
+
+    /** Drops the in-flight requests of these partitions and stops their generation. */
+    private void forget(Collection<TopicPartition> partitions) {
+        inFlight.remove(partitions).forEach(InFlight.Entry::cancel);
+    }
+
+    private void applyPause() {
+        Set<TopicPartition> assignment = consumer.assignment();
+        Set<TopicPartition> target = pausePolicy.toPause(assignment, inFlight.unfinished(), inFlight.queued());
+        Set<TopicPartition> paused = consumer.paused();
+        if (paused.equals(target)) {
+            return;
+        }
+        Set<TopicPartition> resume = new HashSet<>(paused);
+        resume.removeAll(target);
+        consumer.resume(resume);
+        consumer.pause(target);
+        log.debug("paused {} of {} partitions ({} in flight)", target.size(), assignment.size(), inFlight.size());
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Still ours until this returns: commit what is answered, and leave the rest to the
+            // next owner, who consumes it from the offset committed here.
+            commit(partitions);
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // No longer ours: a commit would be fenced. The next owner consumes from the last commit.
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            // A rebalance forgets which partitions were paused: pause again before the next fetch.
+            applyPause();
         }
     }
 
@@ -142,16 +260,18 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         return new ProducerRecord<>(Topics.RESULTS.name(), null, r.requestId(), value, headers);
     }
 
-    /** Stops the loop after the current batch; the results of that batch are still committed. */
+    /**
+     * Stops the loop within a poll: results that are ready are committed, requests still
+     * generating are cancelled and left to the partitions' next owner.
+     */
     @Override
     public void close() {
         running.set(false);
-        consumer.wakeup();
     }
 
     private void closeClients() {
         try {
-            consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         } finally {
             producer.close(Duration.ofSeconds(5));
         }

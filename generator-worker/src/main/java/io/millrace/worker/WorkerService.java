@@ -1,14 +1,21 @@
 package io.millrace.worker;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.millrace.protocol.Topics;
+import io.millrace.worker.model.BatchEngine;
+import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.DecoderModel;
+import io.millrace.worker.model.SequentialEngine;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ForkJoinPool;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -21,21 +28,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The generator-worker stage: loads its models and runs {@link GenerationWorker} loops in the
- * consumer group {@value #GROUP_ID}. Guarantee: at-least-once generation, exactly-once results
- * (see {@link GenerationWorker}). Scale out by starting more processes: partitions of the
+ * The generator-worker stage: loads its models, gives each an engine, and runs a
+ * {@link GenerationWorker} loop in the consumer group {@value #GROUP_ID}, with a
+ * {@link BatchCancellationReader} beside it. Guarantee: at-least-once generation, exactly-once
+ * results (see {@link GenerationWorker}). Scale out by starting more processes: partitions of the
  * generation topics are shared among all workers of the group.
+ *
+ * <p>Overrides: {@code consumer.*} and {@code producer.*} go to the Kafka clients (e.g.
+ * {@code consumer.max.poll.interval.ms}), {@code worker.*} to {@link WorkerConfig}.
  */
 public final class WorkerService implements AutoCloseable {
     public static final String GROUP_ID = "millrace-worker";
     private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
-
     private final String bootstrapServers;
     private final Map<String, DecoderModel> models;
     private final String instanceId;
     private final boolean staticMember;
     private final Map<String, Object> overrides;
-    private final List<GenerationWorker> workers = new ArrayList<>();
+    private final WorkerConfig config;
+    private final WorkerMetrics metrics;
+    private final List<CompletionEngine> engines = new ArrayList<>();
+    private final List<AutoCloseable> loops = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
 
     /**
@@ -45,6 +58,12 @@ public final class WorkerService implements AutoCloseable {
      */
     public WorkerService(String bootstrapServers, Map<String, DecoderModel> models, String instanceId,
             Map<String, Object> overrides) {
+        this(bootstrapServers, models, instanceId, overrides, new SimpleMeterRegistry());
+    }
+
+    /** As above, with the worker's meters ({@link WorkerMetrics}) in {@code registry}. */
+    public WorkerService(String bootstrapServers, Map<String, DecoderModel> models, String instanceId,
+            Map<String, Object> overrides, MeterRegistry registry) {
         if (models.isEmpty()) {
             throw new IllegalArgumentException("a worker needs at least one model: pass --model-dir DIR");
         }
@@ -53,22 +72,56 @@ public final class WorkerService implements AutoCloseable {
         this.staticMember = instanceId != null;
         this.instanceId = instanceId != null ? instanceId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
         this.overrides = Map.copyOf(overrides);
+        this.config = WorkerConfig.from(this.overrides);
+        this.metrics = new WorkerMetrics(registry);
+    }
+
+    /** The engine a model generates on: the one place engines are built. */
+    static CompletionEngine newEngine(WorkerConfig.Engine kind, DecoderModel model) {
+        return switch (kind) {
+            case BATCH -> new BatchEngine(model, WorkerConfig.BATCHING);
+            case SEQUENTIAL -> new SequentialEngine(model);
+        };
     }
 
     public void start() {
+        Map<String, ServedModel> served = new LinkedHashMap<>();
+        for (DecoderModel m : models.values()) {
+            CompletionEngine engine = newEngine(config.engine(), m);
+            engines.add(engine);
+            served.put(m.name(), new ServedModel(m, engine, metrics.model(m.name(), engine)));
+        }
+        CancelledBatches cancelled = new CancelledBatches();
+        BatchCancellationReader reader = new BatchCancellationReader(
+                new KafkaConsumer<>(batchesConsumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()), cancelled);
+        startThread(reader, "millrace-batches-" + instanceId);
+        try {
+            // Requests of batches cancelled before this start are then answered without generating.
+            if (!reader.awaitCaughtUp(Duration.ofSeconds(10))) {
+                log.warn("{} not read to its end in 10 s: requests of batches cancelled earlier may be generated",
+                        Topics.BATCHES.name());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         List<String> topics = models.keySet().stream().map(m -> Topics.generation(m).name()).toList();
-        CompletionHandler handler = new CompletionHandler(models, Clock.systemUTC());
         GenerationWorker worker = new GenerationWorker(
                 new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()),
                 new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer()),
-                handler, topics, Clock.systemUTC());
-        Thread t = new Thread(worker, "millrace-worker-" + instanceId);
+                new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool()), topics, cancelled, metrics, config,
+                Clock.systemUTC());
+        startThread(worker, "millrace-worker-" + instanceId);
+        log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight", instanceId, topics,
+                models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),
+                config.engine().name().toLowerCase(), config.maxInFlight());
+    }
+
+    private <L extends Runnable & AutoCloseable> void startThread(L loop, String name) {
+        Thread t = new Thread(loop, name);
         t.setDaemon(true);
-        workers.add(worker);
+        loops.add(loop);
         threads.add(t);
         t.start();
-        log.info("worker {} consuming {} ({})", instanceId, topics,
-                models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList());
     }
 
     Properties consumerConfig() {
@@ -79,18 +132,34 @@ public final class WorkerService implements AutoCloseable {
         // Only requests the router committed; aborted router transactions are never generated.
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Bounded so that one poll's generation stays far below max.poll.interval.ms.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 16);
+        // A poll may overshoot the in-flight bound by this much before the partitions pause.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId);
+        // Heartbeats come from the poll thread, never blocked by generation, so a short session is
+        // safe: a crashed worker's partitions move to the others within 10 s instead of 45 s.
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
         if (staticMember) {
             // Static membership: a restart within the session timeout keeps its partitions, no rebalance.
             p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
         }
-        overrides.forEach((k, v) -> {
-            if (k.startsWith("consumer.")) {
-                p.put(k.substring("consumer.".length()), v);
-            }
-        });
+        putOverrides(p, "consumer.");
+        return p;
+    }
+
+    /**
+     * The cancellation reader's consumer: the {@code consumer.*} overrides (a cluster's security
+     * settings apply to it too), but no group (every worker reads every partition) and nothing committed.
+     */
+    Properties batchesConsumerConfig() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        putOverrides(p, "consumer.");
+        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        p.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-batches");
         return p;
     }
 
@@ -102,18 +171,32 @@ public final class WorkerService implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // A transaction opens only once its results are ready and commits right away, so it lives
+        // milliseconds. The timeout bounds how long a crashed worker's open transaction holds back
+        // read_committed readers of its result partitions (the broker aborts it then): 15 s, not 60.
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-results");
+        putOverrides(p, "producer.");
+        return p;
+    }
+
+    private void putOverrides(Properties p, String prefix) {
         overrides.forEach((k, v) -> {
-            if (k.startsWith("producer.")) {
-                p.put(k.substring("producer.".length()), v);
+            if (k.startsWith(prefix)) {
+                p.put(k.substring(prefix.length()), v);
             }
         });
-        return p;
     }
 
     @Override
     public void close() {
-        workers.forEach(GenerationWorker::close);
+        for (AutoCloseable loop : loops) {
+            try {
+                loop.close();
+            } catch (Exception e) {
+                log.warn("error while stopping {}: {}", loop.getClass().getSimpleName(), e.toString());
+            }
+        }
         for (Thread t : threads) {
             try {
                 t.join(15_000);
@@ -121,6 +204,8 @@ public final class WorkerService implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        metrics.close();
+        engines.forEach(CompletionEngine::close);
         models.values().forEach(DecoderModel::close);
     }
 }

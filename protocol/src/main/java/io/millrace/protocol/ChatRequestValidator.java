@@ -16,6 +16,8 @@ public final class ChatRequestValidator {
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final int MAX_N = 16;
     private static final int MAX_STOP = 4;
+    /** As OpenAI's top_logprobs and vLLM's default max_logprobs. */
+    private static final int MAX_LOGPROBS = 20;
 
     private final ModelCatalog catalog;
 
@@ -129,6 +131,11 @@ public final class ChatRequestValidator {
         if (e.isPresent()) {
             return e;
         }
+        JsonNode topK = body.get("top_k");
+        if (topK != null && !topK.isNull() && (!topK.isIntegralNumber() || topK.asLong() < -1 || topK.asLong() > Integer.MAX_VALUE)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "top_k is " + topK + ": it must be a whole number, at least 1 to keep the k most"
+                    + " likely tokens, or -1 or 0 for no top-k cut", "top_k");
+        }
         JsonNode n = body.get("n");
         if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > MAX_N)) {
             return fail(ErrorCodes.INVALID_PARAMETER, "n is " + n + ": it must be a whole number from 1 to " + MAX_N, "n");
@@ -149,9 +156,39 @@ public final class ChatRequestValidator {
                 return fail(ErrorCodes.INVALID_PARAMETER, "stop must be a string or an array of at most " + MAX_STOP + " non-empty strings", "stop");
             }
         }
+        Optional<ErrorInfo> logprobs = validateLogprobs(body);
+        if (logprobs.isPresent()) {
+            return logprobs;
+        }
         JsonNode stream = body.get("stream");
         if (stream != null && stream.asBoolean(false)) {
             return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
+        }
+        return Optional.empty();
+    }
+
+    /** OpenAI's logprobs and top_logprobs, and vLLM's prompt_logprobs. */
+    private static Optional<ErrorInfo> validateLogprobs(JsonNode body) {
+        JsonNode logprobs = body.get("logprobs");
+        if (logprobs != null && !logprobs.isNull() && !logprobs.isBoolean()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "logprobs is " + logprobs + ": it must be true or false", "logprobs");
+        }
+        JsonNode top = body.get("top_logprobs");
+        if (top != null && !top.isNull()) {
+            if (!top.isIntegralNumber() || top.asLong() < 0 || top.asLong() > MAX_LOGPROBS) {
+                return fail(ErrorCodes.INVALID_PARAMETER, "top_logprobs is " + top + ": it must be a whole number from 0 to "
+                        + MAX_LOGPROBS, "top_logprobs");
+            }
+            if (logprobs == null || !logprobs.asBoolean(false)) {
+                return fail(ErrorCodes.INVALID_PARAMETER, "top_logprobs needs logprobs: set \"logprobs\": true as well",
+                        "top_logprobs");
+            }
+        }
+        JsonNode prompt = body.get("prompt_logprobs");
+        if (prompt != null && !prompt.isNull()
+                && (!prompt.isIntegralNumber() || prompt.asLong() < 0 || prompt.asLong() > MAX_LOGPROBS)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "prompt_logprobs is " + prompt + ": it must be a whole number from 0 to "
+                    + MAX_LOGPROBS + " (how many alternatives to list for each prompt token)", "prompt_logprobs");
         }
         return Optional.empty();
     }

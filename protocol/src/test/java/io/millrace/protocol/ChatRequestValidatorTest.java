@@ -43,6 +43,17 @@ class ChatRequestValidatorTest {
         "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":0} | invalid_parameter | n",
         "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":[1]} | invalid_parameter | stop",
         "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true} | invalid_parameter | stream",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_k\":-2} | invalid_parameter | top_k",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_k\":1.5} | invalid_parameter | top_k",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"presence_penalty\":2.5} | invalid_parameter | presence_penalty",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"frequency_penalty\":-3} | invalid_parameter | frequency_penalty",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":1} | invalid_parameter | logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true,\"top_logprobs\":21} | invalid_parameter | top_logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":true,\"top_logprobs\":-1} | invalid_parameter | top_logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_logprobs\":2} | invalid_parameter | top_logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logprobs\":false,\"top_logprobs\":2} | invalid_parameter | top_logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"prompt_logprobs\":-1} | invalid_parameter | prompt_logprobs",
+        "/v1/chat/completions | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"prompt_logprobs\":true} | invalid_parameter | prompt_logprobs",
     })
     void rejectsWithACodeAndTheParameter(String url, String body, String code, String param) throws Exception {
         Optional<ErrorInfo> error = validate(url, body);
@@ -50,6 +61,23 @@ class ChatRequestValidatorTest {
         assertThat(error.get().code()).isEqualTo(code);
         assertThat(error.get().param()).isEqualTo(param);
         assertThat(error.get().message()).isNotBlank();
+    }
+
+    @Test
+    void acceptsSamplingAndLogprobOptions() throws Exception {
+        String base = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+        assertThat(validate("/v1/chat/completions", base + "\"top_k\":40,\"presence_penalty\":-2,\"frequency_penalty\":1.5,"
+                + "\"logprobs\":true,\"top_logprobs\":20,\"prompt_logprobs\":0}")).isEmpty();
+        // vLLM: -1 and 0 both mean no top-k cut.
+        assertThat(validate("/v1/chat/completions", base + "\"top_k\":-1}")).isEmpty();
+        assertThat(validate("/v1/chat/completions", base + "\"top_k\":0,\"logprobs\":false}")).isEmpty();
+        assertThat(validate("/v1/chat/completions", base + "\"logprobs\":true,\"top_logprobs\":null}")).isEmpty();
+    }
+
+    @Test
+    void topLogprobsWithoutLogprobsSaysHowToFixIt() throws Exception {
+        assertThat(validate("/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"top_logprobs\":3}").orElseThrow().message()).contains("\"logprobs\": true");
     }
 
     @Test

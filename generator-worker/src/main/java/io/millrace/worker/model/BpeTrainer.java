@@ -73,6 +73,33 @@ final class BpeTrainer {
         return new Vocabulary(tokenIds, merges);
     }
 
+    /**
+     * Adds synthetic merges until the vocabulary has {@code size} tokens: each token in id order
+     * (learned and synthetic alike) joined with each of the letters a to z, skipping joins that are
+     * already tokens. Deterministic, and every added id is a token that decodes to text.
+     */
+    static Vocabulary fill(Vocabulary vocabulary, int size) {
+        Map<String, Integer> tokenIds = new LinkedHashMap<>(vocabulary.tokenIds());
+        if (tokenIds.size() > size) {
+            throw new IllegalArgumentException("the vocabulary has " + tokenIds.size() + " tokens, more than " + size);
+        }
+        List<Pair> merges = new ArrayList<>(vocabulary.merges());
+        List<String> tokens = new ArrayList<>(tokenIds.keySet());
+        for (int i = 0; tokenIds.size() < size; i++) {
+            String left = tokens.get(i);
+            for (char c = 'a'; c <= 'z' && tokenIds.size() < size; c++) {
+                String right = String.valueOf(c);
+                String merged = left + right;
+                if (!tokenIds.containsKey(merged)) {
+                    tokenIds.put(merged, tokenIds.size());
+                    merges.add(new Pair(left, right));
+                    tokens.add(merged);
+                }
+            }
+        }
+        return new Vocabulary(tokenIds, merges);
+    }
+
     private Pair mostFrequentPair(List<List<String>> words, List<Integer> counts) {
         Map<Pair, Integer> pairCounts = new HashMap<>();
         for (int w = 0; w < words.size(); w++) {

@@ -14,13 +14,14 @@ import java.util.Set;
  * {@code generation_config.json}, {@code tokenizer.json} and {@code tokenizer_config.json} with a
  * chat template.
  *
- * <p>Generation runs on ONNX Runtime with a KV cache, at batch size 1: a completion depends only
- * on its prompt and {@link SamplingParams}, never on what else the worker is generating, and the
- * same prompt and seed give the same completion on the same hardware.
+ * <p>{@link #generate} runs on ONNX Runtime with a KV cache, at batch size 1: a completion depends
+ * only on its prompt and {@link SamplingParams}, and the same prompt and seed give the same
+ * completion on the same hardware. {@link BatchEngine} serves many requests over one model with the
+ * same per-request token picking ({@link Decoding}) and matches generate's greedy output.
  *
- * <p>Thread-safety: call {@link #generate} from one thread at a time (the worker's inference
- * thread); {@link #encodeChat} and the accessors may be called from any thread; call
- * {@link #close} only after the last generate has returned.
+ * <p>Thread-safety: {@link #generate}, {@link #encodeChat} and the accessors may be called from any
+ * thread (an ONNX Runtime session runs concurrent calls); call {@link #close} only after the last
+ * generate has returned and every engine over the model is closed.
  */
 public final class DecoderModel implements AutoCloseable {
     private static final String IM_END = "<|im_end|>";
@@ -100,7 +101,25 @@ public final class DecoderModel implements AutoCloseable {
      * @throws IllegalArgumentException if the prompt leaves no room for a new token in the context
      */
     public Completion generate(int[] promptIds, SamplingParams params) {
-        long start = System.nanoTime();
+        Decoding decoding = startDecoding(promptIds, params, System.nanoTime());
+        if (decoding.finished() && !decoding.scoresPrompt()) {
+            return decoding.completion();
+        }
+        try {
+            decode(promptIds, decoding);
+        } catch (OrtException e) {
+            throw new IllegalStateException("onnxruntime failed while generating with " + name + ": " + e.getMessage(), e);
+        }
+        return decoding.completion();
+    }
+
+    /**
+     * Checks the prompt and starts its completion: the budget of new tokens and the sampling seed
+     * (the request's, else one derived from the prompt).
+     *
+     * @throws IllegalArgumentException if the prompt is empty or leaves no room for a new token
+     */
+    Decoding startDecoding(int[] promptIds, SamplingParams params, long startNanos) {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: a decoder needs at least one token to continue");
         }
@@ -109,81 +128,47 @@ public final class DecoderModel implements AutoCloseable {
                     + " has a context of " + contextLength() + " tokens: shorten the messages");
         }
         int budget = Math.min(params.maxNewTokens(), contextLength() - promptIds.length);
-        if (budget == 0) {
-            return new Completion("", promptIds.length, 0, "length", 0, System.nanoTime() - start);
-        }
-        Sampler sampler = new Sampler(params.temperature(), params.topP(),
-                params.seed() != null ? params.seed() : seedFrom(promptIds));
-        try {
-            return decode(promptIds, params.stop(), budget, sampler, start);
-        } catch (OrtException e) {
-            throw new IllegalStateException("onnxruntime failed while generating with " + name + ": " + e.getMessage(), e);
-        }
+        long seed = params.seed() != null ? params.seed() : seedFrom(promptIds);
+        return new Decoding(promptIds, params, budget, seed, tokenizer, eosTokenIds, startNanos);
     }
 
-    private Completion decode(int[] promptIds, List<String> stop, int budget, Sampler sampler, long start) throws OrtException {
-        int[] generated = new int[budget];
-        int count = 0;
-        int textTokens = 0;
-        long firstToken = 0;
-        String finish = "length";
-        String stopTrimmed = null;
+    DecoderSession session() {
+        return session;
+    }
+
+    /** Prefills the whole prompt in one step, then feeds back one picked token per step. */
+    private void decode(int[] promptIds, Decoding decoding) throws OrtException {
         long[] ids = Arrays.stream(promptIds).asLongStream().toArray();
         KvCache cache = session.emptyCache(1);
         try {
+            boolean prefill = true;
             while (true) {
                 DecoderSession.Step step = session.forward(new long[][] {ids}, new long[][] {ones(cache.length() + ids.length)},
-                        new long[][] {positions(cache.length(), ids.length)}, cache);
+                        new long[][] {positions(cache.length(), ids.length)}, cache, prefill && decoding.scoresPrompt());
                 cache.close();
                 cache = step.cache();
-                int token = sampler.next(step.lastLogits()[0]);
-                if (count++ == 0) {
-                    firstToken = System.nanoTime() - start;
+                if (prefill && decoding.scoresPrompt()) {
+                    decoding.scorePrompt(step.logits()[0], 0);
                 }
-                if (isEos(token)) {
-                    finish = "stop";
-                    break;
+                if (decoding.finished()) {
+                    return; // an echo request with no new tokens: the prompt was all it wanted scored
                 }
-                generated[textTokens++] = token;
-                if (!stop.isEmpty()) {
-                    stopTrimmed = trimAtStop(tokenizer.decode(generated, textTokens), stop);
-                    if (stopTrimmed != null) {
-                        finish = "stop";
-                        break;
-                    }
+                decoding.accept(step.lastLogits()[0]);
+                if (decoding.finished()) {
+                    return;
                 }
-                if (count == budget) {
-                    break;
-                }
-                ids = new long[] {token};
+                ids = new long[] {decoding.lastToken()};
+                prefill = false;
             }
         } finally {
             cache.close();
         }
-        String text = stopTrimmed != null ? stopTrimmed : tokenizer.decode(generated, textTokens);
-        return new Completion(text, promptIds.length, count, finish, firstToken, System.nanoTime() - start);
     }
 
     @Override
     public void close() {
         session.close();
         tokenizer.close();
-    }
-
-    private boolean isEos(int token) {
-        return Arrays.binarySearch(eosTokenIds, token) >= 0;
-    }
-
-    /** The text before the earliest stop string, or null if none occurs. */
-    private static String trimAtStop(String text, List<String> stop) {
-        int cut = -1;
-        for (String s : stop) {
-            int at = text.indexOf(s);
-            if (at >= 0 && (cut < 0 || at < cut)) {
-                cut = at;
-            }
-        }
-        return cut < 0 ? null : text.substring(0, cut);
     }
 
     /**

@@ -3,7 +3,6 @@ package io.millrace.worker.model;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
@@ -17,19 +16,32 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One ONNX Runtime session over a decoder with the Optimum export interface, and the forward pass
  * over it: any batch of token rows with their attention mask and positions, on top of a
- * {@link KvCache}. Generation uses batch size 1; tests use it to check the graph itself.
+ * {@link KvCache}, or on a batch cache the caller owns ({@link #forwardInto}).
  */
 final class DecoderSession implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DecoderSession.class);
 
-    /** The last-position logits of each row, and the cache extended by this step's tokens. */
-    record Step(float[][] lastLogits, KvCache cache) {}
+    /**
+     * The logits of each row, [batch][positions][vocab] (the last position only, unless all were
+     * asked for), and the cache extended by this step's tokens.
+     */
+    record Step(float[][][] logits, KvCache cache) {
+        /** Each row's logits at its last position. */
+        float[][] lastLogits() {
+            float[][] last = new float[logits.length][];
+            for (int b = 0; b < logits.length; b++) {
+                last[b] = logits[b][logits[b].length - 1];
+            }
+            return last;
+        }
+    }
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
@@ -81,23 +93,46 @@ final class DecoderSession implements AutoCloseable {
         return executionProvider;
     }
 
+    /** Tensors in a cache: a key and a value per layer, numbered 2·layer (key) and 2·layer+1 (value). */
+    int kvTensors() {
+        return 2 * numLayers;
+    }
+
+    int kvHeads() {
+        return kvHeads;
+    }
+
+    int headDim() {
+        return headDim;
+    }
+
     /** The cache before the first token: zero-length past tensors of shape [batch, heads, 0, head_dim]. */
     KvCache emptyCache(int batch) throws OrtException {
+        FloatBuffer[] empty = new FloatBuffer[kvTensors()];
+        Arrays.fill(empty, FloatBuffer.allocate(0));
+        return cacheOf(empty, batch, 0);
+    }
+
+    /** A cache holding {@code data[t]} as tensor t, each of shape [batch, heads, length, head_dim]. */
+    KvCache cacheOf(FloatBuffer[] data, int batch, int length) throws OrtException {
         Map<String, OnnxTensor> past = new HashMap<>();
         List<OnnxTensor> owned = new ArrayList<>();
         try {
-            for (int layer = 0; layer < numLayers; layer++) {
-                for (String kind : new String[] {"key", "value"}) {
-                    OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.allocate(0), new long[] {batch, kvHeads, 0, headDim});
-                    owned.add(t);
-                    past.put(pastName(layer, kind), t);
-                }
+            for (int t = 0; t < kvTensors(); t++) {
+                OnnxTensor tensor = OnnxTensor.createTensor(env, data[t], new long[] {batch, kvHeads, length, headDim});
+                owned.add(tensor);
+                past.put(pastName(t), tensor);
             }
         } catch (OrtException | RuntimeException e) {
             owned.forEach(OnnxTensor::close);
             throw e;
         }
-        return new KvCache(past, 0, () -> owned.forEach(OnnxTensor::close));
+        return new KvCache(past, length, () -> owned.forEach(OnnxTensor::close));
+    }
+
+    /** {@link #forward(long[][], long[][], long[][], KvCache, boolean)} keeping the last position's logits only. */
+    Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past) throws OrtException {
+        return forward(inputIds, attentionMask, positionIds, past, false);
     }
 
     /**
@@ -105,41 +140,78 @@ final class DecoderSession implements AutoCloseable {
      *
      * @param attentionMask [batch][past + seq], 0 at padding
      * @param positionIds [batch][seq]; ignored by models without a position_ids input
+     * @param allPositions keep the logits of every position (scoring a prompt), not only the last
      */
-    Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past) throws OrtException {
-        int batch = inputIds.length;
+    Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past, boolean allPositions)
+            throws OrtException {
         int seq = inputIds[0].length;
-        if (attentionMask[0].length != past.length() + seq) {
-            throw new IllegalArgumentException("attention mask covers " + attentionMask[0].length
-                    + " positions, expected past " + past.length() + " + " + seq);
-        }
+        checkMask(attentionMask, past.length(), seq);
         Map<String, OnnxTensor> inputs = new HashMap<>(past.pastInputs());
         List<OnnxTensor> created = new ArrayList<>();
         OrtSession.Result result = null;
         try {
-            created.add(put(inputs, "input_ids", longTensor(inputIds)));
-            created.add(put(inputs, "attention_mask", longTensor(attentionMask)));
-            if (hasPositionIds) {
-                created.add(put(inputs, "position_ids", longTensor(positionIds)));
-            }
-            if (hasUseCacheBranch) {
-                // Merged exports switch between their with-past and without-past subgraphs on this flag.
-                created.add(put(inputs, "use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {past.length() > 0})));
-            }
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length());
             result = session.run(inputs);
-            float[][] last = lastLogits(result, batch, seq);
+            float[][][] logits = logits(result, allPositions ? seq : 1);
             Map<String, OnnxTensor> presents = new HashMap<>();
-            for (int layer = 0; layer < numLayers; layer++) {
-                for (String kind : new String[] {"key", "value"}) {
-                    presents.put(pastName(layer, kind), (OnnxTensor) result.get("present." + layer + "." + kind).orElseThrow());
-                }
+            for (int t = 0; t < kvTensors(); t++) {
+                presents.put(pastName(t), (OnnxTensor) result.get(presentName(t)).orElseThrow());
             }
-            return new Step(last, new KvCache(presents, past.length() + seq, result));
+            return new Step(logits, new KvCache(presents, past.length() + seq, result));
         } catch (OrtException | RuntimeException e) {
             closeQuietly(result);
             throw e;
         } finally {
             created.forEach(OnnxTensor::close);
+        }
+    }
+
+    /**
+     * Runs one token per row after {@code past} [batch, heads, pastLength, head_dim] and writes the
+     * extended cache into the caller's {@code present} tensors (ONNX Runtime's pinned outputs), so the
+     * caller can edit the batch's cache in place between steps.
+     *
+     * @param past tensors keyed by {@link #pastName}
+     * @param present tensors of shape [batch, heads, pastLength + 1, head_dim] keyed by {@link #presentName}
+     * @return the logits of each row
+     */
+    float[][] forwardInto(long[][] inputIds, long[][] attentionMask, long[][] positionIds, int pastLength,
+            Map<String, OnnxTensor> past, Map<String, OnnxTensor> present) throws OrtException {
+        checkMask(attentionMask, pastLength, inputIds[0].length);
+        Map<String, OnnxTensor> inputs = new HashMap<>(past);
+        List<OnnxTensor> created = new ArrayList<>();
+        try {
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength);
+            try (OrtSession.Result result = session.run(inputs, Set.of("logits"), present)) {
+                float[][][] logits = logits(result, 1);
+                float[][] rows = new float[logits.length][];
+                for (int b = 0; b < rows.length; b++) {
+                    rows[b] = logits[b][0];
+                }
+                return rows;
+            }
+        } finally {
+            created.forEach(OnnxTensor::close);
+        }
+    }
+
+    private static void checkMask(long[][] attentionMask, int pastLength, int seq) {
+        if (attentionMask[0].length != pastLength + seq) {
+            throw new IllegalArgumentException("attention mask covers " + attentionMask[0].length
+                    + " positions, expected past " + pastLength + " + " + seq);
+        }
+    }
+
+    private void addInputs(Map<String, OnnxTensor> inputs, List<OnnxTensor> created, long[][] inputIds,
+            long[][] attentionMask, long[][] positionIds, int pastLength) throws OrtException {
+        created.add(put(inputs, "input_ids", longTensor(inputIds)));
+        created.add(put(inputs, "attention_mask", longTensor(attentionMask)));
+        if (hasPositionIds) {
+            created.add(put(inputs, "position_ids", longTensor(positionIds)));
+        }
+        if (hasUseCacheBranch) {
+            // Merged exports switch between their with-past and without-past subgraphs on this flag.
+            created.add(put(inputs, "use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {pastLength > 0})));
         }
     }
 
@@ -157,17 +229,22 @@ final class DecoderSession implements AutoCloseable {
         }
     }
 
-    private static float[][] lastLogits(OrtSession.Result result, int batch, int seq) throws OrtException {
-        OnnxValue value = result.get("logits").orElseThrow();
-        TensorInfo info = (TensorInfo) value.getInfo();
-        int vocab = (int) info.getShape()[2];
-        FloatBuffer all = ((OnnxTensor) value).getFloatBuffer();
-        float[][] last = new float[batch][vocab];
+    /** The logits [batch][keep][vocab] of each row's last {@code keep} positions. */
+    private static float[][][] logits(OrtSession.Result result, int keep) {
+        OnnxTensor tensor = (OnnxTensor) result.get("logits").orElseThrow();
+        long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+        int batch = (int) shape[0];
+        int seq = (int) shape[1];
+        int vocab = (int) shape[2];
+        FloatBuffer all = tensor.getFloatBuffer();
+        float[][][] out = new float[batch][keep][vocab];
         for (int b = 0; b < batch; b++) {
-            all.position((b * seq + seq - 1) * vocab);
-            all.get(last[b]);
+            for (int p = 0; p < keep; p++) {
+                all.position((b * seq + seq - keep + p) * vocab);
+                all.get(out[b][p]);
+            }
         }
-        return last;
+        return out;
     }
 
     private void checkInterface(Path modelFile, Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs) {
@@ -211,6 +288,14 @@ final class DecoderSession implements AutoCloseable {
 
     private static String pastName(int layer, String kind) {
         return "past_key_values." + layer + "." + kind;
+    }
+
+    static String pastName(int tensor) {
+        return pastName(tensor / 2, tensor % 2 == 0 ? "key" : "value");
+    }
+
+    static String presentName(int tensor) {
+        return "present." + tensor / 2 + "." + (tensor % 2 == 0 ? "key" : "value");
     }
 
     private static OnnxTensor put(Map<String, OnnxTensor> inputs, String name, OnnxTensor tensor) {

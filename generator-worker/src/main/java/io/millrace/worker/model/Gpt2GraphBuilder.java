@@ -22,8 +22,17 @@ import java.util.Random;
  * forever; at 0.2 the logits depend on the context and the output varies.
  */
 final class Gpt2GraphBuilder {
-    /** Model hyper-parameters, named as in GPT-2's config.json. */
-    record Dimensions(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon) {
+    /**
+     * Model hyper-parameters, named as in GPT-2's config.json.
+     *
+     * @param zeroRowsFrom embedding rows from this id on (the special tokens) are zero; vocabSize for none
+     */
+    record Dimensions(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon,
+            int zeroRowsFrom) {
+        Dimensions(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon) {
+            this(vocabSize, nPositions, nEmbd, nLayer, nHead, layerNormEpsilon, vocabSize);
+        }
+
         int headDim() {
             return nEmbd / nHead;
         }
@@ -39,24 +48,33 @@ final class Gpt2GraphBuilder {
 
     private final Dimensions d;
     private final Random random;
-    private final OnnxGraph g = new OnnxGraph("gpt2");
+    private final OnnxGraph g;
 
-    private Gpt2GraphBuilder(Dimensions d, long seed) {
+    private Gpt2GraphBuilder(Dimensions d, long seed, OnnxGraph.ExternalData external) {
         if (d.nEmbd % d.nHead != 0) {
             throw new IllegalArgumentException("n_embd " + d.nEmbd + " is not a multiple of n_head " + d.nHead);
         }
         this.d = d;
         this.random = new Random(seed);
+        this.g = new OnnxGraph("gpt2", external);
     }
 
     static OnnxMl.ModelProto build(Dimensions dimensions, long seed) {
-        return new Gpt2GraphBuilder(dimensions, seed).build();
+        return new Gpt2GraphBuilder(dimensions, seed, null).build();
+    }
+
+    /** The same graph with its large weights streamed to {@code external} instead of kept in the graph. */
+    static OnnxMl.ModelProto build(Dimensions dimensions, long seed, OnnxGraph.ExternalData external) {
+        return new Gpt2GraphBuilder(dimensions, seed, external).build();
     }
 
     private OnnxMl.ModelProto build() {
         declareInputsAndOutputs();
         int e = d.nEmbd;
-        String wte = g.floats("transformer.wte.weight", gaussian(d.vocabSize * e, EMBEDDING_STD), d.vocabSize, e);
+        float[] embeddings = gaussian(Math.multiplyExact(d.vocabSize, e), EMBEDDING_STD);
+        Arrays.fill(embeddings, d.zeroRowsFrom * e, d.vocabSize * e, 0f);
+        String wte = g.floats("transformer.wte.weight", embeddings, d.vocabSize, e);
+        embeddings = null; // the largest tensor: let it go before the blocks are drawn
         String wpe = g.floats("transformer.wpe.weight", gaussian(d.nPositions * e, EMBEDDING_STD), d.nPositions, e);
         String h = g.node("Add", "/embeddings", new String[] {
             g.node("Gather", "/wte/out", new String[] {wte, "input_ids"}),

@@ -15,21 +15,30 @@ import java.util.OptionalInt;
  */
 final class HfTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
+    private final TokenBytes tokenBytes;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, TokenBytes tokenBytes) {
         this.tokenizer = tokenizer;
+        this.tokenBytes = tokenBytes;
     }
 
     static HfTokenizer load(Path tokenizerJson) {
+        HuggingFaceTokenizer tokenizer;
         try {
             // DJL otherwise applies its own defaults (truncation to 512 tokens, special tokens added).
-            return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
+            tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
                     "addSpecialTokens", "false",
                     "truncation", "false",
-                    "padding", "false")));
+                    "padding", "false"));
         } catch (IOException | RuntimeException e) {
             throw new ModelLoadException("cannot load " + tokenizerJson + ": " + e.getMessage()
                     + " (it must be a Hugging Face tokenizers JSON file, as saved by tokenizer.save_pretrained)", e);
+        }
+        try {
+            return new HfTokenizer(tokenizer, TokenBytes.read(JsonFiles.read(tokenizerJson)));
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
         }
     }
 
@@ -50,6 +59,11 @@ final class HfTokenizer implements AutoCloseable {
             longs[i] = ids[i];
         }
         return tokenizer.decode(longs, true);
+    }
+
+    /** The token's exact UTF-8 bytes (possibly part of a character); empty for an id outside the vocabulary. */
+    byte[] tokenBytes(int id) {
+        return tokenBytes.of(id);
     }
 
     /** The id of a token that the tokenizer maps to exactly one id, such as an added special token. */

@@ -1,6 +1,7 @@
 package io.millrace.worker.model;
 
 import ai.onnxruntime.OnnxTensor;
+import java.nio.FloatBuffer;
 import java.util.Map;
 
 /**
@@ -30,6 +31,11 @@ final class KvCache implements AutoCloseable {
 
     int length() {
         return length;
+    }
+
+    /** A copy of tensor {@code t} (numbered as {@link DecoderSession#kvTensors}), [batch, heads, length, head_dim] row-major. */
+    FloatBuffer read(int t) {
+        return pastInputs.get(DecoderSession.pastName(t)).getFloatBuffer();
     }
 
     @Override

@@ -4,6 +4,9 @@ import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -11,17 +14,68 @@ import java.nio.ByteOrder;
  * A minimal builder over the ONNX protobuf messages: named initializers, nodes with attributes and
  * graph inputs/outputs with symbolic dimensions. Node and value names come from the caller, so a
  * graph built twice serializes to the same bytes.
+ *
+ * <p>With an {@link ExternalData} sink, float initializers of 1 KiB and more are streamed to the
+ * sink's file and referenced from the graph (the ONNX external data format: {@code location},
+ * {@code offset}, {@code length}), as {@code onnx.save_model(..., save_as_external_data=True)} does.
  */
 final class OnnxGraph {
     /** ONNX IR version 8 pairs with opset 17 and loads in every onnxruntime from 1.13 on. */
     static final long IR_VERSION = 8;
     static final int OPSET = 17;
 
+    /** Tensors smaller than this stay inside model.onnx (onnx's default size_threshold). */
+    static final int EXTERNAL_THRESHOLD_BYTES = 1024;
+    /** Tensors of at least 1 MiB start at a multiple of 64 KiB, so that onnxruntime can map them (onnx's align_threshold). */
+    static final int ALIGN_THRESHOLD_BYTES = 1 << 20;
+    static final int ALIGNMENT = 1 << 16;
+
+    /** Where external tensor data goes: an open stream over the file named {@code location} beside model.onnx. */
+    static final class ExternalData {
+        private final String location;
+        private final OutputStream out;
+        private long offset;
+
+        ExternalData(String location, OutputStream out) {
+            this.location = location;
+            this.out = out;
+        }
+
+        /** Appends the tensor (after alignment padding); returns its offset. */
+        private long append(float[] data) throws IOException {
+            long length = (long) data.length * Float.BYTES;
+            if (length >= ALIGN_THRESHOLD_BYTES && offset % ALIGNMENT != 0) {
+                int pad = (int) (ALIGNMENT - offset % ALIGNMENT);
+                out.write(new byte[pad]);
+                offset += pad;
+            }
+            long start = offset;
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (float f : data) {
+                if (!chunk.hasRemaining()) {
+                    out.write(chunk.array(), 0, chunk.position());
+                    chunk.clear();
+                }
+                chunk.putFloat(f);
+            }
+            out.write(chunk.array(), 0, chunk.position());
+            offset += length;
+            return start;
+        }
+    }
+
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
+    private final ExternalData external;
     private int nodeCount;
 
     OnnxGraph(String name) {
+        this(name, null);
+    }
+
+    /** @param external where large float tensors go; null keeps every tensor inside the graph */
+    OnnxGraph(String name, ExternalData external) {
         graph.setName(name);
+        this.external = external;
     }
 
     /** A dimension: a {@link Long} is fixed, a {@link String} is a symbolic name. */
@@ -34,6 +88,9 @@ final class OnnxGraph {
     }
 
     String floats(String name, float[] data, long... dims) {
+        if (external != null && (long) data.length * Float.BYTES >= EXTERNAL_THRESHOLD_BYTES) {
+            return externalFloats(name, data, dims);
+        }
         ByteBuffer bytes = ByteBuffer.allocate(data.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(data);
         return initializer(name, TensorProto.DataType.FLOAT_VALUE, bytes, dims);
@@ -99,6 +156,29 @@ final class OnnxGraph {
                 .setDocString(docString)
                 .setGraph(graph)
                 .build();
+    }
+
+    private String externalFloats(String name, float[] data, long... dims) {
+        long offset;
+        try {
+            offset = external.append(data);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " to " + external.location, e);
+        }
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", external.location))
+                .addExternalData(entry("offset", Long.toString(offset)))
+                .addExternalData(entry("length", Long.toString((long) data.length * Float.BYTES)));
+        graph.addInitializer(t);
+        return name;
+    }
+
+    private static OnnxMl.StringStringEntryProto entry(String key, String value) {
+        return OnnxMl.StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
 
     private String initializer(String name, int dataType, ByteBuffer littleEndian, long... dims) {

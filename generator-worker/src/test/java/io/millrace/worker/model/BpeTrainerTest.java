@@ -22,4 +22,22 @@ class BpeTrainerTest {
         assertThat(v.merges()).isEmpty();
         assertThat(v.tokenIds()).hasSize(256);
     }
+
+    @Test
+    void fillTopsUpWithSyntheticMergesToTheExactSizeDeterministically() {
+        BpeTrainer.Vocabulary trained = new BpeTrainer(10, 2).train("low lower lowest low");
+        BpeTrainer.Vocabulary full = BpeTrainer.fill(trained, 2000);
+        assertThat(full.tokenIds()).hasSize(2000);
+        assertThat(full).isEqualTo(BpeTrainer.fill(trained, 2000));
+        // The learned merges keep their ranks, ahead of the synthetic ones.
+        assertThat(full.merges().subList(0, trained.merges().size())).isEqualTo(trained.merges());
+        assertThat(full.merges()).hasSize(2000 - 256).doesNotHaveDuplicates();
+        // Every merge joins two tokens into a third, each id once, in order: what tokenizer.json needs.
+        assertThat(full.merges()).allSatisfy(p -> {
+            assertThat(full.tokenIds()).containsKeys(p.left(), p.right(), p.left() + p.right());
+            assertThat(full.tokenIds().get(p.left() + p.right())).isGreaterThan(full.tokenIds().get(p.left()));
+        });
+        assertThat(full.tokenIds().values()).containsExactlyElementsOf(
+                java.util.stream.IntStream.range(0, 2000).boxed().toList());
+    }
 }

@@ -130,6 +130,109 @@ class DecoderModelTest {
     }
 
     @Test
+    void topKOfOneIsGreedy() {
+        Completion greedy = model.generate(prompt, SamplingParams.greedy(24));
+        Completion topOne = model.generate(prompt, new SamplingParams(24, 1.5, 1.0, 1, 0, 0, 9L, List.of(), false, 0, false));
+        assertThat(topOne.text()).isEqualTo(greedy.text());
+    }
+
+    @Test
+    void penaltiesSteerGreedyDecodingAwayFromRepeats() {
+        List<Integer> plain = ids(model.generate(prompt, withLogprobs(64, 0, 0)));
+        List<Integer> penalized = ids(model.generate(prompt, withLogprobs(64, 0.5, 1.0)));
+        assertThat(maxRepeats(plain)).as("the random model repeats itself greedily").isGreaterThan(2);
+        assertThat(penalized).isNotEqualTo(plain);
+        assertThat(maxRepeats(penalized)).isLessThan(maxRepeats(plain));
+        assertThat(new java.util.HashSet<>(penalized).size()).isGreaterThan(new java.util.HashSet<>(plain).size());
+    }
+
+    @Test
+    void sameSeedSameSampleWithEveryParameter() {
+        SamplingParams params = new SamplingParams(32, 0.9, 0.9, 40, 0.3, 0.6, 11L, List.of(), true, 3, false);
+        Completion a = model.generate(prompt, params);
+        Completion b = model.generate(prompt, params);
+        assertThat(b.text()).isEqualTo(a.text());
+        assertThat(ids(b)).isEqualTo(ids(a));
+    }
+
+    @Test
+    void logprobsOfGreedyTokensAreTheMaximumAndTheirBytesJoinToTheText() {
+        Completion c = model.generate(prompt, new SamplingParams(24, 0, 1, 0, 0, 0, null, List.of(), true, 5, false));
+        assertThat(c.logprobs()).hasSize(c.completionTokens());
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (TokenLogprob t : c.logprobs()) {
+            assertThat(t.top()).hasSize(5);
+            assertThat(t.top().get(0).id()).isEqualTo(t.id());
+            assertThat(t.logprob()).isEqualTo(t.top().get(0).logprob()).isLessThanOrEqualTo(0);
+            assertThat(t.top()).extracting(TokenLogprob::logprob).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+            assertThat(t.top().stream().mapToDouble(a -> Math.exp(a.logprob())).sum()).isLessThanOrEqualTo(1 + 1e-9);
+            bytes.writeBytes(t.bytes());
+        }
+        if (c.finishReason().equals("length")) {
+            assertThat(new String(bytes.toByteArray(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(c.text());
+        }
+        assertThat(c.promptLogprobs()).isNull();
+    }
+
+    @Test
+    void logprobsAreOfTheRawLogitsWhateverTheTemperatureAndPenalties() throws Exception {
+        Completion c = model.generate(prompt, new SamplingParams(2, 1.7, 0.9, 0, 1.5, 1.5, 4L, List.of(), true, 0, false));
+        double[] raw = Logprobs.logSoftmax(fullLogits(prompt)[prompt.length - 1]);
+        TokenLogprob first = c.logprobs().get(0);
+        assertThat(first.logprob()).isCloseTo(raw[first.id()], org.assertj.core.data.Offset.offset(1e-5));
+    }
+
+    @Test
+    void echoScoresEachPromptTokenGivenTheTokensBeforeIt() throws Exception {
+        SamplingParams scoreOnly = new SamplingParams(0, 0, 1, 0, 0, 0, null, List.of(), true, 2, true);
+        Completion c = model.generate(prompt, scoreOnly);
+        assertThat(c.completionTokens()).isZero();
+        assertThat(c.logprobs()).isEmpty();
+        float[][] logits = fullLogits(prompt);
+        assertThat(c.promptLogprobs()).hasSize(prompt.length - 1);
+        for (int i = 1; i < prompt.length; i++) {
+            double[] manual = Logprobs.logSoftmax(logits[i - 1]);
+            TokenLogprob scored = c.promptLogprobs().get(i - 1);
+            assertThat(scored.id()).isEqualTo(prompt[i]);
+            assertThat(scored.logprob()).isCloseTo(manual[prompt[i]], org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(scored.top()).hasSize(2);
+        }
+        Completion withTokens = model.generate(prompt, new SamplingParams(8, 0, 1, 0, 0, 0, null, List.of(), false, 2, true));
+        assertThat(withTokens.promptLogprobs()).isEqualTo(c.promptLogprobs());
+        assertThat(withTokens.text()).isEqualTo(model.generate(prompt, SamplingParams.greedy(8)).text());
+    }
+
+    /** The logits of every position of one forward over {@code ids}. */
+    private static float[][] fullLogits(int[] ids) throws Exception {
+        long[] longs = java.util.Arrays.stream(ids).asLongStream().toArray();
+        long[] ones = new long[ids.length];
+        long[] positions = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            ones[i] = 1;
+            positions[i] = i;
+        }
+        try (KvCache empty = model.session().emptyCache(1)) {
+            DecoderSession.Step step = model.session().forward(new long[][] {longs}, new long[][] {ones},
+                    new long[][] {positions}, empty, true);
+            step.cache().close();
+            return step.logits()[0];
+        }
+    }
+
+    private static SamplingParams withLogprobs(int maxNewTokens, double presence, double frequency) {
+        return new SamplingParams(maxNewTokens, 0, 1, 0, presence, frequency, null, List.of(), true, 0, false);
+    }
+
+    private static List<Integer> ids(Completion c) {
+        return c.logprobs().stream().map(TokenLogprob::id).toList();
+    }
+
+    private static long maxRepeats(List<Integer> ids) {
+        return ids.stream().collect(java.util.stream.Collectors.groupingBy(i -> i, java.util.stream.Collectors.counting()))
+                .values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    @Test
     void promptWithoutRoomForOneTokenIsRejected() {
         int[] tooLong = new int[model.contextLength()];
         assertThatThrownBy(() -> model.generate(tooLong, SamplingParams.greedy(1)))
