@@ -35,6 +35,7 @@ final class Deployment implements AutoCloseable {
     private ModelCatalog catalog;
     private WorkerService worker;
     private ResultsApiService api;
+    private MetricsEndpoint metrics;
 
     private final Settings settings;
     private List<Path> modelDirs;
@@ -88,6 +89,10 @@ final class Deployment implements AutoCloseable {
     /** Starts the stages of these roles in this process. */
     void startRoles(Set<Role> roles) {
         Settings s = settings;
+        if (s.metricsPort() >= 0) {
+            metrics = new MetricsEndpoint(s.metricsPort());
+            started.push(metrics);
+        }
         Path state = s.dataDir().resolve("streams");
         if (roles.contains(Role.ROUTER)) {
             RouterService router = new RouterService(bootstrapServers, state.resolve("router"), new RouterConfig(catalog), Map.of());
@@ -110,7 +115,8 @@ final class Deployment implements AutoCloseable {
                 models.values().forEach(DecoderModel::close);
                 throw e;
             }
-            worker = new WorkerService(bootstrapServers, models, s.instanceId(), Map.of());
+            worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), Map.of())
+                    : new WorkerService(bootstrapServers, models, s.instanceId(), Map.of(), metrics.registry());
             started.push(worker);
             worker.start();
         }
@@ -126,6 +132,10 @@ final class Deployment implements AutoCloseable {
 
     Optional<ResultsApiService> api() {
         return Optional.ofNullable(api);
+    }
+
+    Optional<MetricsEndpoint> metrics() {
+        return Optional.ofNullable(metrics);
     }
 
     Optional<WorkerService> worker() {

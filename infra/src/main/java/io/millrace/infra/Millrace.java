@@ -60,11 +60,11 @@ public final class Millrace {
     }
 
     private static final Set<String> SERVE_OPTIONS = Set.of("roles", "model-dir", "bootstrap-servers", "data-dir",
-            "kafka-port", "http-port", "instance-id");
+            "kafka-port", "http-port", "instance-id", "metrics-port");
 
     private static void serve(Args args, PrintStream out) throws IOException {
         Set<Role> roles = args.get("roles").map(Role::parse).orElse(EnumSet.allOf(Role.class));
-        Settings settings = Settings.from(args, 8080);
+        Settings settings = Settings.from(args, 8080, 9464);
         CountDownLatch stopped = new CountDownLatch(1);
         Deployment deployment = Deployment.start(settings, roles);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -74,6 +74,7 @@ public final class Millrace {
         deployment.awaitRunning(Duration.ofMinutes(2));
         out.println("millrace serving " + roles + " on Kafka " + deployment.bootstrapServers()
                 + deployment.api().map(a -> ", HTTP on http://localhost:" + a.httpPort() + "/v1").orElse("")
+                + deployment.metrics().map(m -> ", metrics on http://localhost:" + m.port() + "/metrics").orElse("")
                 + " (models " + deployment.catalog().names() + "); Ctrl-C stops");
         if (roles.contains(Role.INGEST)) {
             out.println("ingest: submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()

@@ -32,7 +32,7 @@ class KcatRoundTripIT {
     void kcatSubmitsARequestAndReadsItsResult() throws Exception {
         String kcat = kcatBinary();
         try (TestKafka kafka = TestKafka.start(dir.resolve("broker"));
-                Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "kcat-it"),
+                Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "kcat-it", 0),
                         EnumSet.allOf(Role.class))) {
             serve.awaitRunning(Duration.ofSeconds(60));
             String bootstrap = serve.bootstrapServers();
@@ -67,6 +67,14 @@ class KcatRoundTripIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(http.statusCode()).isEqualTo(200);
             assertThat(Json.parse(http.body()).get("custom_id").asText()).isEqualTo("kcat-1");
+
+            // The worker's meters are scraped from the same process, Prometheus style.
+            HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + serve.metrics().orElseThrow().port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("millrace_worker_generation_tokens_total{model=\"millrace-tiny\"}")
+                    .contains("millrace_worker_time_to_first_token_seconds_count").contains("jvm_memory_used_bytes");
         }
     }
 
