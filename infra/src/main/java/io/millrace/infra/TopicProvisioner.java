@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,12 +38,14 @@ public final class TopicProvisioner {
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name()))
                     .map(t -> new NewTopic(t.name(), t.partitions(), replication).configs(t.configs()))
                     .collect(Collectors.toList());
-            if (!missing.isEmpty()) {
-                createAll(admin, missing);
-                log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+            Set<String> raced = missing.isEmpty() ? Set.of() : createAll(admin, missing);
+            if (missing.size() > raced.size()) {
+                log.info("created topics {}", missing.stream().map(NewTopic::name).filter(n -> !raced.contains(n)).toList());
             }
-            List<Topic<?, ?>> present = topics.stream().filter(t -> existing.contains(t.name())).toList();
-            List<String> problems = check(admin, present);
+            // Topics another process created meanwhile are checked like any that existed before.
+            List<Topic<?, ?>> present = topics.stream()
+                    .filter(t -> existing.contains(t.name()) || raced.contains(t.name())).toList();
+            List<String> problems = checkWhenVisible(admin, present);
             List<String> fatal = problems.stream().filter(p -> p.contains("partitions")).toList();
             problems.forEach(p -> log.warn("topic settings differ from the registry: {}", p));
             if (!fatal.isEmpty()) {
@@ -57,15 +60,39 @@ public final class TopicProvisioner {
         }
     }
 
-    private static void createAll(Admin admin, List<NewTopic> missing) throws InterruptedException, ExecutionException {
+    /** Creates the topics; returns those that turned out to exist already. */
+    private static Set<String> createAll(Admin admin, List<NewTopic> missing) throws InterruptedException, ExecutionException {
+        Set<String> raced = new java.util.HashSet<>();
         for (var entry : admin.createTopics(missing).values().entrySet()) {
             try {
                 entry.getValue().get();
             } catch (ExecutionException e) {
-                // Another process of the deployment created it between our list and create.
+                // Another process of the deployment created it between our list and create (or the
+                // list did not show it yet): it exists, so it must be checked, not assumed right.
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
+                raced.add(entry.getKey());
+            }
+        }
+        return raced;
+    }
+
+    /**
+     * A topic created a moment ago may not be described by every broker yet ("does not host this
+     * topic-partition"): such retriable answers are retried for a few seconds.
+     */
+    private static List<String> checkWhenVisible(Admin admin, List<Topic<?, ?>> topics)
+            throws InterruptedException, ExecutionException {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (true) {
+            try {
+                return check(admin, topics);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
             }
         }
     }
