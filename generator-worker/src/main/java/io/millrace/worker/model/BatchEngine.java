@@ -1,7 +1,7 @@
 package io.millrace.worker.model;
 
 import ai.onnxruntime.OrtException;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,7 +72,8 @@ public final class BatchEngine implements CompletionEngine {
         this.session = model.session();
         this.planner = new StepPlanner(config);
         this.prefixCache = config.prefixCacheBytes() == 0 ? null
-                : new PrefixCache(config.prefixCacheBytes(), session.kvTensors(), session.kvHeads(), session.headDim());
+                : new PrefixCache(config.prefixCacheBytes(), session.kvTensors(), session.kvHeads(), session.headDim(),
+                        session.kvBytes());
         this.batch = new BatchKv(session, model.contextLength());
         this.thread = new Thread(this::run, "millrace-batch-" + model.name());
         thread.setDaemon(true);
@@ -279,13 +280,13 @@ public final class BatchEngine implements CompletionEngine {
         }
         int length = found.size() * BLOCK;
         int heads = session.kvHeads();
-        int headDim = session.headDim();
-        FloatBuffer[] kv = new FloatBuffer[session.kvTensors()];
+        int tokenBytes = session.headDim() * session.kvBytes(); // one token of one head
+        ByteBuffer[] kv = new ByteBuffer[session.kvTensors()];
         for (int t = 0; t < kv.length; t++) {
-            kv[t] = FloatBuffer.allocate(heads * length * headDim);
+            kv[t] = ByteBuffer.allocate(heads * length * tokenBytes);
             for (int h = 0; h < heads; h++) {
                 for (int b = 0; b < found.size(); b++) {
-                    kv[t].put((h * length + b * BLOCK) * headDim, found.get(b).kv(t), h * BLOCK * headDim, BLOCK * headDim);
+                    kv[t].put((h * length + b * BLOCK) * tokenBytes, found.get(b).kv(t), h * BLOCK * tokenBytes, BLOCK * tokenBytes);
                 }
             }
         }
@@ -301,7 +302,7 @@ public final class BatchEngine implements CompletionEngine {
         if (prefixCache == null || s.cachingStopped || full <= s.cachedBlocks) {
             return;
         }
-        FloatBuffer[] kv = new FloatBuffer[session.kvTensors()];
+        ByteBuffer[] kv = new ByteBuffer[session.kvTensors()];
         for (int t = 0; t < kv.length; t++) {
             kv[t] = s.cache.read(t);
         }

@@ -1,11 +1,9 @@
 package io.millrace.worker.model;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,6 +19,15 @@ import java.util.Map;
  * (up to float rounding), however many masked slots precede it. A free row (its sequence left) attends only to its own
  * newest slot: it costs one padded token a step until a joining sequence takes it over or a
  * compaction drops it.
+ *
+ * <p>The numbers are kept in the model's own cache type, float32 or float16 (an fp16 export's
+ * cache is never widened), and moved as raw bytes: joining, compacting and stepping do not depend
+ * on the type.
+ *
+ * <p>Positions: position_ids carry each row's true positions. A model without a position_ids input
+ * derives them in its graph from the attention mask (cumulative sum − 1), which counts only the
+ * unmasked slots; a row's tokens are contiguous and right-aligned, so the masked slots all precede
+ * them and the count is the row's own length: those models get true positions too.
  *
  * <p>The arrays live in direct buffers this class owns: ONNX Runtime reads the past from them and
  * writes the present into the other buffer of a pair (pinned outputs; the Java API has no IO
@@ -59,13 +66,14 @@ final class BatchKv {
     private final int tensors;
     private final int heads;
     private final int headDim;
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    /** Bytes per cached number: 4 for float32, 2 for float16. */
+    private final int bytes;
     private final List<Row> rows = new ArrayList<>();
     /** What the next step reads as the past, and where it writes the present; swapped after each step. */
-    private FloatBuffer[] live;
-    private FloatBuffer[] spare;
+    private ByteBuffer[] live;
+    private ByteBuffer[] spare;
     private int slots;
-    private float[] zeros = new float[0];
+    private byte[] zeros = new byte[0];
 
     BatchKv(DecoderSession session, int contextLength) {
         this.session = session;
@@ -73,6 +81,7 @@ final class BatchKv {
         this.tensors = session.kvTensors();
         this.heads = session.kvHeads();
         this.headDim = session.headDim();
+        this.bytes = session.kvBytes();
         this.live = allocate(0);
         this.spare = allocate(0);
     }
@@ -85,7 +94,7 @@ final class BatchKv {
     /** Moves a prefilled sequence's cache [1, heads, length, head_dim] into the batch. */
     Row join(KvCache cache) {
         int length = cache.length();
-        FloatBuffer[] kv = new FloatBuffer[tensors];
+        ByteBuffer[] kv = new ByteBuffer[tensors];
         for (int t = 0; t < tensors; t++) {
             kv[t] = cache.read(t);
         }
@@ -150,7 +159,7 @@ final class BatchKv {
                 present.put(DecoderSession.presentName(t), tensor(spare[t], n, slots + 1));
             }
             float[][] logits = session.forwardInto(ids, mask, pos, slots, past, present);
-            FloatBuffer[] written = spare;
+            ByteBuffer[] written = spare;
             spare = live;
             live = written;
             slots++;
@@ -196,7 +205,7 @@ final class BatchKv {
     }
 
     /** Copies {@code keep} (and {@code joining}, from {@code kv}) right-aligned into {@code newSlots} slots of the spare buffers. */
-    private void relayout(List<Row> keep, int newSlots, Row joining, FloatBuffer[] kv) {
+    private void relayout(List<Row> keep, int newSlots, Row joining, ByteBuffer[] kv) {
         spare = ensure(spare, keep.size(), newSlots, 0);
         for (int i = 0; i < keep.size(); i++) {
             Row row = keep.get(i);
@@ -212,7 +221,7 @@ final class BatchKv {
             }
             row.index = i;
         }
-        FloatBuffer[] written = spare;
+        ByteBuffer[] written = spare;
         spare = live;
         live = written;
         slots = newSlots;
@@ -221,7 +230,7 @@ final class BatchKv {
     }
 
     /** Writes a [1, heads, length, head_dim] cache into row {@code r} of a [rows, heads, slots, head_dim] layout. */
-    private void write(FloatBuffer[] into, int r, int slotCount, FloatBuffer[] kv, int length) {
+    private void write(ByteBuffer[] into, int r, int slotCount, ByteBuffer[] kv, int length) {
         for (int t = 0; t < tensors; t++) {
             for (int h = 0; h < heads; h++) {
                 zeroAndPut(into[t], r, h, slotCount, length, kv[t], h * length * headDim);
@@ -229,20 +238,23 @@ final class BatchKv {
         }
     }
 
-    /** Row r, head h of a layout with {@code slotCount} slots: zeroes the masked slots, then copies {@code span} tokens from {@code src} at {@code from}. */
-    private void zeroAndPut(FloatBuffer into, int r, int h, int slotCount, int span, FloatBuffer src, int from) {
-        int base = (r * heads + h) * slotCount * headDim;
-        int pad = (slotCount - span) * headDim;
+    /**
+     * Row r, head h of a layout with {@code slotCount} slots: zeroes the masked slots, then copies
+     * {@code span} tokens from {@code src} at number {@code from}.
+     */
+    private void zeroAndPut(ByteBuffer into, int r, int h, int slotCount, int span, ByteBuffer src, int from) {
+        int base = (r * heads + h) * slotCount * headDim * bytes;
+        int pad = (slotCount - span) * headDim * bytes;
         if (zeros.length < pad) {
-            zeros = new float[pad];
+            zeros = new byte[pad];
         }
         into.put(base, zeros, 0, pad);
-        into.put(base + pad, src, from, span * headDim);
+        into.put(base + pad, src, from * bytes, span * headDim * bytes);
     }
 
-    private OnnxTensor tensor(FloatBuffer buffer, int rowCount, int slotCount) throws OrtException {
-        int floats = rowCount * heads * slotCount * headDim;
-        return OnnxTensor.createTensor(env, buffer.duplicate().position(0).limit(floats).slice(),
+    private OnnxTensor tensor(ByteBuffer buffer, int rowCount, int slotCount) throws OrtException {
+        int length = rowCount * heads * slotCount * headDim * bytes;
+        return session.kvTensor(buffer.duplicate().position(0).limit(length).slice().order(ByteOrder.nativeOrder()),
                 new long[] {rowCount, heads, slotCount, headDim});
     }
 
@@ -250,28 +262,28 @@ final class BatchKv {
      * Buffers that hold [rowCount, heads, slotCount, head_dim], the same ones if they do. Grown by
      * half again, so a growing batch reallocates rarely; the first {@code keepRows} rows are kept.
      */
-    private FloatBuffer[] ensure(FloatBuffer[] buffers, int rowCount, int slotCount, int keepRows) {
-        long needed = (long) rowCount * heads * slotCount * headDim;
+    private ByteBuffer[] ensure(ByteBuffer[] buffers, int rowCount, int slotCount, int keepRows) {
+        long needed = (long) rowCount * heads * slotCount * headDim * bytes;
         if (needed <= buffers[0].capacity()) {
             return buffers;
         }
-        if (needed * Float.BYTES > Integer.MAX_VALUE) {
-            throw new IllegalStateException("the batch cache needs " + needed * Float.BYTES + " bytes per tensor, over"
+        if (needed > Integer.MAX_VALUE) {
+            throw new IllegalStateException("the batch cache needs " + needed + " bytes per tensor, over"
                     + " the 2 GiB a direct buffer holds: lower maxBatchSize");
         }
-        int floats = (int) Math.min(Integer.MAX_VALUE / Float.BYTES, Math.max(needed, buffers[0].capacity() * 3L / 2));
-        FloatBuffer[] grown = allocate(floats);
-        int kept = keepRows * heads * slotCount * headDim;
+        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(needed, buffers[0].capacity() * 3L / 2));
+        ByteBuffer[] grown = allocate(size);
+        int kept = keepRows * heads * slotCount * headDim * bytes;
         for (int t = 0; t < tensors; t++) {
             grown[t].put(0, buffers[t], 0, kept);
         }
         return grown;
     }
 
-    private FloatBuffer[] allocate(int floats) {
-        FloatBuffer[] buffers = new FloatBuffer[tensors];
+    private ByteBuffer[] allocate(int size) {
+        ByteBuffer[] buffers = new ByteBuffer[tensors];
         for (int t = 0; t < tensors; t++) {
-            buffers[t] = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            buffers[t] = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
         }
         return buffers;
     }

@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -51,6 +53,8 @@ final class DecoderSession implements AutoCloseable {
     private final int headDim;
     private final boolean hasPositionIds;
     private final boolean hasUseCacheBranch;
+    /** FLOAT or FLOAT16: the element type of past and present, read from the graph (fp16 exports keep their cache in fp16). */
+    private final OnnxJavaType kvType;
 
     DecoderSession(Path modelFile, ModelConfig config) {
         OrtSession opened = null;
@@ -78,7 +82,7 @@ final class DecoderSession implements AutoCloseable {
             Map<String, NodeInfo> inputs = session.getInputInfo();
             this.hasPositionIds = inputs.containsKey("position_ids");
             this.hasUseCacheBranch = inputs.containsKey("use_cache_branch");
-            checkInterface(modelFile, inputs, session.getOutputInfo());
+            this.kvType = checkInterface(modelFile, inputs, session.getOutputInfo());
         } catch (OrtException e) {
             closeQuietly(opened);
             throw new ModelLoadException("onnxruntime cannot load " + modelFile + ": " + e.getMessage()
@@ -106,20 +110,36 @@ final class DecoderSession implements AutoCloseable {
         return headDim;
     }
 
+    /** Bytes of one cached number: 4 (float32) or 2 (float16). */
+    int kvBytes() {
+        return kvType.size;
+    }
+
     /** The cache before the first token: zero-length past tensors of shape [batch, heads, 0, head_dim]. */
     KvCache emptyCache(int batch) throws OrtException {
-        FloatBuffer[] empty = new FloatBuffer[kvTensors()];
-        Arrays.fill(empty, FloatBuffer.allocate(0));
+        ByteBuffer[] empty = new ByteBuffer[kvTensors()];
+        Arrays.fill(empty, ByteBuffer.allocate(0));
         return cacheOf(empty, batch, 0);
     }
 
-    /** A cache holding {@code data[t]} as tensor t, each of shape [batch, heads, length, head_dim]. */
-    KvCache cacheOf(FloatBuffer[] data, int batch, int length) throws OrtException {
+    /** A tensor of the cache's element type over {@code data}'s bytes (native byte order), not copied where the buffer is direct. */
+    OnnxTensor kvTensor(ByteBuffer data, long[] shape) throws OrtException {
+        // onnxruntime takes a ByteBuffer's bytes as another element type only from a direct buffer.
+        ByteBuffer direct = data.isDirect() ? data
+                : ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.nativeOrder()).put(data.duplicate()).flip();
+        return OnnxTensor.createTensor(env, direct, shape, kvType);
+    }
+
+    /**
+     * A cache holding {@code data[t]} as tensor t, each of shape [batch, heads, length, head_dim]
+     * in the cache's element type ({@link #kvBytes} per number, native byte order).
+     */
+    KvCache cacheOf(ByteBuffer[] data, int batch, int length) throws OrtException {
         Map<String, OnnxTensor> past = new HashMap<>();
         List<OnnxTensor> owned = new ArrayList<>();
         try {
             for (int t = 0; t < kvTensors(); t++) {
-                OnnxTensor tensor = OnnxTensor.createTensor(env, data[t], new long[] {batch, kvHeads, length, headDim});
+                OnnxTensor tensor = kvTensor(data[t], new long[] {batch, kvHeads, length, headDim});
                 owned.add(tensor);
                 past.put(pastName(t), tensor);
             }
@@ -236,6 +256,7 @@ final class DecoderSession implements AutoCloseable {
         int batch = (int) shape[0];
         int seq = (int) shape[1];
         int vocab = (int) shape[2];
+        // Widens float16 logits to float32 (onnxruntime converts in getFloatBuffer).
         FloatBuffer all = tensor.getFloatBuffer();
         float[][][] out = new float[batch][keep][vocab];
         for (int b = 0; b < batch; b++) {
@@ -247,7 +268,8 @@ final class DecoderSession implements AutoCloseable {
         return out;
     }
 
-    private void checkInterface(Path modelFile, Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs) {
+    /** Checks the graph against the Optimum interface and config.json; returns the cache's element type. */
+    private OnnxJavaType checkInterface(Path modelFile, Map<String, NodeInfo> inputs, Map<String, NodeInfo> outputs) {
         List<String> missing = new ArrayList<>();
         for (String name : new String[] {"input_ids", "attention_mask"}) {
             if (!inputs.containsKey(name)) {
@@ -256,6 +278,10 @@ final class DecoderSession implements AutoCloseable {
         }
         if (!outputs.containsKey("logits")) {
             missing.add("output logits");
+        }
+        if (inputs.keySet().stream().noneMatch(name -> name.startsWith("past_key_values."))) {
+            throw new ModelLoadException(modelFile + " has no past_key_values inputs: it was exported without its KV cache;"
+                    + " re-export it with-past (optimum-cli export onnx --task text-generation-with-past)");
         }
         for (int layer = 0; layer < numLayers; layer++) {
             for (String kind : new String[] {"key", "value"}) {
@@ -272,17 +298,34 @@ final class DecoderSession implements AutoCloseable {
                     + " layers config.json declares: export the decoder with its KV cache"
                     + " (optimum-cli export onnx --task text-generation-with-past)");
         }
+        long graphLayers = inputs.keySet().stream().filter(name -> name.matches("past_key_values\\.\\d+\\.key")).count();
+        if (graphLayers != numLayers) {
+            throw new ModelLoadException(modelFile + " has past keys for " + graphLayers + " layers but config.json declares "
+                    + numLayers + " layers: config.json does not belong to this model");
+        }
         TensorInfo past = (TensorInfo) inputs.get(pastName(0, "key")).getInfo();
+        TensorInfo present = (TensorInfo) outputs.get("present.0.key").getInfo();
         TensorInfo logits = (TensorInfo) outputs.get("logits").getInfo();
-        if (past.type != OnnxJavaType.FLOAT || logits.type != OnnxJavaType.FLOAT) {
-            throw new ModelLoadException(modelFile + " has " + past.type + " past keys and " + logits.type
-                    + " logits, only float32 is supported: export the model in fp32 (no --fp16)");
+        if (!isFloat(past.type) || present.type != past.type || !isFloat(logits.type)) {
+            throw new ModelLoadException(modelFile + " has " + past.type + " past keys, " + present.type + " present keys and "
+                    + logits.type + " logits: only float32 or float16 caches (past and present alike) and logits are supported;"
+                    + " export the model with --dtype fp32 or fp16");
         }
         long[] shape = past.getShape();
-        if ((shape[1] > 0 && shape[1] != kvHeads) || (shape[3] > 0 && shape[3] != headDim)) {
-            throw new ModelLoadException(modelFile + " takes past keys of shape " + Arrays.toString(shape)
-                    + " but config.json implies " + kvHeads + " heads of size " + headDim
-                    + ": config.json does not belong to this model");
+        checkDimension(modelFile, shape[1], kvHeads, "key/value heads", "num_key_value_heads (num_attention_heads where absent)");
+        checkDimension(modelFile, shape[3], headDim, "numbers per head", "head_dim (hidden_size / num_attention_heads where absent)");
+        return past.type;
+    }
+
+    private static boolean isFloat(OnnxJavaType type) {
+        return type == OnnxJavaType.FLOAT || type == OnnxJavaType.FLOAT16;
+    }
+
+    /** A fixed dimension of the graph's past keys must equal what config.json implies (a symbolic one, -1, is not checked). */
+    private static void checkDimension(Path modelFile, long inGraph, int inConfig, String what, String configField) {
+        if (inGraph > 0 && inGraph != inConfig) {
+            throw new ModelLoadException(modelFile + " takes past keys with " + inGraph + " " + what + " but config.json's "
+                    + configField + " gives " + inConfig + ": config.json does not belong to this model");
         }
     }
 

@@ -1,7 +1,7 @@
 package io.millrace.worker.model;
 
 import ai.onnxruntime.OnnxTensor;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.Map;
 
 /**
@@ -33,9 +33,12 @@ final class KvCache implements AutoCloseable {
         return length;
     }
 
-    /** A copy of tensor {@code t} (numbered as {@link DecoderSession#kvTensors}), [batch, heads, length, head_dim] row-major. */
-    FloatBuffer read(int t) {
-        return pastInputs.get(DecoderSession.pastName(t)).getFloatBuffer();
+    /**
+     * A copy of tensor {@code t} (numbered as {@link DecoderSession#kvTensors}), [batch, heads, length, head_dim]
+     * row-major, as the raw numbers of the model's cache type (float32 or float16) in native byte order.
+     */
+    ByteBuffer read(int t) {
+        return pastInputs.get(DecoderSession.pastName(t)).getByteBuffer();
     }
 
     @Override

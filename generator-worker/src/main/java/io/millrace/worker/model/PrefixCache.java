@@ -1,6 +1,6 @@
 package io.millrace.worker.model;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -25,23 +25,23 @@ import java.util.List;
 final class PrefixCache {
     static final int BLOCK_TOKENS = 16;
 
-    /** The KV of one block: per cache tensor, [heads, BLOCK_TOKENS, head_dim] row-major. */
+    /** The KV of one block: per cache tensor, [heads, BLOCK_TOKENS, head_dim] row-major, as raw numbers of the model's cache type. */
     static final class Block {
         private final long hash;
         private final int[] tokens;
         private final Block parent;
-        private final float[][] kv;
+        private final byte[][] kv;
         private int children;
         private boolean evicted;
 
-        private Block(long hash, int[] tokens, Block parent, float[][] kv) {
+        private Block(long hash, int[] tokens, Block parent, byte[][] kv) {
             this.hash = hash;
             this.tokens = tokens;
             this.parent = parent;
             this.kv = kv;
         }
 
-        float[] kv(int tensor) {
+        byte[] kv(int tensor) {
             return kv[tensor];
         }
     }
@@ -50,18 +50,21 @@ final class PrefixCache {
     private final int tensors;
     private final int heads;
     private final int headDim;
+    /** Bytes per cached number: 4 for float32, 2 for float16. */
+    private final int bytesPerNumber;
     private final long blockBytes;
     /** Access-ordered: iteration starts at the least recently used block. */
     private final LinkedHashMap<Long, Block> blocks = new LinkedHashMap<>(16, 0.75f, true);
     private long queries;
     private long hits;
 
-    PrefixCache(long budgetBytes, int tensors, int heads, int headDim) {
+    PrefixCache(long budgetBytes, int tensors, int heads, int headDim, int bytesPerNumber) {
         this.budgetBytes = budgetBytes;
         this.tensors = tensors;
         this.heads = heads;
         this.headDim = headDim;
-        this.blockBytes = (long) tensors * heads * BLOCK_TOKENS * headDim * Float.BYTES;
+        this.bytesPerNumber = bytesPerNumber;
+        this.blockBytes = (long) tensors * heads * BLOCK_TOKENS * headDim * bytesPerNumber;
     }
 
     /**
@@ -93,7 +96,7 @@ final class PrefixCache {
      * @return the cached block (an equal one may have been there already), or null when it cannot be
      *     cached: its parent was evicted, another prefix holds its hash, or it exceeds the budget
      */
-    Block store(int[] prompt, int index, Block parent, FloatBuffer[] kv, int length) {
+    Block store(int[] prompt, int index, Block parent, ByteBuffer[] kv, int length) {
         if (blockBytes > budgetBytes || (parent != null && parent.evicted)) {
             return null;
         }
@@ -103,11 +106,11 @@ final class PrefixCache {
         if (existing != null) {
             return existing.parent == parent && Arrays.equals(existing.tokens, tokens) ? existing : null;
         }
-        float[][] data = new float[tensors][heads * BLOCK_TOKENS * headDim];
+        int headBytes = BLOCK_TOKENS * headDim * bytesPerNumber;
+        byte[][] data = new byte[tensors][heads * headBytes];
         for (int t = 0; t < tensors; t++) {
             for (int h = 0; h < heads; h++) {
-                kv[t].get((h * length + index * BLOCK_TOKENS) * headDim, data[t], h * BLOCK_TOKENS * headDim,
-                        BLOCK_TOKENS * headDim);
+                kv[t].get((h * length + index * BLOCK_TOKENS) * headDim * bytesPerNumber, data[t], h * headBytes, headBytes);
             }
         }
         Block block = new Block(hash, tokens, parent, data);

@@ -2,7 +2,8 @@ package io.millrace.worker.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 class PrefixCacheTest {
@@ -14,7 +15,7 @@ class PrefixCacheTest {
 
     @Test
     void findsTheLongestCachedBlockPrefix() {
-        PrefixCache cache = new PrefixCache(10 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM);
+        PrefixCache cache = new PrefixCache(10 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         int[] prompt = prompt(3 * B, 0);
         storeAll(cache, prompt, 2);
 
@@ -33,16 +34,16 @@ class PrefixCacheTest {
 
     @Test
     void blocksHoldTheirSliceOfEachHead() {
-        PrefixCache cache = new PrefixCache(10 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM);
+        PrefixCache cache = new PrefixCache(10 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         int[] prompt = prompt(2 * B + 5, 0);
-        FloatBuffer[] kv = kv(prompt.length);
+        ByteBuffer[] kv = kv(prompt.length);
         PrefixCache.Block first = cache.store(prompt, 0, null, kv, prompt.length);
         PrefixCache.Block second = cache.store(prompt, 1, first, kv, prompt.length);
         for (int t = 0; t < TENSORS; t++) {
             for (int h = 0; h < HEADS; h++) {
                 for (int p = 0; p < B; p++) {
                     for (int d = 0; d < HEAD_DIM; d++) {
-                        assertThat(second.kv(t)[(h * B + p) * HEAD_DIM + d]).isEqualTo(value(t, h, B + p, d));
+                        assertThat(ByteBuffer.wrap(second.kv(t)).order(ByteOrder.nativeOrder()).getFloat(((h * B + p) * HEAD_DIM + d) * Float.BYTES)).isEqualTo(value(t, h, B + p, d));
                     }
                 }
             }
@@ -52,7 +53,7 @@ class PrefixCacheTest {
 
     @Test
     void evictsLeastRecentlyUsedLeavesWithinTheBudget() {
-        PrefixCache cache = new PrefixCache(3 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM);
+        PrefixCache cache = new PrefixCache(3 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         int[] a = prompt(2 * B, 0);
         int[] b = prompt(2 * B, 100);
         storeAll(cache, a, 2);
@@ -70,12 +71,12 @@ class PrefixCacheTest {
 
     @Test
     void doesNotStoreWhatCouldNeverBeFound() {
-        PrefixCache tooSmall = new PrefixCache(BLOCK_BYTES - 1, TENSORS, HEADS, HEAD_DIM);
+        PrefixCache tooSmall = new PrefixCache(BLOCK_BYTES - 1, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         int[] prompt = prompt(2 * B, 0);
         assertThat(tooSmall.store(prompt, 0, null, kv(prompt.length), prompt.length)).isNull();
         assertThat(tooSmall.bytes()).isZero();
 
-        PrefixCache one = new PrefixCache(BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM);
+        PrefixCache one = new PrefixCache(BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         PrefixCache.Block first = one.store(prompt, 0, null, kv(prompt.length), prompt.length);
         assertThat(one.store(prompt, 1, first, kv(prompt.length), prompt.length)).as("over budget").isNull();
         assertThat(one.match(prompt, prompt.length)).containsExactly(first);
@@ -86,7 +87,7 @@ class PrefixCacheTest {
     }
 
     private static void storeAll(PrefixCache cache, int[] prompt, int blocks) {
-        FloatBuffer[] kv = kv(prompt.length);
+        ByteBuffer[] kv = kv(prompt.length);
         PrefixCache.Block parent = null;
         for (int i = 0; i < blocks; i++) {
             parent = cache.store(prompt, i, parent, kv, prompt.length);
@@ -102,15 +103,15 @@ class PrefixCacheTest {
         return p;
     }
 
-    /** Tensors [1, heads, length, head_dim] whose every value names its place. */
-    private static FloatBuffer[] kv(int length) {
-        FloatBuffer[] kv = new FloatBuffer[TENSORS];
+    /** Float32 tensors [1, heads, length, head_dim], as KvCache#read gives them, whose every value names its place. */
+    private static ByteBuffer[] kv(int length) {
+        ByteBuffer[] kv = new ByteBuffer[TENSORS];
         for (int t = 0; t < TENSORS; t++) {
-            kv[t] = FloatBuffer.allocate(HEADS * length * HEAD_DIM);
+            kv[t] = ByteBuffer.allocate(HEADS * length * HEAD_DIM * Float.BYTES).order(ByteOrder.nativeOrder());
             for (int h = 0; h < HEADS; h++) {
                 for (int p = 0; p < length; p++) {
                     for (int d = 0; d < HEAD_DIM; d++) {
-                        kv[t].put((h * length + p) * HEAD_DIM + d, value(t, h, p, d));
+                        kv[t].putFloat(((h * length + p) * HEAD_DIM + d) * Float.BYTES, value(t, h, p, d));
                     }
                 }
             }
