@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Generation benchmark (docs/BENCHMARKS.md): one GPT-2-small-shaped model (124M parameters, seeded
+# weights, written here and never committed), the same prompts with greedy decoding of a fixed number
+# of new tokens, run by
+#   (a) Millrace's BatchEngine (continuous batching),
+#   (b) Millrace's SequentialEngine (batch size 1),
+#   (c) transformers.js on onnxruntime-node (static batches, left padding; each batch size given),
+# each in a process of its own. Prints tokens/s, average time to first token and peak memory of each and
+# the ratios (a)/(b) and (a)/(c), and writes benchmarks/results/generation-<UTC date-time>.json.
+#
+# usage: benchmarks/generation.sh [--prompts 64] [--new-tokens 128] [--batch-sizes "4 8 16 32"]
+#                                 [--engines "batch sequential transformers.js"] [--work-dir DIR]
+#        BENCH_JAVA_OPTS="-Xmx2g" (the default) sets the JVM options of the Java steps.
+# A full run takes about 20 minutes on 2 CPUs; --prompts/--new-tokens make a quicker, smaller one.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+prompts=64
+new_tokens=128
+batch_sizes="4 8 16 32"
+engines="batch sequential transformers.js"
+work=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prompts) prompts="$2"; shift 2 ;;
+    --new-tokens) new_tokens="$2"; shift 2 ;;
+    --batch-sizes) batch_sizes="$2"; shift 2 ;;
+    --engines) engines="$2"; shift 2 ;;
+    --work-dir) work="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "generation.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$work" ]; then
+  work="$(mktemp -d "${TMPDIR:-/tmp}/millrace-bench.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+fi
+mkdir -p "$work" "$root/benchmarks/results"
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+log "building generator-worker"
+(cd "$root" && mvn -B -q -Dmaven.test.skip=true package -pl generator-worker -am)
+(cd "$root" && mvn -B -q dependency:build-classpath -pl generator-worker -Dmdep.outputFile="$work/classpath.txt")
+# A copy of the jar, so that a rebuild of the tree during the run cannot pull classes from under it.
+cp "$root"/generator-worker/target/millrace-generator-worker-*.jar "$work/generator-worker.jar"
+# The classpath goes in the CLASSPATH variable, not on the command line: onnxruntime's Java binding
+# crashes when the JVM's command line is longer than about 4 KB.
+export CLASSPATH="$work/generator-worker.jar:$(cat "$work/classpath.txt")"
+# BENCH_JAVA_OPTS: JVM options of the Java steps (default -Xmx2g; onnxruntime's memory is native, outside it).
+read -r -a java_opts <<< "${BENCH_JAVA_OPTS:--Xmx2g}"
+java_opts+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
+bench=io.millrace.worker.bench.GenerationBenchmark
+if [[ " $engines " == *" transformers.js "* ]] && [ ! -d "$root/tools/crosscheck/node_modules" ]; then
+  log "installing transformers.js (npm ci --ignore-scripts in tools/crosscheck)"
+  (cd "$root/tools/crosscheck" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
+
+model="$work/model"
+log "writing the gpt2-small model to $model"
+java "${java_opts[@]}" "$bench" write-model "$model" --shape gpt2-small
+java "${java_opts[@]}" "$bench" prompts "$model" --prompts "$prompts" --new-tokens "$new_tokens" --out "$work/prompts.json"
+
+results=()
+for engine in $engines; do
+  case "$engine" in
+    batch|sequential)
+      log "running ($([ "$engine" = batch ] && echo a || echo b)) Millrace $engine engine: $prompts prompts x $new_tokens tokens"
+      java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine "$engine" --out "$work/$engine.json" >/dev/null
+      results+=("$work/$engine.json") ;;
+    transformers.js)
+      for bs in $batch_sizes; do
+        log "running (c) transformers.js, batch size $bs"
+        node "$root/tools/crosscheck/bench.mjs" "$model" "$work/prompts.json" --batch-size "$bs" --out "$work/transformers-js-$bs.json" >/dev/null
+        results+=("$work/transformers-js-$bs.json")
+      done ;;
+    *) echo "generation.sh: unknown engine $engine (batch, sequential, transformers.js)" >&2; exit 2 ;;
+  esac
+done
+
+cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+machine="$(nproc) CPUs${cpu:+ ($cpu)}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sm)"
+report="$root/benchmarks/results/generation-$(date -u +%Y-%m-%dT%H%M%SZ).json"
+java "${java_opts[@]}" "$bench" report --machine "$machine" --out "$report" "${results[@]}"
