@@ -14,6 +14,7 @@ import java.util.Set;
 final class Args {
     private final List<String> positionals = new ArrayList<>();
     private final Map<String, String> options = new LinkedHashMap<>();
+    private final List<String> settings = new ArrayList<>();
 
     private Args() {}
 
@@ -39,9 +40,29 @@ final class Args {
             if (!known.contains(name)) {
                 throw new UsageException("unknown option --" + name + "\n" + usage);
             }
-            a.options.put(name, value);
+            if (name.equals(SET)) {
+                a.settings.add(value); // the one option that repeats: --set k=v --set k2=v2
+            } else {
+                a.options.put(name, value);
+            }
         }
         return a;
+    }
+
+    /** The option that passes a client or stage setting through, e.g. {@code --set worker.engine=sequential}. */
+    static final String SET = "set";
+
+    /** The {@code --set key=value} pairs, in order (a later one wins). */
+    Map<String, Object> settings() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (String kv : settings) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new UsageException("--set " + kv + " is not key=value: write e.g. --set worker.engine=sequential");
+            }
+            map.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        return map;
     }
 
     List<String> positionals() {

@@ -37,7 +37,7 @@ final class BatchCommand {
                                   [--model-dir DIR[,DIR...]] [--bootstrap-servers HOST:PORT] [--data-dir DIR]
                                   [--kafka-port PORT] [--http-port PORT]""";
     static final Set<String> OPTIONS = Set.of("output", "errors", "batch-id", "model-dir", "bootstrap-servers",
-            "data-dir", "kafka-port", "http-port", "instance-id");
+            "data-dir", "kafka-port", "http-port", "instance-id", Args.SET);
 
     /** What a run did. */
     record Outcome(String batchId, long total, long completed, long failed, long generatedNow, boolean alreadyDone,

@@ -115,8 +115,8 @@ final class Deployment implements AutoCloseable {
                 models.values().forEach(DecoderModel::close);
                 throw e;
             }
-            worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), Map.of())
-                    : new WorkerService(bootstrapServers, models, s.instanceId(), Map.of(), metrics.registry());
+            worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())
+                    : new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings(), metrics.registry());
             started.push(worker);
             worker.start();
         }

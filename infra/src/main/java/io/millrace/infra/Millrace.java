@@ -60,7 +60,7 @@ public final class Millrace {
     }
 
     private static final Set<String> SERVE_OPTIONS = Set.of("roles", "model-dir", "bootstrap-servers", "data-dir",
-            "kafka-port", "http-port", "instance-id", "metrics-port");
+            "kafka-port", "http-port", "instance-id", "metrics-port", Args.SET);
 
     private static void serve(Args args, PrintStream out) throws IOException {
         Set<Role> roles = args.get("roles").map(Role::parse).orElse(EnumSet.allOf(Role.class));

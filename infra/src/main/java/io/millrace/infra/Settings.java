@@ -2,6 +2,7 @@ package io.millrace.infra;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where and how a Millrace process runs, resolved from options and environment and validated at
@@ -14,9 +15,11 @@ import java.util.List;
  * @param modelDirs        model directories; empty: the built-in model
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
+ * @param workerSettings   {@code --set} pairs for the worker: {@code worker.*} (engine, in-flight
+ *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings
  */
 record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
-        int metricsPort) {
+        int metricsPort, Map<String, Object> workerSettings) {
     static final String ENV_BOOTSTRAP = "MILLRACE_BOOTSTRAP_SERVERS";
     static final String ENV_DATA_DIR = "MILLRACE_DATA_DIR";
 
@@ -34,11 +37,18 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
             bootstrapServers = null;
         }
         modelDirs = List.copyOf(modelDirs);
+        workerSettings = Map.copyOf(workerSettings);
+        for (String key : workerSettings.keySet()) {
+            if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")) {
+                throw new Args.UsageException("--set " + key + ": only worker.*, consumer.* and producer.* settings"
+                        + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
+            }
+        }
     }
 
     /** Settings without a metrics endpoint. */
     Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId) {
-        this(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, -1);
+        this(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, -1, Map.of());
     }
 
     static Settings from(Args args, int defaultHttpPort) {
@@ -52,6 +62,6 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
                 .map(String::trim).filter(x -> !x.isEmpty()).map(Path::of).toList()).orElse(List.of());
         return new Settings(bootstrap, Path.of(dataDir), args.intOption("kafka-port", 9092),
                 args.intOption("http-port", defaultHttpPort), models, args.get("instance-id").orElse(null),
-                args.intOption("metrics-port", defaultMetricsPort));
+                args.intOption("metrics-port", defaultMetricsPort), args.settings());
     }
 }

@@ -9,7 +9,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ArgsTest {
-    private static final Set<String> KNOWN = Set.of("output", "kafka-port", "model-dir", "http-port");
+    private static final Set<String> KNOWN = Set.of("output", "kafka-port", "model-dir", "http-port", Args.SET);
 
     @Test
     void readsPositionalsAndBothOptionForms() {
@@ -36,6 +36,17 @@ class ArgsTest {
         assertThat(s.httpPort()).isZero();
         assertThatThrownBy(() -> Settings.from(Args.parse(List.of("--kafka-port", "70000"), KNOWN, "u"), 8080))
                 .hasMessageContaining("--kafka-port 70000 is not a TCP port");
+    }
+
+    @Test
+    void setRepeatsAndReachesTheWorkerSettings() {
+        Settings s = Settings.from(Args.parse(List.of("--set", "worker.engine=sequential", "--set",
+                "consumer.max.poll.records=8", "--set", "worker.engine=batch"), KNOWN, "u"), 8080);
+        assertThat(s.workerSettings()).containsEntry("worker.engine", "batch").containsEntry("consumer.max.poll.records", "8");
+        assertThatThrownBy(() -> Settings.from(Args.parse(List.of("--set", "noequals"), KNOWN, "u"), 8080))
+                .hasMessageContaining("is not key=value");
+        assertThatThrownBy(() -> Settings.from(Args.parse(List.of("--set", "streams.x=1"), KNOWN, "u"), 8080))
+                .hasMessageContaining("only worker.*, consumer.* and producer.*");
     }
 
     @Test

@@ -23,7 +23,9 @@ class ClusterModeIT {
     @Test
     void batchAgainstAClusterUsesTheClustersRunningStages() throws Exception {
         try (TestKafka kafka = TestKafka.start(dir.resolve("broker"))) {
-            Settings serveSettings = new Settings(kafka.bootstrapServers(), dir.resolve("serve"), 0, 0, List.of(), "cluster-it");
+            // The serving worker runs the batch-size-1 engine, as --set worker.engine=sequential asks.
+            Settings serveSettings = new Settings(kafka.bootstrapServers(), dir.resolve("serve"), 0, 0, List.of(), "cluster-it",
+                    -1, java.util.Map.of("worker.engine", "sequential"));
             try (Deployment serve = Deployment.start(serveSettings, EnumSet.allOf(Role.class))) {
                 serve.awaitRunning(Duration.ofSeconds(60));
                 Path input = dir.resolve("cluster.jsonl");

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +33,7 @@ class KcatRoundTripIT {
     void kcatSubmitsARequestAndReadsItsResult() throws Exception {
         String kcat = kcatBinary();
         try (TestKafka kafka = TestKafka.start(dir.resolve("broker"));
-                Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "kcat-it", 0),
+                Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "kcat-it", 0, Map.of()),
                         EnumSet.allOf(Role.class))) {
             serve.awaitRunning(Duration.ofSeconds(60));
             String bootstrap = serve.bootstrapServers();
