@@ -92,9 +92,14 @@ final class WorkerHarness implements AutoCloseable {
 
     /** Every committed result record, grouped by request id, read from the start of the results topic. */
     Map<String, List<ResultEvent>> committedResults() {
+        return committedResults(broker.bootstrapServers());
+    }
+
+    /** The same, on any cluster: what a read_committed reader of millrace.results sees, duplicates included. */
+    static Map<String, List<ResultEvent>> committedResults(String bootstrapServers) {
         Map<String, List<ResultEvent>> byId = new HashMap<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
             c.partitionsFor(Topics.RESULTS.name()).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));

@@ -1,5 +1,8 @@
 package io.millrace.worker.model;
 
+import static io.millrace.worker.model.Rows.ones;
+import static io.millrace.worker.model.Rows.range;
+import static io.millrace.worker.model.Rows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -117,24 +120,6 @@ class DecoderSessionTest {
 
     private static long[] ids(String text) {
         return Arrays.stream(tokenizer.encode(text)).asLongStream().toArray();
-    }
-
-    private static long[][] rows(long[] row) {
-        return new long[][] {row};
-    }
-
-    private static long[] ones(int n) {
-        long[] a = new long[n];
-        Arrays.fill(a, 1);
-        return a;
-    }
-
-    private static long[] range(int from, int n) {
-        long[] a = new long[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = from + i;
-        }
-        return a;
     }
 
     private static long[] append(long[] ids, long id) {
