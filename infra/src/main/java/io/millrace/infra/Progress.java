@@ -16,6 +16,8 @@ final class Progress {
     private final long startNanos = System.nanoTime();
     private long lastPrintMs = -PLAIN_EVERY_MS;
     private long doneAtStart = -1;
+    /** The final line has been printed: a last forced update must not print it again. */
+    private boolean finished;
 
     Progress(PrintStream out, boolean terminal, long total) {
         this.out = out;
@@ -28,9 +30,10 @@ final class Progress {
         if (doneAtStart < 0) {
             doneAtStart = done;
         }
-        if (!force && elapsedMs - lastPrintMs < (terminal ? 100 : PLAIN_EVERY_MS)) {
+        if (finished || (!force && elapsedMs - lastPrintMs < (terminal ? 100 : PLAIN_EVERY_MS))) {
             return;
         }
+        finished = done >= total;
         lastPrintMs = elapsedMs;
         double seconds = Math.max(elapsedMs / 1000.0, 1e-3);
         double tokensPerSecond = completionTokens / seconds;
