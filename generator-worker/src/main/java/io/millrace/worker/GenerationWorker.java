@@ -139,7 +139,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         if (batchIds.isEmpty()) {
             return;
         }
-        Set<String> ids = Set.copyOf(batchIds);
+        // A HashSet: lone requests have no batch id, and Set.copyOf's contains(null) throws.
+        Set<String> ids = new HashSet<>(batchIds);
         int answered = 0;
         for (InFlight.Entry e : inFlight.entries()) {
             if (ids.contains(e.request().batchId()) && e.answerInstead(batchCancelled(e.request()))) {
@@ -250,13 +251,28 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         }
     }
 
-    private static ProducerRecord<String, byte[]> resultRecord(ResultEvent r) {
+    /**
+     * Results larger than this are replaced by an error result: the producer's request limit is
+     * 1 MiB by default, and a record over it would fail its transaction on every retry, blocking
+     * the partition for good (long completions with top_logprobs can get there).
+     */
+    static final int MAX_RESULT_BYTES = 900 * 1024;
+
+    private ProducerRecord<String, byte[]> resultRecord(ResultEvent r) {
+        byte[] value = Topics.RESULT_SERDE.serializer().serialize(Topics.RESULTS.name(), r);
+        if (value.length > MAX_RESULT_BYTES) {
+            RequestEvent stub = new RequestEvent(r.requestId(), r.batchId(), r.customId(), r.line(), null, null, null,
+                    r.model(), r.completedAt());
+            r = ResultEvent.failure(stub, 500, ErrorInfo.of(ErrorCodes.RESULT_TOO_LARGE, "the result is " + value.length
+                    + " bytes, over the " + MAX_RESULT_BYTES + " bytes a result may have: ask for fewer tokens, fewer"
+                    + " top_logprobs or no prompt_logprobs"), clock.millis());
+            value = Topics.RESULT_SERDE.serializer().serialize(Topics.RESULTS.name(), r);
+        }
         RecordHeaders headers = new RecordHeaders();
         headers.add(Headers.SCHEMA, Headers.RESULT_V1.getBytes(StandardCharsets.UTF_8));
         if (r.batchId() != null) {
             headers.add(Headers.BATCH_ID, r.batchId().getBytes(StandardCharsets.UTF_8));
         }
-        byte[] value = Topics.RESULT_SERDE.serializer().serialize(Topics.RESULTS.name(), r);
         return new ProducerRecord<>(Topics.RESULTS.name(), null, r.requestId(), value, headers);
     }
 

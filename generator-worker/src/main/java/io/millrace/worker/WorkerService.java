@@ -49,6 +49,7 @@ public final class WorkerService implements AutoCloseable {
     private final WorkerMetrics metrics;
     private final List<CompletionEngine> engines = new ArrayList<>();
     private final List<AutoCloseable> loops = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private final List<Thread> threads = new ArrayList<>();
 
     /**
@@ -116,9 +117,19 @@ public final class WorkerService implements AutoCloseable {
                 config.engine().name().toLowerCase(), config.maxInFlight());
     }
 
+    /**
+     * Why a loop of this worker stopped on its own (a fatal Kafka error, a stopped engine), or
+     * empty while it runs: a process that serves nothing else should exit then.
+     */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure.get());
+    }
+
     private <L extends Runnable & AutoCloseable> void startThread(L loop, String name) {
         Thread t = new Thread(loop, name);
         t.setDaemon(true);
+        // A loop that dies stops this worker's share of the work: say why to whoever watches it.
+        t.setUncaughtExceptionHandler((thread, e) -> failure.compareAndSet(null, e));
         loops.add(loop);
         threads.add(t);
         t.start();

@@ -247,6 +247,20 @@ class GenerationWorkerTest {
     }
 
     @Test
+    void cancellingABatchLeavesLoneRequestsInFlightAlone() throws Exception {
+        start(config(16), P0);
+        add(P0, 0, "lone", null); // no batch id: a request from any Kafka client
+        add(P0, 1, "batched", "b");
+        await(() -> engine.submitted.size() == 2, "submitted");
+        onPollThread(() -> cancelled.apply("b", new BatchEvent("b", "/v1/chat/completions", "in", 1, 0, Map.of(), null).cancel(1)));
+        await(() -> engine.submitted.get(1).future().isCancelled(), "the batched request stopped");
+        assertThat(engine.submitted.get(0).future()).as("the lone request is untouched").isNotDone();
+        engine.complete(0, 1);
+        await(() -> producer.history().size() == 2, "both answered");
+        assertThat(committedResults().get(0).succeeded()).isTrue();
+    }
+
+    @Test
     void aRevokedPartitionCommitsWhatIsReadyAndForgetsTheRest() throws Exception {
         start(config(16), P0, P1);
         add(P0, 0, "a", null);

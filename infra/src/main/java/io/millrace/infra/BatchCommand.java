@@ -7,6 +7,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.ResultEvent;
+import io.millrace.worker.WorkerService;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -125,6 +126,10 @@ final class BatchCommand {
         long lastChange = System.currentTimeMillis();
         long lastDone = counts.done();
         while (counts.done() < total) {
+            deployment.worker().flatMap(WorkerService::failure).ifPresent(e -> {
+                throw new IllegalStateException("the worker stopped (" + e + "): " + counts.done() + " of " + total
+                        + " results are stored; run the same command again to finish the rest", e);
+            });
             collector.poll(Duration.ofMillis(250), sink);
             progress.update(counts.done(), counts.completionTokens, false);
             if (counts.done() != lastDone) {

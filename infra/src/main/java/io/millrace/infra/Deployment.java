@@ -111,12 +111,13 @@ final class Deployment implements AutoCloseable {
                     DecoderModel m = DecoderModel.load(dir);
                     models.put(m.name(), m);
                 }
+                worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())
+                        : new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings(), metrics.registry());
             } catch (RuntimeException e) {
+                // Until the service exists nothing owns the loaded models (native ORT sessions).
                 models.values().forEach(DecoderModel::close);
                 throw e;
             }
-            worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())
-                    : new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings(), metrics.registry());
             started.push(worker);
             worker.start();
         }

@@ -66,6 +66,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         try {
             server.startup();
         } catch (RuntimeException e) {
+            try {
+                // Release what did start (threads, sockets, the log directory lock), so a retry can.
+                server.shutdown();
+                server.awaitShutdown();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
             throw new IllegalStateException("the in-process Kafka broker did not start on port " + clientPort + " with data in "
                     + logDir + ": " + e.getMessage()
                     + ". Is another Millrace using that directory? Then pass --bootstrap-servers localhost:" + clientPort

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
@@ -81,7 +82,14 @@ public final class Millrace {
                     + ", or produce request events to millrace.requests (README: Topic contract)");
         }
         try {
-            stopped.await();
+            while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                // A worker that stopped on its own serves nothing more: exit, so a supervisor restarts it.
+                Optional<Throwable> failed = deployment.worker().flatMap(w -> w.failure());
+                if (failed.isPresent()) {
+                    throw new IllegalStateException("the worker stopped: " + failed.get()
+                            + " (restart with the same --instance-id to resume)", failed.get());
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

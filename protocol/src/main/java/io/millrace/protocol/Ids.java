@@ -44,9 +44,12 @@ public final class Ids {
         return batchId + ":" + customId;
     }
 
-    /** The request id of a batch line that has no usable custom_id: answered by line number. */
+    /**
+     * The request id of a batch line that has no usable custom_id: answered by line number. No
+     * custom_id can produce it: those ids have ':' right after the batch id, and batch ids have no '#'.
+     */
     public static String requestIdForLine(String batchId, long line) {
-        return batchId + ":#line-" + line;
+        return batchId + "#line-" + line;
     }
 
     /** OpenAI's per-line id in batch output files, {@code batch_req_...}, derived from the request id. */
