@@ -177,7 +177,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
                 producer.send(resultRecord(r));
             }
             producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-            producer.commitTransaction();
+            commitTransaction();
         } catch (KafkaException e) {
             switch (WorkerErrors.classify(e)) {
                 case FATAL -> throw e;
@@ -194,6 +194,28 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         commitPolicy.committed(clock.millis());
         results.forEach(metrics::committed);
     }
+
+    /**
+     * Commits, retrying a commit that timed out: the broker may have committed it already, and
+     * the client then allows only another commit (an abort would throw), so retrying is the one
+     * way to learn the outcome without answering the requests twice.
+     */
+    private void commitTransaction() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (attempt == COMMIT_ATTEMPTS) {
+                    throw new IllegalStateException("the commit of a transaction timed out " + attempt
+                            + " times: stopping rather than risk answering its requests twice", e);
+                }
+                log.warn("the commit of a transaction timed out ({}), retrying", e.getMessage());
+            }
+        }
+    }
+
+    private static final int COMMIT_ATTEMPTS = 5;
 
     private void rewind(Set<TopicPartition> partitions) {
         forget(partitions);

@@ -31,8 +31,19 @@ public final class BatchLineParser {
         this.clock = clock;
     }
 
+    /**
+     * The longest line published as a request: a Kafka record must fit the producer's request
+     * limit (1 MiB by default) with the event's other fields, or the whole submission would fail.
+     */
+    public static final int MAX_LINE_BYTES = 900 * 1024;
+
     /** @param line 1-based line number in the file; {@code text} is the line without its newline. */
     public LineOutcome parse(long line, String text) {
+        int bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_LINE_BYTES) {
+            return reject(line, null, ErrorInfo.of(ErrorCodes.REQUEST_TOO_LARGE, "line " + line + " is " + bytes
+                    + " bytes, over the " + MAX_LINE_BYTES + " bytes a request may have: shorten its messages"));
+        }
         JsonNode json;
         try {
             json = Json.parse(text);

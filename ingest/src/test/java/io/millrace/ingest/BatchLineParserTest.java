@@ -54,6 +54,14 @@ class BatchLineParserTest {
     }
 
     @Test
+    void aLineTooLargeForOneRecordIsAnsweredNotPublished() {
+        String huge = line("big", OK_BODY.replace("Hi", "x".repeat(BatchLineParser.MAX_LINE_BYTES)));
+        ResultEvent r = rejected(3, huge);
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(r.error().message()).contains("line 3").contains("shorten");
+    }
+
+    @Test
     void missingCustomId() {
         assertThat(rejected(2, line(null, OK_BODY)).error().code()).isEqualTo(ErrorCodes.MISSING_CUSTOM_ID);
     }

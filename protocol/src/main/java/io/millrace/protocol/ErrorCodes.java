@@ -17,6 +17,8 @@ public final class ErrorCodes {
     public static final String INVALID_REQUEST_ID = "invalid_request_id";
     public static final String CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded";
     public static final String GENERATION_FAILED = "generation_failed";
+    /** A batch line too large to publish as one request event. */
+    public static final String REQUEST_TOO_LARGE = "request_too_large";
     /** The completion was too large to publish as one result (see the worker's result size limit). */
     public static final String RESULT_TOO_LARGE = "result_too_large";
     /** The request's batch was cancelled before the request was answered. */
