@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,14 +76,20 @@ class BatchEndToEndIT {
             assertThat(body.at("/usage/total_tokens").asInt()).isEqualTo(body.at("/usage/prompt_tokens").asInt() + completion);
         }
 
-        Map<Long, String> errorsByLine = read(first.errors()).stream().collect(Collectors.toMap(
-                n -> n.at("/error/line").asLong(), n -> n.at("/error/code").asText()));
+        Map<Long, String> errorsByLine = read(first.errors()).stream().map(BatchEndToEndIT::error).collect(Collectors.toMap(
+                e -> e.get("line").asLong(), e -> e.get("code").asText()));
         assertThat(errorsByLine).containsExactlyInAnyOrderEntriesOf(Map.of(
                 7L, "invalid_json", 8L, "missing_custom_id", 9L, "duplicate_custom_id", 10L, "model_not_found",
                 11L, "invalid_role", 12L, "missing_messages", 13L, "invalid_max_tokens", 14L, "invalid_url"));
         read(first.errors()).forEach(n -> {
-            assertThat(n.get("response").isNull()).isTrue();
-            assertThat(n.at("/error/message").asText()).isNotBlank();
+            assertThat(error(n).get("message").asText()).isNotBlank();
+            // Lines that are no request have no response; requests that failed are answered 400, as OpenAI does.
+            boolean request = !Set.of("invalid_json", "missing_custom_id", "duplicate_custom_id").contains(error(n).get("code").asText());
+            assertThat(n.get("response").isNull()).isEqualTo(!request);
+            if (request) {
+                assertThat(n.at("/response/status_code").asInt()).isEqualTo(400);
+                assertThat(n.get("error").isNull()).isTrue();
+            }
         });
 
         BatchCommand.Outcome second = run(input);
@@ -115,6 +122,11 @@ class BatchEndToEndIT {
         Args args = Args.parse(List.of(input.toString(), "--data-dir", dir.resolve("data").toString(), "--kafka-port", "0"),
                 BatchCommand.OPTIONS, BatchCommand.USAGE);
         return new BatchCommand(new PrintStream(new ByteArrayOutputStream()), false).run(args);
+    }
+
+    /** The error of an error-file line: top-level, or in the response body. */
+    private static JsonNode error(JsonNode line) {
+        return line.get("error").isNull() ? line.at("/response/body/error") : line.get("error");
     }
 
     private static List<JsonNode> read(Path file) throws Exception {

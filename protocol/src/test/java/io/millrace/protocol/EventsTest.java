@@ -61,9 +61,16 @@ class EventsTest {
                 + "\"body\":{\"object\":\"chat.completion\"}},\"error\":null}");
         RequestEvent req = new RequestEvent("b:2", "b", "2", 7L, null, null, null, null, 0);
         ResultEvent bad = ResultEvent.failure(req, 400, ErrorInfo.of(ErrorCodes.INVALID_ROLE, "bad role").atParam("messages[0].role"), 1L);
+        // A request that failed is answered as OpenAI answers it: status code and error body.
         assertThat(Json.write(BatchOutputLine.of(bad))).isEqualTo("{\"id\":\"" + Ids.batchRequestId("b:2")
-                + "\",\"custom_id\":\"2\",\"response\":null,\"error\":{\"code\":\"invalid_role\",\"message\":\"bad role\","
-                + "\"param\":\"messages[0].role\",\"line\":7}}");
+                + "\",\"custom_id\":\"2\",\"response\":{\"status_code\":400,\"request_id\":\"b:2\",\"body\":{\"error\":"
+                + "{\"code\":\"invalid_role\",\"message\":\"bad role\",\"param\":\"messages[0].role\",\"line\":7,"
+                + "\"type\":\"invalid_request_error\"}}},\"error\":null}");
+        // A line that is no request at all has no response: the top-level error, as OpenAI's batch errors.
+        ResultEvent notJson = ResultEvent.failure(req, 400, ErrorInfo.of(ErrorCodes.INVALID_JSON, "not json"), 1L);
+        assertThat(Json.write(BatchOutputLine.of(notJson))).isEqualTo("{\"id\":\"" + Ids.batchRequestId("b:2")
+                + "\",\"custom_id\":\"2\",\"response\":null,\"error\":{\"code\":\"invalid_json\",\"message\":\"not json\","
+                + "\"line\":7}}");
     }
 
     @Test

@@ -83,8 +83,9 @@ class ResultsHttpServerTest {
         JsonNode body = Json.parse(get("/v1/requests/b1:x").body());
 
         assertThat(body.get("status").asText()).isEqualTo("failed");
-        assertThat(body.get("response").isNull()).isTrue();
-        assertThat(body.get("error").get("code").asText()).isEqualTo("generation_failed");
+        assertThat(body.get("error").isNull()).isTrue();
+        assertThat(body.at("/response/body/error/code").asText()).isEqualTo("generation_failed");
+        assertThat(body.at("/response/body/error/type").asText()).isEqualTo("server_error");
     }
 
     @Test
