@@ -79,7 +79,7 @@ final class Gpt2GraphBuilder {
         String h = g.node("Add", "/embeddings", new String[] {
             g.node("Gather", "/wte/out", new String[] {wte, "input_ids"}),
             g.node("Gather", "/wpe/out", new String[] {wpe, "position_ids"})});
-        String allowed = allowedKeys();
+        String allowed = g.attentionAllowed();
         for (int layer = 0; layer < d.nLayer; layer++) {
             h = block(layer, h, allowed);
         }
@@ -109,27 +109,6 @@ final class Gpt2GraphBuilder {
         }
     }
 
-    /**
-     * A bool [batch, 1, seq, past+seq] mask: query i (absolute position past+i) may attend to key j
-     * iff j ≤ past+i (causal) and attention_mask[b, j] is 1 (not padding). Combining both here is
-     * what makes a left-padded row produce the same logits as the same prompt unpadded.
-     */
-    private String allowedKeys() {
-        String zero = g.scalar("/mask/zero", 0L);
-        String one = g.scalar("/mask/one", 1L);
-        String seq = g.node("Gather", "/mask/seq_len", new String[] {g.node("Shape", "/mask/ids_shape", new String[] {"input_ids"}), one});
-        String total = g.node("Gather", "/mask/total_len", new String[] {g.node("Shape", "/mask/mask_shape", new String[] {"attention_mask"}), one});
-        String past = g.node("Sub", "/mask/past_len", new String[] {total, seq});
-        String keyPos = g.node("Range", "/mask/key_pos", new String[] {zero, total, one});
-        String queryPos = g.node("Range", "/mask/query_pos", new String[] {past, total, one});
-        String causal = g.node("LessOrEqual", "/mask/causal", new String[] {
-            g.node("Unsqueeze", "/mask/key_row", new String[] {keyPos, g.longs("/mask/axes0", new long[] {0}, 1)}),
-            g.node("Unsqueeze", "/mask/query_col", new String[] {queryPos, g.longs("/mask/axes1", new long[] {1}, 1)})});
-        String notPadding = g.node("Unsqueeze", "/mask/not_padding", new String[] {
-            g.node("Cast", "/mask/mask_bool", new String[] {"attention_mask"}, intAttr("to", DataType.BOOL_VALUE)),
-            g.longs("/mask/axes12", new long[] {1, 2}, 2)});
-        return g.node("And", "/mask/allowed", new String[] {causal, notPadding});
-    }
 
     private String block(int layer, String h, String allowed) {
         String p = "transformer.h." + layer;

@@ -77,7 +77,7 @@ final class LlamaGraphBuilder {
             weight("model.embed_tokens.weight", gaussian(d.vocabSize * d.hiddenSize, EMBEDDING_STD), d.vocabSize, d.hiddenSize),
             "input_ids"});
         String[] cosSin = rotary(positions());
-        String allowed = allowedKeys();
+        String allowed = g.attentionAllowed();
         String[] pasts = pasts();
         for (int layer = 0; layer < d.numLayers; layer++) {
             h = layer(layer, h, cosSin, allowed, pasts);
@@ -144,23 +144,6 @@ final class LlamaGraphBuilder {
         return new String[] {g.node("Cos", "/rope/cos", new String[] {emb}), g.node("Sin", "/rope/sin", new String[] {emb})};
     }
 
-    /** A bool [batch, 1, seq, past+seq] mask: causal, and not attending to padding (attention_mask 0). */
-    private String allowedKeys() {
-        String zero = g.scalar("/mask/zero", 0L);
-        String one = g.scalar("/mask/one", 1L);
-        String seq = g.node("Gather", "/mask/seq_len", new String[] {g.node("Shape", "/mask/ids_shape", new String[] {"input_ids"}), one});
-        String total = g.node("Gather", "/mask/total_len", new String[] {g.node("Shape", "/mask/mask_shape", new String[] {"attention_mask"}), one});
-        String past = g.node("Sub", "/mask/past_len", new String[] {total, seq});
-        String causal = g.node("LessOrEqual", "/mask/causal", new String[] {
-            g.node("Unsqueeze", "/mask/key_row", new String[] {
-                g.node("Range", "/mask/key_pos", new String[] {zero, total, one}), g.longs("/mask/axes0", new long[] {0}, 1)}),
-            g.node("Unsqueeze", "/mask/query_col", new String[] {
-                g.node("Range", "/mask/query_pos", new String[] {past, total, one}), g.longs("/mask/axes1", new long[] {1}, 1)})});
-        String notPadding = g.node("Unsqueeze", "/mask/not_padding", new String[] {
-            g.node("Cast", "/mask/mask_bool", new String[] {"attention_mask"}, intAttr("to", DataType.BOOL_VALUE)),
-            g.longs("/mask/axes12", new long[] {1, 2}, 2)});
-        return g.node("And", "/mask/allowed", new String[] {causal, notPadding});
-    }
 
     /**
      * The past each layer attends over. A merged export chooses it with an If on use_cache_branch,

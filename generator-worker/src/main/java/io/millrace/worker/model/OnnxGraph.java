@@ -132,6 +132,29 @@ final class OnnxGraph {
         graph.addNode(node);
     }
 
+    /**
+     * A bool [batch, 1, seq, past+seq] mask of the keys each query may attend to, from the
+     * {@code input_ids} and {@code attention_mask} inputs: key j is allowed for query i (absolute
+     * position past+i) iff j ≤ past+i (causal) and attention_mask[b, j] is 1 (not padding).
+     * Combining both is what makes a left-padded row give the same logits as the prompt unpadded.
+     */
+    String attentionAllowed() {
+        String zero = scalar("/mask/zero", 0L);
+        String one = scalar("/mask/one", 1L);
+        String seq = node("Gather", "/mask/seq_len", new String[] {node("Shape", "/mask/ids_shape", new String[] {"input_ids"}), one});
+        String total = node("Gather", "/mask/total_len", new String[] {node("Shape", "/mask/mask_shape", new String[] {"attention_mask"}), one});
+        String past = node("Sub", "/mask/past_len", new String[] {total, seq});
+        String keyPos = node("Range", "/mask/key_pos", new String[] {zero, total, one});
+        String queryPos = node("Range", "/mask/query_pos", new String[] {past, total, one});
+        String causal = node("LessOrEqual", "/mask/causal", new String[] {
+            node("Unsqueeze", "/mask/key_row", new String[] {keyPos, longs("/mask/axes0", new long[] {0}, 1)}),
+            node("Unsqueeze", "/mask/query_col", new String[] {queryPos, longs("/mask/axes1", new long[] {1}, 1)})});
+        String notPadding = node("Unsqueeze", "/mask/not_padding", new String[] {
+            node("Cast", "/mask/mask_bool", new String[] {"attention_mask"}, intAttr("to", TensorProto.DataType.BOOL_VALUE)),
+            longs("/mask/axes12", new long[] {1, 2}, 2)});
+        return node("And", "/mask/allowed", new String[] {causal, notPadding});
+    }
+
     static AttributeProto intAttr(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }

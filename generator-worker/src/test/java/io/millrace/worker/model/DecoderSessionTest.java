@@ -1,8 +1,10 @@
 package io.millrace.worker.model;
 
+import static io.millrace.worker.model.Rows.maxAbsDiff;
 import static io.millrace.worker.model.Rows.ones;
 import static io.millrace.worker.model.Rows.range;
 import static io.millrace.worker.model.Rows.rows;
+import static io.millrace.worker.model.Rows.spread;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -14,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The graph's attention: the KV cache and padding must not change the logits of real tokens. */
 class DecoderSessionTest {
-    private static final double TOLERANCE = 1e-4;
+    private static final float TOLERANCE = 1e-4f;
     private static final long PAD = 0;
 
     @TempDir
@@ -126,24 +128,5 @@ class DecoderSessionTest {
         long[] a = Arrays.copyOf(ids, ids.length + 1);
         a[ids.length] = id;
         return a;
-    }
-
-    private static double maxAbsDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static float spread(float[] a) {
-        float min = Float.MAX_VALUE;
-        float max = -Float.MAX_VALUE;
-        for (float v : a) {
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-        }
-        return max - min;
     }
 }

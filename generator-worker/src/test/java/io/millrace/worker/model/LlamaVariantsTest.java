@@ -1,8 +1,10 @@
 package io.millrace.worker.model;
 
+import static io.millrace.worker.model.Rows.maxAbsDiff;
 import static io.millrace.worker.model.Rows.ones;
 import static io.millrace.worker.model.Rows.range;
 import static io.millrace.worker.model.Rows.rows;
+import static io.millrace.worker.model.Rows.spread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -177,23 +179,5 @@ class LlamaVariantsTest {
 
     private static int[] prompt(DecoderModel model, int question) {
         return model.encodeChat(List.of(new ChatMessage("system", SYSTEM), new ChatMessage("user", QUESTIONS[question])));
-    }
-
-    private static float maxAbsDiff(float[] a, float[] b) {
-        float max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static float spread(float[] a) {
-        float min = Float.MAX_VALUE;
-        float max = -Float.MAX_VALUE;
-        for (float x : a) {
-            min = Math.min(min, x);
-            max = Math.max(max, x);
-        }
-        return max - min;
     }
 }
