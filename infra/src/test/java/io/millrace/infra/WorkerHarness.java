@@ -10,22 +10,16 @@ import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.TinyModel;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -98,19 +92,8 @@ final class WorkerHarness implements AutoCloseable {
     /** The same, on any cluster: what a read_committed reader of millrace.results sees, duplicates included. */
     static Map<String, List<ResultEvent>> committedResults(String bootstrapServers) {
         Map<String, List<ResultEvent>> byId = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = new ArrayList<>();
-            c.partitionsFor(Topics.RESULTS.name()).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                c.poll(Duration.ofMillis(200)).forEach(r -> byId.computeIfAbsent(r.key(), k -> new ArrayList<>())
-                        .add(Topics.RESULT_SERDE.deserializer().deserialize(r.topic(), r.value())));
-            }
-        }
+        TopicScan.toEnd(bootstrapServers, Topics.RESULTS.name(), r -> byId.computeIfAbsent(r.key(), k -> new ArrayList<>())
+                .add(Topics.RESULT_SERDE.deserializer().deserialize(r.topic(), r.value())));
         return byId;
     }
 

@@ -20,17 +20,17 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * {@code cancelled_at} set. The one write of this otherwise read-only stage; it waits for the
  * broker's acknowledgement so that a 200 answer means the cancellation is durable.
  */
-final class CancelPublisher implements AutoCloseable {
+public final class CancelPublisher implements AutoCloseable {
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(10);
 
     private final String bootstrapServers;
     private KafkaProducer<String, byte[]> producer;
 
-    CancelPublisher(String bootstrapServers) {
+    public CancelPublisher(String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
     }
 
-    synchronized void publish(BatchEvent cancelled) {
+    public synchronized void publish(BatchEvent cancelled) {
         if (producer == null) {
             // Created on first use: most deployments never cancel, and need no producer open.
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
