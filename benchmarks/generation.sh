@@ -49,9 +49,8 @@ export CLASSPATH="$work/generator-worker.jar:$(cat "$work/classpath.txt")"
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:--Xmx2g}"
 java_opts+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 bench=io.millrace.worker.bench.GenerationBenchmark
-if [[ " $engines " == *" transformers.js "* ]] && [ ! -d "$root/tools/crosscheck/node_modules" ]; then
-  log "installing transformers.js (npm ci --ignore-scripts in tools/crosscheck)"
-  (cd "$root/tools/crosscheck" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+if [[ " $engines " == *" transformers.js "* ]]; then
+  "$root/tools/npm-ensure" "$root/tools/crosscheck"   # transformers.js, pinned; installs only when missing or stale
 fi
 
 model="$work/model"

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * both sides, so a tokenizer difference cannot hide a generation difference; the tokenizer and the
  * chat template are compared in a test of their own.
  *
- * <p>Needs Node 20+ and {@code npm ci --ignore-scripts} run in {@code tools/crosscheck} (.ci/run does).
+ * <p>Needs Node 20+; {@code mvn verify} installs {@code tools/crosscheck}'s pinned packages first (tools/npm-ensure).
  */
 class TransformersJsCrossCheckIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,8 +66,8 @@ class TransformersJsCrossCheckIT {
     static void runBothSides() throws Exception {
         crosscheck = findCrosscheckDir();
         if (!Files.isDirectory(crosscheck.resolve("node_modules/@huggingface/transformers"))) {
-            throw new AssertionError(crosscheck + "/node_modules is missing: run `npm ci --ignore-scripts` in "
-                    + crosscheck + " (Node 20+; .ci/run does it) to install transformers.js and onnxruntime-node");
+            throw new AssertionError(crosscheck + "/node_modules is missing: `mvn verify` installs it before the ITs;"
+                    + " when running this test alone, run tools/npm-ensure tools/crosscheck (Node 20+) first");
         }
         modelDir = tmp.resolve(TinyModel.NAME);
         TinyModel.write(modelDir);

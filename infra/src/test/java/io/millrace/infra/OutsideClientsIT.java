@@ -1,0 +1,176 @@
+package io.millrace.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.Json;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An outside Kafka client is a client: against a running {@code serve}, programs that share no code
+ * with Millrace produce request events as the README's "Topic contract" shows and read their results
+ * from millrace.results with read_committed. kafkajs (Node, installed by the build from
+ * tools/kafka-client's lockfile) always runs; kcat (librdkafka), whose command lines the README shows
+ * for users to copy, is checked where it is installed.
+ */
+class OutsideClientsIT {
+    @TempDir
+    static Path dir;
+    static TestKafka kafka;
+    static Deployment serve;
+
+    @BeforeAll
+    static void startServe() throws Exception {
+        kafka = TestKafka.start(dir.resolve("broker"));
+        serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "outside-clients-it", 0, Map.of()),
+                EnumSet.allOf(Role.class));
+        serve.awaitRunning(Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stopServe() throws Exception {
+        if (serve != null) {
+            serve.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void kafkajsSubmitsRequestsAndReadsTheirCommittedResults() throws Exception {
+        String events = event("kafkajs-1", "millrace-tiny", "Hello from kafkajs") + "\n"
+                + event("kafkajs-2", "no-such-model", "Hello") + "\n";
+        Path script = repoRoot().resolve("tools/kafka-client/submit.mjs");
+        String out = exec(List.of("node", script.toString(), "--bootstrap", serve.bootstrapServers(), "--timeout-ms", "90000"),
+                events, Duration.ofSeconds(120));
+
+        Map<String, JsonNode> results = new HashMap<>();
+        for (String line : out.split("\n")) {
+            if (!line.isBlank()) {
+                String[] kv = line.split("\t", 2);
+                assertThat(results.put(kv[0], Json.parse(kv[1]))).as("one result per request: " + kv[0]).isNull();
+            }
+        }
+        assertThat(results).containsOnlyKeys("kafkajs-1", "kafkajs-2");
+
+        JsonNode ok = results.get("kafkajs-1");
+        assertThat(ok.get("status_code").asInt()).isEqualTo(200);
+        assertThat(ok.get("error").isNull()).isTrue();
+        assertThat(ok.at("/body/object").asText()).isEqualTo("chat.completion");
+        assertThat(ok.at("/body/usage/completion_tokens").asInt()).isBetween(1, 8);
+
+        JsonNode bad = results.get("kafkajs-2");
+        assertThat(bad.get("status_code").asInt()).isEqualTo(400);
+        assertThat(bad.at("/error/code").asText()).isEqualTo("model_not_found");
+        assertThat(bad.at("/error/param").asText()).isEqualTo("model");
+
+        // The results API answers for a request that came in over Kafka.
+        HttpResponse<String> http = get("http://localhost:" + serve.api().orElseThrow().httpPort() + "/v1/requests/kafkajs-1");
+        assertThat(http.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(http.body()).get("custom_id").asText()).isEqualTo("kafkajs-1");
+
+        // The worker's meters are scraped from the same process, Prometheus style.
+        HttpResponse<String> metrics = get("http://localhost:" + serve.metrics().orElseThrow().port() + "/metrics");
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("millrace_worker_generation_tokens_total{model=\"millrace-tiny\"}")
+                .contains("millrace_worker_time_to_first_token_seconds_count").contains("jvm_memory_used_bytes");
+    }
+
+    @Test
+    void kcatRoundTripsAsTheReadmeShows() throws Exception {
+        Optional<String> kcat = kcatBinary();
+        // Skipped, not failed, without kcat: it is not among the README's prerequisites (the build
+        // cannot install a Debian package); kafkajs above covers an outside client on every machine.
+        Assumptions.assumeTrue(kcat.isPresent(), "kcat is not installed (Debian: apt-get install kafkacat)");
+        String bootstrap = serve.bootstrapServers();
+        String event = event("kcat-1", "millrace-tiny", "Hello from kcat");
+        // Same command lines as the README: key and value separated by '|', Java's partitioner.
+        exec(List.of(kcat.get(), "-P", "-b", bootstrap, "-t", "millrace.requests", "-K", "|", "-X", "partitioner=murmur2_random"),
+                "kcat-1|" + event + "\n", Duration.ofSeconds(30));
+
+        JsonNode result = null;
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (result == null && System.currentTimeMillis() < deadline) {
+            String out = exec(List.of(kcat.get(), "-C", "-b", bootstrap, "-t", "millrace.results", "-X",
+                    "isolation.level=read_committed", "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n"), "", Duration.ofSeconds(30));
+            for (String l : out.split("\n")) {
+                if (l.startsWith("kcat-1\t")) {
+                    result = Json.parse(l.substring("kcat-1\t".length()));
+                }
+            }
+            if (result == null) {
+                Thread.sleep(500);
+            }
+        }
+        assertThat(result).as("a result for kcat-1 on millrace.results").isNotNull();
+        assertThat(result.get("request_id").asText()).isEqualTo("kcat-1");
+        assertThat(result.get("error").isNull()).isTrue();
+        assertThat(result.at("/body/object").asText()).isEqualTo("chat.completion");
+    }
+
+    private static String event(String id, String model, String content) {
+        return "{\"request_id\":\"" + id + "\",\"custom_id\":\"" + id + "\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}],"
+                + "\"max_tokens\":8}}";
+    }
+
+    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static Optional<String> kcatBinary() {
+        for (String candidate : List.of("/usr/bin/kcat", "/usr/bin/kafkacat", "/usr/local/bin/kcat")) {
+            if (new File(candidate).canExecute()) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Path repoRoot() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve("tools/npm-ensure"))) {
+                return d;
+            }
+        }
+        return fail("no tools/npm-ensure above " + Path.of("").toAbsolutePath() + ": run the tests from the repository");
+    }
+
+    /** Runs a command to its end; stdout is returned, stderr goes into the failure message. */
+    private static String exec(List<String> command, String stdin, Duration limit) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(command.get(0) + " did not finish in " + limit.toSeconds() + " s: " + command
+                    + "\nstderr: " + Files.readString(err, StandardCharsets.UTF_8));
+        }
+        assertThat(p.exitValue()).as(command.get(0) + " exit code; stderr: " + Files.readString(err, StandardCharsets.UTF_8)).isZero();
+        return Files.readString(out, StandardCharsets.UTF_8);
+    }
+}
