@@ -100,7 +100,8 @@ final class Deployment implements AutoCloseable {
             router.start();
         }
         if (roles.contains(Role.API)) {
-            api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), s.httpPort(), Map.of());
+            api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), s.httpPort(), catalog,
+                    ResultsApiService.DEFAULT_REQUEST_TIMEOUT, Map.of());
             started.push(api);
             api.start();
         }

@@ -1,9 +1,16 @@
 package io.millrace.infra;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.BadRequestException;
+import com.openai.errors.NotFoundException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.millrace.protocol.Json;
 import java.io.File;
 import java.io.IOException;
@@ -28,11 +35,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An outside Kafka client is a client: against a running {@code serve}, programs that share no code
- * with Millrace produce request events as the README's "Topic contract" shows and read their results
- * from millrace.results with read_committed. kafkajs (Node, installed by the build from
- * tools/kafka-client's lockfile) always runs; kcat (librdkafka), whose command lines the README shows
- * for users to copy, is checked where it is installed.
+ * Outside clients are clients: against one running {@code serve}, programs that share no code with
+ * Millrace use it as its users do. The official OpenAI Java SDK talks to the HTTP API with nothing
+ * changed but its base URL. Kafka clients produce request events as the README's "Topic contract"
+ * shows and read their results from millrace.results with read_committed: kafkajs (Node, installed
+ * by the build from tools/kafka-client's lockfile) always runs; kcat (librdkafka), whose command
+ * lines the README shows for users to copy, is checked where it is installed.
  */
 class OutsideClientsIT {
     @TempDir
@@ -56,6 +64,63 @@ class OutsideClientsIT {
         if (kafka != null) {
             kafka.close();
         }
+    }
+
+    @Test
+    void theOpenAiSdkGetsAChatCompletionThroughThePipeline() {
+        OpenAIClient openai = openAi();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("millrace-tiny")
+                .addSystemMessage("You are the miller.").addUserMessage("How does the mill work?")
+                .maxCompletionTokens(8).temperature(0.0).build();
+
+        ChatCompletion first = openai.chat().completions().create(params);
+        ChatCompletion second = openai.chat().completions().create(params);
+
+        assertThat(first.id()).startsWith("chatcmpl-");
+        assertThat(first.model()).isEqualTo("millrace-tiny");
+        assertThat(first.choices()).hasSize(1);
+        assertThat(first.choices().get(0).message().content()).isPresent();
+        assertThat(first.usage().orElseThrow().completionTokens()).isBetween(1L, 8L);
+        assertThat(first.usage().orElseThrow().totalTokens())
+                .isEqualTo(first.usage().orElseThrow().promptTokens() + first.usage().orElseThrow().completionTokens());
+        // Two requests, two completions; at temperature 0 the same text.
+        assertThat(second.id()).isNotEqualTo(first.id());
+        assertThat(second.choices().get(0).message().content()).isEqualTo(first.choices().get(0).message().content());
+    }
+
+    @Test
+    void anIdempotencyKeyReturnsTheFirstCompletionInsteadOfGeneratingAgain() {
+        OpenAIClient openai = openAi();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("millrace-tiny")
+                .addUserMessage("Only once, please.").maxCompletionTokens(6).temperature(0.9)
+                .putAdditionalHeader("Idempotency-Key", "outside-clients-it-once").build();
+
+        ChatCompletion first = openai.chat().completions().create(params);
+        ChatCompletion retried = openai.chat().completions().create(params);
+
+        assertThat(retried.id()).isEqualTo(first.id());
+        assertThat(retried.created()).isEqualTo(first.created());
+    }
+
+    @Test
+    void theOpenAiSdkSeesOpenAiErrorsAndTheServedModels() {
+        OpenAIClient openai = openAi();
+
+        assertThat(openai.models().list().data()).extracting(m -> m.id()).containsExactly("millrace-tiny");
+        assertThat(openai.models().retrieve("millrace-tiny").ownedBy()).isEqualTo("millrace");
+
+        assertThatThrownBy(() -> openai.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("gpt-4o").addUserMessage("Hi").build()))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.getMessage()).contains("gpt-4o"));
+        assertThatThrownBy(() -> openai.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("millrace-tiny").addUserMessage("Hi").temperature(7.0).build()))
+                .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.getMessage()).contains("temperature"));
+        assertThatThrownBy(() -> openai.models().retrieve("gpt-4o")).isInstanceOf(NotFoundException.class);
+    }
+
+    private static OpenAIClient openAi() {
+        return OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + serve.api().orElseThrow().httpPort() + "/v1")
+                .apiKey("not-checked-yet").maxRetries(0).build();
     }
 
     @Test

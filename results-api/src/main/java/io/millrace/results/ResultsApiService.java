@@ -1,11 +1,12 @@
 package io.millrace.results;
 
+import io.millrace.protocol.ChatRequestValidator;
+import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
 import io.millrace.streams.StreamsSettings;
 import io.millrace.streams.StreamsStage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -42,6 +43,8 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
  */
 public final class ResultsApiService implements AutoCloseable {
     public static final String APPLICATION_ID = "millrace-results-api";
+    /** How long {@code POST /v1/chat/completions} waits for its result by default, as OpenAI's SDKs allow for a slow answer. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration HTTP_GRACE = Duration.ofSeconds(1);
     // A record that does not parse would fail every replacement thread and every restart (its
     // offset never commits), stopping the whole view for one record. This stage answers nobody,
@@ -53,6 +56,11 @@ public final class ResultsApiService implements AutoCloseable {
     private final StreamsResultsView view;
     private final CancelPublisher cancels;
     private final int requestedPort;
+    private final ModelCatalog models;
+    private final String bootstrapServers;
+    private final Duration requestTimeout;
+    private RequestSubmitter submitter;
+    private ResultFollower follower;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -63,6 +71,19 @@ public final class ResultsApiService implements AutoCloseable {
      * @param overrides Kafka Streams settings that replace the defaults of {@link #streamsConfig}
      */
     public ResultsApiService(String bootstrapServers, Path stateDir, int httpPort, Map<String, Object> overrides) {
+        this(bootstrapServers, stateDir, httpPort, ModelCatalog.of(), DEFAULT_REQUEST_TIMEOUT, overrides);
+    }
+
+    /**
+     * @param models         the served models, listed by {@code GET /v1/models} and checked by
+     *                       {@code POST /v1/chat/completions}
+     * @param requestTimeout how long a synchronous request waits for its result before a 504
+     */
+    public ResultsApiService(String bootstrapServers, Path stateDir, int httpPort, ModelCatalog models,
+            Duration requestTimeout, Map<String, Object> overrides) {
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("the request timeout must be positive, got " + requestTimeout);
+        }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
         }
@@ -73,6 +94,9 @@ public final class ResultsApiService implements AutoCloseable {
                     + " would serve uncommitted results and could double count them: remove the override");
         }
         this.requestedPort = httpPort;
+        this.models = models;
+        this.bootstrapServers = bootstrapServers;
+        this.requestTimeout = requestTimeout;
         this.stage = new StreamsStage("results service", Topics.RESULTS.name() + " and " + Topics.BATCHES.name(),
                 ResultsTopology.build(), config);
         this.view = new StreamsResultsView(stage.streams());
@@ -93,12 +117,11 @@ public final class ResultsApiService implements AutoCloseable {
         if (closed || started) {
             throw new IllegalStateException("the results service starts once: create a new one");
         }
-        try {
-            http = new ResultsHttpServer(view, this::live, cancels::publish, requestedPort);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on HTTP port " + requestedPort
-                    + ": free it or choose another (0 picks any free port)", e);
-        }
+        submitter = new RequestSubmitter(bootstrapServers);
+        follower = new ResultFollower(bootstrapServers);
+        ChatCompletions chat = new ChatCompletions(new ChatRequestValidator(models), submitter, follower, view,
+                requestTimeout, Clock.systemUTC());
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, requestedPort);
         http.start();
         started = true;
         stage.start();
@@ -136,8 +159,19 @@ public final class ResultsApiService implements AutoCloseable {
         if (http != null) {
             http.stop(HTTP_GRACE);
         }
+        if (follower != null) {
+            follower.close();
+        }
+        if (submitter != null) {
+            submitter.close();
+        }
         cancels.close();
         stage.close();
+    }
+
+    /** True while the stores answer: partitions assigned and state restored. */
+    private boolean ready() {
+        return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */

@@ -1,221 +1,282 @@
 package io.millrace.results;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.millrace.protocol.BatchOutputLine;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import org.eclipse.jetty.http.UriCompliance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The OpenAI-style read API over a {@link ResultsView}, on the JDK's HTTP server.
+ * The OpenAI-style HTTP API over a {@link ResultsView}, on Javalin (Jetty 12).
  *
  * <ul>
  *   <li>{@code GET /v1/batches/{batch_id}}: the batch object ({@link BatchView}), or 404</li>
- *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
- *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
- *       contain ':' and may be percent-encoded</li>
  *   <li>{@code POST /v1/batches/{batch_id}/cancel}: publishes the batch's cancellation and answers
  *       the batch object, {@code cancelling} (or {@code cancelled} once every request has a result)</li>
- *   <li>{@code GET /health}: 200 {@code {"status":"ok"}} while live, 503 once it will not recover</li>
+ *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
+ *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
+ *       contain ':' and may be percent-encoded, '/' as %2F included</li>
+ *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
+ *   <li>{@code GET /health/live}: 200 while the service can recover by itself, 503 once only a
+ *       restart helps (what a liveness probe asks); {@code GET /health} is the same</li>
+ *   <li>{@code GET /health/ready}: 200 once the views answer (state restored), 503 while starting,
+ *       restoring or rebalancing (what a readiness probe or a load balancer asks)</li>
  * </ul>
- * Errors are OpenAI error objects; 503 with {@code Retry-After: 1} while the view is not ready.
+ * Every error is an OpenAI error object with its status: 404 unknown id or URL, 405 (with
+ * {@code Allow}), 413 body over {@link #MAX_BODY_BYTES}, 503 with {@code Retry-After: 1} while the
+ * view is not ready, 500 for anything unforeseen (logged, never shown).
  */
 public final class ResultsHttpServer {
     private static final Logger log = LoggerFactory.getLogger(ResultsHttpServer.class);
-    /** Reads are local store lookups of microseconds: a few threads serve many clients. */
-    private static final int THREADS = 4;
-    private static final Map<String, String> RETRY_SOON = Map.of("Retry-After", "1");
+    /**
+     * The largest request body read. Today's bodies are empty; the limit is the gateway's first
+     * line against oversized or malicious input, refused before a byte of it is parsed.
+     */
+    public static final long MAX_BODY_BYTES = 1024 * 1024;
+    /** Set by a handler that answered itself, so the error mapper leaves its answer alone. */
+    private static final String ANSWERED = "millrace.answered";
 
     private final ResultsView view;
     private final BooleanSupplier live;
+    private final BooleanSupplier ready;
     private final Consumer<BatchEvent> cancels;
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final ModelCatalog models;
+    private final long createdAt = System.currentTimeMillis() / 1000;
+    private final Javalin app;
+    private final int requestedPort;
 
     /**
-     * Binds the port now (0 picks a free one); serves after {@link #start()}.
+     * Configures the server; binds and serves on {@link #start()} (port 0 picks a free one).
      *
-     * @param live    false once the source of the view has failed for good, so /health tells an
-     *                orchestrator to restart the service rather than wait
+     * @param live    false once the source of the view has failed for good, so /health/live tells
+     *                an orchestrator to restart the service rather than wait
+     * @param ready   true while the view can answer
      * @param cancels publishes a batch event with {@code cancelled_at} set, returning once it is
      *                written (the view shows it a moment later)
+     * @param models  the served models, for {@code /v1/models}
      */
-    public ResultsHttpServer(ResultsView view, BooleanSupplier live, Consumer<BatchEvent> cancels, int port)
-            throws IOException {
+    public ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
+            ModelCatalog models, int port) {
+        this(view, live, ready, cancels, models, null, port);
+    }
+
+    /** @param chat answers {@code POST /v1/chat/completions}; null: that route is not served */
+    ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
+            ModelCatalog models, ChatCompletions chat, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
         this.view = view;
         this.live = live;
+        this.ready = ready;
         this.cancels = cancels;
-        this.server = HttpServer.create(new InetSocketAddress(port), 0);
-        this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        this.models = models;
+        this.requestedPort = port;
+        this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.jetty.port = port;
+            config.http.maxRequestSize = MAX_BODY_BYTES;
+            config.http.defaultContentType = "application/json";
+            config.http.prefer405over404 = true;
+            // Request ids may hold '/', sent as %2F; Jetty 12 refuses such "ambiguous" paths by default.
+            config.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.LEGACY));
+            config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+            // Refused from the declared length, before a byte is read; a chunked body meets
+            // maxRequestSize when a handler reads it.
+            config.routes.before(ctx -> {
+                if (ctx.contentLength() > MAX_BODY_BYTES) {
+                    throw new BodyTooLargeException();
+                }
+            });
+            config.routes.get("/health", ctx -> health(ctx, live.getAsBoolean()));
+            config.routes.get("/health/live", ctx -> health(ctx, live.getAsBoolean()));
+            config.routes.get("/health/ready", ctx -> health(ctx, live.getAsBoolean() && ready.getAsBoolean()));
+            config.routes.get("/v1/models", ctx -> reply(ctx, 200, modelList()));
+            config.routes.get("/v1/models/{model}", this::model);
+            if (chat != null) {
+                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat));
+            }
+            config.routes.get("/v1/batches/{batch_id}", ctx -> batch(ctx, segment(ctx, 2)));
+            config.routes.post("/v1/batches/{batch_id}/cancel", ctx -> cancel(ctx, segment(ctx, 2)));
+            config.routes.get("/v1/requests/{request_id}", ctx -> request(ctx, segment(ctx, 2)));
+            config.routes.exception(NotReadyException.class, (e, ctx) -> {
+                log.debug("{} {}: not ready", ctx.method(), ctx.path(), e);
+                ctx.header("Retry-After", "1");
+                error(ctx, ApiError.notReady());
+            });
+            config.routes.exception(BodyTooLargeException.class, (e, ctx) -> {
+                // The client is still sending what will never be read: close rather than drain it.
+                ctx.header("Connection", "close");
+                error(ctx, ApiError.tooLarge(MAX_BODY_BYTES));
+            });
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, ApiError.internal());
+            });
+            config.routes.error(404, ctx -> unlessAnswered(ctx, ApiError.unknownUrl(ctx.method().name(), rawPath(ctx))));
+            config.routes.error(405, ctx -> {
+                ctx.header("Allow", allowed(ctx));
+                unlessAnswered(ctx, ApiError.methodNotAllowed(ctx.method().name(), rawPath(ctx)));
+            });
+            config.routes.error(413, ctx -> unlessAnswered(ctx, ApiError.tooLarge(MAX_BODY_BYTES)));
+        });
     }
 
+    /** Binds the port and serves. */
     public void start() {
-        server.start();
+        try {
+            app.start();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot listen on HTTP port " + requestedPort
+                    + ": free it or choose another (0 picks any free port): " + e.getMessage(), e);
+        }
         log.info("results API listening on port {}", port());
     }
 
     /** The bound port, the actual one when 0 was asked for. */
     public int port() {
-        return server.getAddress().getPort();
+        return app.port();
     }
 
     /** Stops accepting, lets exchanges in flight finish within about {@code grace}, then stops. */
     public void stop(Duration grace) {
-        // HttpServer.stop takes whole seconds; rounding up never cuts a grace period short.
-        int seconds = (int) Math.min(Integer.MAX_VALUE, (grace.toMillis() + 999) / 1000);
-        server.stop(seconds);
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt(); // the caller asked to stop; let it see why we returned early
-        }
+        app.jettyServer().server().setStopTimeout(grace.toMillis());
+        app.stop();
     }
 
-    private void handle(HttpExchange exchange) {
-        try {
-            String method = exchange.getRequestMethod();
-            String rawPath = exchange.getRequestURI().getRawPath();
-            Reply reply;
-            try {
-                reply = route(method, rawPath);
-            } catch (RuntimeException e) {
-                reply = classify(e, method, rawPath);
-            }
-            send(exchange, reply);
-        } catch (IOException e) {
-            log.debug("could not answer {}: client went away", exchange.getRequestURI(), e);
-        } finally {
-            exchange.close();
-        }
-    }
-
-    private Reply route(String method, String rawPath) {
-        // The server already answered 400 to a path with a malformed escape: this one decodes.
-        List<String> path = PathSegments.decode(rawPath);
-        boolean cancel = path.size() == 4 && path.get(0).equals("v1") && path.get(1).equals("batches")
-                && !path.get(2).isEmpty() && path.get(3).equals("cancel");
-        boolean known = cancel || path.equals(List.of("health"))
-                || (path.size() == 3 && path.get(0).equals("v1") && !path.get(2).isEmpty()
-                        && (path.get(1).equals("batches") || path.get(1).equals("requests")));
-        if (!known) {
-            return Reply.error(ApiError.unknownUrl(method, rawPath));
-        }
-        if (cancel) {
-            return method.equals("POST") ? cancel(path.get(2))
-                    : new Reply(405, ApiError.methodNotAllowed(method, rawPath).body(), Map.of("Allow", "POST"));
-        }
-        if (!method.equals("GET")) {
-            return new Reply(405, ApiError.methodNotAllowed(method, rawPath).body(), Map.of("Allow", "GET"));
-        }
-        if (path.size() == 1) {
-            return health();
-        }
-        String id = path.get(2);
-        return path.get(1).equals("batches") ? batch(id) : request(id);
-    }
-
-    private Reply health() {
+    private void health(Context ctx, boolean ok) {
         ObjectNode body = Json.object();
-        boolean ok = live.getAsBoolean();
         body.put("status", ok ? "ok" : "down");
-        return new Reply(ok ? 200 : 503, body, Map.of());
+        reply(ctx, ok ? 200 : 503, body);
     }
 
-    private Reply batch(String batchId) {
-        Optional<BatchEvent> batch = view.batch(batchId);
-        if (batch.isEmpty()) {
-            return Reply.error(ApiError.notFound("batch", batchId));
+    private JsonNode modelList() {
+        ObjectNode list = Json.object();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        models.entries().forEach(e -> data.add(modelObject(e)));
+        return list;
+    }
+
+    private void model(Context ctx) {
+        String name = segment(ctx, 2);
+        Optional<ModelCatalog.Entry> entry = models.find(name);
+        if (entry.isEmpty()) {
+            error(ctx, ApiError.modelNotFound(name, models.names()));
+        } else {
+            reply(ctx, 200, modelObject(entry.get()));
         }
-        return Reply.ok(BatchView.of(batch.get(), view.counts(batchId)));
     }
 
-    private Reply cancel(String batchId) {
+    /** OpenAI's model object; {@code max_model_len} as vLLM adds it, when the context length is known. */
+    private ObjectNode modelObject(ModelCatalog.Entry e) {
+        ObjectNode m = Json.object();
+        m.put("id", e.name());
+        m.put("object", "model");
+        m.put("created", createdAt);
+        m.put("owned_by", "millrace");
+        if (e.contextLength() > 0) {
+            m.put("max_model_len", e.contextLength());
+        }
+        return m;
+    }
+
+    private static void chat(Context ctx, ChatCompletions chat) {
+        byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
+        String idempotencyKey = ctx.header("Idempotency-Key");
+        // Answered when the result commits, without holding a server thread while it is generated.
+        ctx.future(() -> chat.handle(body, idempotencyKey).handle((r, e) -> {
+            if (e != null) {
+                log.error("POST /v1/chat/completions failed", e);
+                error(ctx, ApiError.internal());
+            } else {
+                r.headers().forEach(ctx::header);
+                reply(ctx, r.status(), r.body());
+            }
+            return null;
+        }));
+    }
+
+    private void batch(Context ctx, String batchId) {
         Optional<BatchEvent> batch = view.batch(batchId);
         if (batch.isEmpty()) {
-            return Reply.error(ApiError.notFound("batch", batchId));
+            error(ctx, ApiError.notFound("batch", batchId));
+            return;
+        }
+        reply(ctx, 200, BatchView.of(batch.get(), view.counts(batchId)));
+    }
+
+    private void cancel(Context ctx, String batchId) {
+        Optional<BatchEvent> batch = view.batch(batchId);
+        if (batch.isEmpty()) {
+            error(ctx, ApiError.notFound("batch", batchId));
+            return;
         }
         BatchEvent cancelled = batch.get().cancel(System.currentTimeMillis());
         if (cancelled != batch.get()) {
             cancels.accept(cancelled);
         }
-        return Reply.ok(BatchView.of(cancelled, view.counts(batchId)));
+        reply(ctx, 200, BatchView.of(cancelled, view.counts(batchId)));
     }
 
-    private Reply request(String requestId) {
+    private void request(Context ctx, String requestId) {
         Optional<ResultEvent> result = view.result(requestId);
         if (result.isEmpty()) {
-            return Reply.error(ApiError.notFound("request", requestId));
+            error(ctx, ApiError.notFound("request", requestId));
+            return;
         }
         ObjectNode line = BatchOutputLine.of(result.get());
         line.put("status", result.get().succeeded() ? "completed" : "failed");
-        return Reply.ok(line);
+        reply(ctx, 200, line);
     }
 
-    /** The one place that maps failures to answers: transient ones to 503, the rest to 500. */
-    private static Reply classify(RuntimeException e, String method, String rawPath) {
-        if (e instanceof NotReadyException) {
-            log.debug("{} {}: not ready", method, rawPath, e);
-            return new Reply(503, ApiError.notReady().body(), RETRY_SOON);
+    /**
+     * The {@code index}-th segment of the raw path, percent-decoded here rather than by the
+     * router, so that an id holding an encoded '/' stays one segment.
+     */
+    private static String segment(Context ctx, int index) {
+        return PathSegments.decode(rawPath(ctx)).get(index);
+    }
+
+    private static String rawPath(Context ctx) {
+        return ctx.req().getRequestURI();
+    }
+
+    private static String allowed(Context ctx) {
+        // The routes that take POST are the cancel actions; everything else here is read-only.
+        return rawPath(ctx).endsWith("/cancel") ? "POST" : "GET";
+    }
+
+    private static void unlessAnswered(Context ctx, ApiError error) {
+        if (ctx.attribute(ANSWERED) == null) {
+            error(ctx, error);
         }
-        log.error("{} {} failed", method, rawPath, e);
-        return Reply.error(ApiError.internal());
     }
 
-    private static void send(HttpExchange exchange, Reply reply) throws IOException {
-        byte[] bytes = Json.writeBytes(reply.body());
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        reply.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-        exchange.sendResponseHeaders(reply.status(), bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+    private static void error(Context ctx, ApiError error) {
+        reply(ctx, error.status(), error.body());
     }
 
-    private static ThreadFactory daemonThreads() {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            // Daemon: a forgotten stop() must not keep the JVM alive.
-            Thread t = new Thread(r, "results-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+    private static void reply(Context ctx, int status, JsonNode body) {
+        ctx.attribute(ANSWERED, Boolean.TRUE);
+        ctx.status(status).contentType("application/json").result(Json.writeBytes(body));
     }
 
-    private record Reply(int status, JsonNode body, Map<String, String> headers) {
-        static Reply ok(JsonNode body) {
-            return new Reply(200, body, Map.of());
-        }
-
-        static Reply error(ApiError error) {
-            return new Reply(error.status(), error.body(), Map.of());
+    private static final class BodyTooLargeException extends RuntimeException {
+        BodyTooLargeException() {
+            super(null, null, false, false); // control flow, not a fault: no stack trace
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.millrace.protocol.BatchOutputLine;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.net.URI;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP API over real HTTP, reading the stores of the real topology on a test driver. */
 class ResultsHttpServerTest {
+    static final ModelCatalog MODELS = ModelCatalog.of(new ModelCatalog.Entry("millrace-tiny", 1024),
+            new ModelCatalog.Entry("other-model", 0));
     @TempDir
     Path stateDir;
     TopologyHarness t;
@@ -35,7 +38,7 @@ class ResultsHttpServerTest {
     @BeforeEach
     void start() throws Exception {
         t = new TopologyHarness(stateDir);
-        server = new ResultsHttpServer(t.view, () -> true, t::publish, 0);
+        server = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, MODELS, 0);
         server.start();
     }
 
@@ -131,7 +134,7 @@ class ResultsHttpServerTest {
     @Test
     void healthIs503OnceTheSourceFailedForGood() throws Exception {
         AtomicBoolean live = new AtomicBoolean(true);
-        ResultsHttpServer s = new ResultsHttpServer(t.view, live::get, t::publish, 0);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, live::get, () -> true, t::publish, MODELS, 0);
         s.start();
         try {
             live.set(false);
@@ -161,7 +164,7 @@ class ResultsHttpServerTest {
                 throw new NotReadyException("restoring", null);
             }
         };
-        ResultsHttpServer s = new ResultsHttpServer(restoring, () -> true, e -> { }, 0);
+        ResultsHttpServer s = new ResultsHttpServer(restoring, () -> true, () -> false, e -> { }, MODELS, 0);
         s.start();
         try {
             for (String path : new String[] {"/v1/batches/b1", "/v1/requests/b1:a"}) {
@@ -191,6 +194,59 @@ class ResultsHttpServerTest {
         assertThat(after.get("cancelling_at").isNull()).isFalse();
         assertThat(post("/v1/batches/nope/cancel").statusCode()).isEqualTo(404);
         assertThat(get("/v1/batches/b1/cancel").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void listsTheServedModelsAsOpenAiModelObjects() throws Exception {
+        HttpResponse<String> list = get("/v1/models");
+        HttpResponse<String> one = get("/v1/models/millrace-tiny");
+        HttpResponse<String> missing = get("/v1/models/gpt-4o");
+
+        assertThat(list.statusCode()).isEqualTo(200);
+        JsonNode body = Json.parse(list.body());
+        assertThat(body.get("object").asText()).isEqualTo("list");
+        assertThat(body.get("data")).extracting(m -> m.get("id").asText()).containsExactly("millrace-tiny", "other-model");
+        assertThat(body.at("/data/0/object").asText()).isEqualTo("model");
+        assertThat(body.at("/data/0/owned_by").asText()).isEqualTo("millrace");
+        assertThat(body.at("/data/0/created").asLong()).isPositive();
+        assertThat(body.at("/data/0/max_model_len").asInt()).isEqualTo(1024);
+        assertThat(body.at("/data/1").has("max_model_len")).as("an unknown context length is left out").isFalse();
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(Json.parse(one.body())).isEqualTo(body.at("/data/0"));
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(Json.parse(missing.body()).at("/error/code").asText()).isEqualTo("model_not_found");
+        assertThat(Json.parse(missing.body()).at("/error/message").asText()).contains("gpt-4o").contains("millrace-tiny");
+    }
+
+    @Test
+    void livenessAndReadinessAreSeparate() throws Exception {
+        AtomicBoolean ready = new AtomicBoolean(false);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, ready::get, t::publish, MODELS, 0);
+        s.start();
+        try {
+            assertThat(status(s, "/health/live")).isEqualTo(200);
+            assertThat(status(s, "/health/ready")).as("restoring: alive, not ready").isEqualTo(503);
+            ready.set(true);
+            assertThat(status(s, "/health/ready")).isEqualTo(200);
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    @Test
+    void anOversizedBodyIs413BeforeItIsRead() throws Exception {
+        byte[] big = new byte[(int) ResultsHttpServer.MAX_BODY_BYTES + 1];
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/v1/batches/b1/cancel"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo("request_too_large");
+        assertThat(get("/health").statusCode()).as("the server goes on").isEqualTo(200);
+    }
+
+    private int status(ResultsHttpServer s, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 
     private HttpResponse<String> post(String path) throws Exception {

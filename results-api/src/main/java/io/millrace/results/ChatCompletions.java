@@ -1,0 +1,133 @@
+package io.millrace.results;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.protocol.ChatRequestValidator;
+import io.millrace.protocol.ErrorCodes;
+import io.millrace.protocol.Ids;
+import io.millrace.protocol.Json;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.ResultEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code POST /v1/chat/completions}, answered synchronously through the pipeline: the body becomes
+ * a request event on {@code millrace.requests} like any other (router dedup, validation, routing,
+ * a worker), and the HTTP answer is its committed result.
+ *
+ * <p>The body is checked here first with the same validator the router uses, so a bad request is
+ * answered at once with OpenAI's error object instead of a round trip. An {@code Idempotency-Key}
+ * header names the request: a retried POST with the same key returns the first answer and never
+ * generates again (the router drops the repeat as a duplicate; the answer comes from the view or
+ * the result follower). Without one, each POST is a new request.
+ */
+final class ChatCompletions {
+    /** Longest Idempotency-Key accepted; Stripe and OpenAI-compatible gateways use up to 255. */
+    static final int MAX_IDEMPOTENCY_KEY = 255;
+
+    private final ChatRequestValidator validator;
+    private final RequestSubmitter submitter;
+    private final ResultFollower follower;
+    private final ResultsView view;
+    private final Duration timeout;
+    private final Clock clock;
+
+    ChatCompletions(ChatRequestValidator validator, RequestSubmitter submitter, ResultFollower follower, ResultsView view,
+            Duration timeout, Clock clock) {
+        this.validator = validator;
+        this.submitter = submitter;
+        this.follower = follower;
+        this.view = view;
+        this.timeout = timeout;
+        this.clock = clock;
+    }
+
+    /** An HTTP answer: status, JSON body and extra headers. */
+    record Reply(int status, JsonNode body, Map<String, String> headers) {
+        static Reply error(ApiError e) {
+            return new Reply(e.status(), e.body(), Map.of());
+        }
+    }
+
+    CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey) {
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(rawBody);
+        } catch (JsonProcessingException e) {
+            return done(Reply.error(ApiError.invalid(ErrorCodes.INVALID_JSON, null,
+                    "The request body is not valid JSON (" + JsonErrors.describe(e) + "): send one JSON object.")));
+        } catch (java.io.IOException e) {
+            return done(Reply.error(ApiError.invalid(ErrorCodes.INVALID_JSON, null, "The request body cannot be read.")));
+        }
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY)) {
+            return done(Reply.error(ApiError.invalid("invalid_idempotency_key", null, "The Idempotency-Key header must be 1 to "
+                    + MAX_IDEMPOTENCY_KEY + " characters.")));
+        }
+        if (body != null && body.isObject() && body.path("stream").asBoolean(false)) {
+            // Token streaming needs a delta path from the workers that is not built yet: say so
+            // rather than answer a stream with one late chunk.
+            return done(Reply.error(ApiError.invalid("unsupported_parameter", "stream",
+                    "stream: true is not supported yet by this server: send the request without stream.")));
+        }
+        String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID()
+                : "api-idem-" + Ids.sha256Hex(idempotencyKey.getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+        RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", ChatRequestValidator.CHAT_COMPLETIONS,
+                body, null, clock.millis());
+        Optional<ErrorInfo> problem = validator.validate(request);
+        if (problem.isPresent()) {
+            ErrorInfo e = problem.get();
+            return done(Reply.error(ApiError.invalid(e.code(), e.param(), e.message())));
+        }
+        if (idempotencyKey != null) {
+            Optional<ResultEvent> stored = view.result(requestId);
+            if (stored.isPresent()) {
+                return done(answer(stored.get()));
+            }
+        }
+        CompletableFuture<ResultEvent> result = follower.await(requestId);
+        return submitter.submit(request)
+                .thenCompose(sent -> result)
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((r, e) -> {
+                    if (e == null) {
+                        return answer(r);
+                    }
+                    result.cancel(false); // stop waiting; the request itself goes on
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof TimeoutException) {
+                        return new Reply(504, ApiError.timeout(timeout, requestId).body(), Map.of("x-request-id", requestId));
+                    }
+                    if (cause instanceof NotReadyException) {
+                        return new Reply(503, ApiError.notReady().body(), Map.of("Retry-After", "1"));
+                    }
+                    throw new IllegalStateException("request " + requestId + " failed", cause);
+                });
+    }
+
+    /** A committed result as the HTTP answer: the completion, or its error with the status it carries. */
+    private static Reply answer(ResultEvent r) {
+        Map<String, String> headers = Map.of("x-request-id", r.requestId());
+        if (r.succeeded()) {
+            return new Reply(200, r.body(), headers);
+        }
+        ErrorInfo e = r.error();
+        int status = r.statusCode() >= 400 && r.statusCode() <= 599 ? r.statusCode() : 500;
+        ObjectNode body = new ApiError(status, status >= 500 ? ApiError.SERVER_ERROR : ApiError.INVALID_REQUEST, e.code(),
+                e.message()).withParam(e.param()).body();
+        return new Reply(status, body, headers);
+    }
+
+    private static CompletableFuture<Reply> done(Reply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+}
