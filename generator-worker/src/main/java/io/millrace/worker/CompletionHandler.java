@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.SubmittedAt;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
@@ -189,9 +190,14 @@ final class CompletionHandler {
                 body.putNull("prompt_logprobs");
             }
         }
-        Timings timings = new Timings(Math.max(0, startMillis - request.submittedAt()),
-                firstTokenNanos == Long.MAX_VALUE ? null : TimeUnit.NANOSECONDS.toMillis(firstTokenNanos - startNanos),
-                TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos), Math.max(0, endMillis - request.submittedAt()));
+        // The router stamps an implausible submitted_at, but any client can write to a generation
+        // topic: measured from a time that cannot be the submission, queue and end-to-end would be
+        // decades long. Such a request counts from its arrival at this worker instead.
+        long arrivalMillis = nowMillis - TimeUnit.NANOSECONDS.toMillis(nowNanos - arrivalNanos);
+        long submitted = SubmittedAt.plausible(request.submittedAt(), arrivalMillis) ? request.submittedAt() : arrivalMillis;
+        Timings timings = new Timings(Math.max(0, startMillis - submitted),
+                firstTokenNanos == Long.MAX_VALUE ? null : Math.max(0, TimeUnit.NANOSECONDS.toMillis(firstTokenNanos - startNanos)),
+                Math.max(0, TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos)), Math.max(0, endMillis - submitted));
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
                 served.model().name(), 200, body, null, true, endMillis, timings);
     }

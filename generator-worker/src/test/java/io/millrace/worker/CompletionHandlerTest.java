@@ -94,6 +94,19 @@ class CompletionHandlerTest {
         assertThat(r.timings().endToEndMs()).isGreaterThanOrEqualTo(r.timings().generationMs());
     }
 
+    /** Issue #8: a request without submitted_at made end_to_end_ms about 1.8e12 (measured from 1970). */
+    @Test
+    void measuresFromArrivalWhenSubmittedAtIsMissingOrInTheFuture() throws Exception {
+        for (long submittedAt : new long[] {0L, -5L, System.currentTimeMillis() + 86_400_000L}) {
+            RequestEvent r = request(chat("\"max_tokens\":2,\"temperature\":0")).withSubmittedAt(submittedAt);
+
+            ResultEvent result = handler.submit(r).join();
+
+            assertThat(result.timings().endToEndMs()).as("end_to_end_ms for submitted_at %d", submittedAt).isBetween(0L, 60_000L);
+            assertThat(result.timings().queueMs()).isBetween(0L, 60_000L);
+        }
+    }
+
     @Test
     void greedyIsReproducibleAndNGivesNChoices() throws Exception {
         String body = chat("\"max_tokens\":6,\"temperature\":0,\"n\":2");

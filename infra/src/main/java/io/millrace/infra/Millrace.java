@@ -55,7 +55,8 @@ public final class Millrace {
             err.println("millrace: " + e.getFile() + ": " + e.getReason());
             return 1;
         } catch (IOException | RuntimeException e) {
-            err.println("millrace: " + e.getMessage());
+            // Some exceptions (a NullPointerException, say) have no message: never print "millrace: null".
+            err.println("millrace: " + (e.getMessage() == null || e.getMessage().isBlank() ? e.toString() : e.getMessage()));
             return 1;
         }
     }

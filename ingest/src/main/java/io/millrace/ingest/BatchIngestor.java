@@ -49,8 +49,8 @@ public final class BatchIngestor {
                 file.path().getFileName().toString(), total, clock.millis(), Map.of(), null), Headers.BATCH_V1, batchId);
         BatchLineParser parser = new BatchLineParser(batchId, validator, clock);
         long[] counts = new long[2];
-        file.forEachLine((line, text) -> {
-            LineOutcome outcome = parser.parse(line, text);
+        file.forEachLine(line -> {
+            LineOutcome outcome = parser.parse(line);
             if (skip.contains(outcome.requestId())) {
                 return;
             }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
+import io.millrace.protocol.InputLimits;
+import java.nio.charset.StandardCharsets;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.ResultEvent;
 import java.time.Clock;
@@ -86,5 +88,82 @@ class BatchLineParserTest {
         assertThat(big.requestId()).isEqualTo(Ids.requestId("batch_x", "t"));
         ResultEvent url = rejected(7, line("u", OK_BODY).replace("/v1/chat/completions", "/v1/edits"));
         assertThat(url.error().code()).isEqualTo(ErrorCodes.INVALID_URL);
+    }
+
+    /** Issue #8: Jackson's limit exceptions have no location, and the parser used to assume one. */
+    @Test
+    void aLineNestedDeeperThanTheLimitIsOneErrorWithItsColumn() {
+        ResultEvent r = rejected(1, "[".repeat(5000) + "]".repeat(5000));
+
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(r.error().message()).contains("line 1").contains("column").contains(InputLimits.MAX_DEPTH + " levels")
+                .doesNotContain("StreamReadConstraints");
+        assertThat(parser.parse(2, line("next", OK_BODY))).isInstanceOf(LineOutcome.Accepted.class);
+    }
+
+    @Test
+    void aNumberLongerThanTheLimitNamesTheLimit() {
+        ResultEvent r = rejected(1, line("n", OK_BODY.replace("\"max_tokens\":8", "\"seed\":" + "9".repeat(500))));
+
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(r.error().message()).contains(InputLimits.MAX_NUMBER_CHARS + " characters");
+    }
+
+    @Test
+    void somethingAfterTheObjectIsNotOneLine() {
+        assertThat(rejected(1, line("a", OK_BODY) + " {}").error().code()).isEqualTo(ErrorCodes.INVALID_JSON);
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreAnsweredWithTheirPosition() {
+        byte[] bytes = line("a", OK_BODY).replace("Hi", "H\u0000").getBytes(StandardCharsets.UTF_8);
+        int at = line("a", OK_BODY).indexOf("Hi") + 1;
+        bytes[at] = (byte) 0xC3;
+
+        LineOutcome o = parser.parse(new BatchFile.Line(3, bytes.length, bytes));
+
+        ResultEvent r = ((LineOutcome.Rejected) o).error();
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.INVALID_JSON);
+        assertThat(r.error().message()).contains("line 3 is not valid UTF-8").contains("byte " + (at + 1));
+    }
+
+    @Test
+    void aLineFoundTooLongByTheFileIsAnsweredByItsLength() {
+        LineOutcome o = parser.parse(new BatchFile.Line(9, 5_000_000L, null));
+
+        ResultEvent r = ((LineOutcome.Rejected) o).error();
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(r.error().message()).contains("line 9 is 5000000 bytes");
+        assertThat(r.error().line()).isEqualTo(9L);
+    }
+
+    @Test
+    void aWholeNumberTooLargeForLongDoesNotWrapIntoRange() {
+        // 2^64 + 5: asLong() reads 5, which passed the max_tokens check before.
+        ResultEvent r = rejected(1, line("w", OK_BODY.replace("\"max_tokens\":8", "\"max_tokens\":18446744073709551621")));
+
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.INVALID_MAX_TOKENS);
+        ResultEvent n = rejected(2, line("n", OK_BODY.replace("\"max_tokens\":8", "\"n\":4294967297")));
+        assertThat(n.error().code()).isEqualTo(ErrorCodes.INVALID_PARAMETER);
+    }
+
+    @Test
+    void anOverlongCustomIdIsAnsweredUnderTheLineNumber() {
+        ResultEvent r = rejected(4, line("x".repeat(InputLimits.MAX_ID_CHARS + 1), OK_BODY));
+
+        assertThat(r.requestId()).isEqualTo(Ids.requestIdForLine("batch_x", 4));
+        assertThat(r.error().param()).isEqualTo("custom_id");
+    }
+
+    @Test
+    void aBodyThatGrowsPastTheEventLimitWhenWrittenAgainIsAnswered() {
+        // 1e6 is written back as 1000000.0: three times as long.
+        int n = (InputLimits.MAX_LINE_BYTES - 200) / 4;
+        String body = OK_BODY.replace("\"max_tokens\":8", "\"max_tokens\":8,\"extra\":[" + "1e6,".repeat(n) + "1]");
+
+        ResultEvent r = rejected(1, line("g", body));
+
+        assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(r.error().message()).contains("request event of");
     }
 }

@@ -18,6 +18,8 @@ public final class ChatRequestValidator {
     private static final int MAX_STOP = 4;
     /** As OpenAI's top_logprobs and vLLM's default max_logprobs. */
     private static final int MAX_LOGPROBS = 20;
+    /** How much of a client's value an error message repeats. */
+    private static final int MAX_SHOWN = 120;
 
     private final ModelCatalog catalog;
 
@@ -29,11 +31,23 @@ public final class ChatRequestValidator {
         if (r.requestId() == null || r.requestId().isBlank()) {
             return fail(ErrorCodes.INVALID_REQUEST_ID, "request_id is missing: set it to a unique id and use it as the record key", "request_id");
         }
+        if (r.requestId().length() > InputLimits.MAX_ID_CHARS) {
+            return fail(ErrorCodes.INVALID_REQUEST_ID, "request_id is " + r.requestId().length() + " characters, over the limit of "
+                    + InputLimits.MAX_ID_CHARS + ": use a shorter unique id", "request_id");
+        }
+        if (r.customId() != null && r.customId().length() > InputLimits.MAX_ID_CHARS) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "custom_id is " + r.customId().length() + " characters, over the limit of "
+                    + InputLimits.MAX_ID_CHARS + ": use a shorter id", "custom_id");
+        }
+        if (r.batchId() != null && r.batchId().length() > InputLimits.MAX_ID_CHARS) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "batch_id is " + r.batchId().length() + " characters, over the limit of "
+                    + InputLimits.MAX_ID_CHARS + ": use a shorter id", "batch_id");
+        }
         if (r.method() != null && !"POST".equals(r.method())) {
-            return fail(ErrorCodes.INVALID_METHOD, "method '" + r.method() + "' is not supported: use \"POST\"", "method");
+            return fail(ErrorCodes.INVALID_METHOD, "method " + shown(r.method()) + " is not supported: use \"POST\"", "method");
         }
         if (!CHAT_COMPLETIONS.equals(r.url())) {
-            return fail(ErrorCodes.INVALID_URL, "url '" + r.url() + "' is not supported: use \"" + CHAT_COMPLETIONS + "\"", "url");
+            return fail(ErrorCodes.INVALID_URL, "url " + shown(r.url()) + " is not supported: use \"" + CHAT_COMPLETIONS + "\"", "url");
         }
         JsonNode body = r.body();
         if (body == null || !body.isObject()) {
@@ -49,7 +63,7 @@ public final class ChatRequestValidator {
         }
         Optional<ModelCatalog.Entry> entry = catalog.find(model.asText());
         if (entry.isEmpty()) {
-            return fail(ErrorCodes.MODEL_NOT_FOUND, "model '" + model.asText() + "' is not served here: use one of "
+            return fail(ErrorCodes.MODEL_NOT_FOUND, "model " + shown(model) + " is not served here: use one of "
                     + catalog.names(), "model");
         }
         Optional<ErrorInfo> messages = validateMessages(body.get("messages"));
@@ -67,6 +81,10 @@ public final class ChatRequestValidator {
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             return fail(ErrorCodes.MISSING_MESSAGES, "body.messages must be a non-empty array of {role, content} objects", "messages");
         }
+        if (messages.size() > InputLimits.MAX_MESSAGES) {
+            return fail(ErrorCodes.REQUEST_TOO_LARGE, "body.messages has " + messages.size() + " messages, over the limit of "
+                    + InputLimits.MAX_MESSAGES + ": split the conversation or drop its oldest turns", "messages");
+        }
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String where = "messages[" + i + "]";
@@ -75,7 +93,7 @@ public final class ChatRequestValidator {
             }
             JsonNode role = m.get("role");
             if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
-                return fail(ErrorCodes.INVALID_ROLE, where + ".role is " + (role == null ? "missing" : role.toString())
+                return fail(ErrorCodes.INVALID_ROLE, where + ".role is " + (role == null ? "missing" : shown(role))
                         + ": use one of system, developer, user, assistant, tool", where + ".role");
             }
             JsonNode content = m.get("content");
@@ -112,11 +130,11 @@ public final class ChatRequestValidator {
             if (v == null || v.isNull()) {
                 continue;
             }
-            if (!v.isIntegralNumber() || v.asLong() < 1) {
-                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + v + ": it must be a whole number of at least 1", field);
+            if (!whole(v, 1, Long.MAX_VALUE)) {
+                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + shown(v) + ": it must be a whole number of at least 1", field);
             }
             if (model.contextLength() > 0 && v.asLong() >= model.contextLength()) {
-                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + v + " but model '" + model.name()
+                return fail(ErrorCodes.INVALID_MAX_TOKENS, field + " is " + shown(v) + " but model '" + model.name()
                         + "' has a context of " + model.contextLength() + " tokens, prompt included: ask for fewer", field);
             }
         }
@@ -132,17 +150,17 @@ public final class ChatRequestValidator {
             return e;
         }
         JsonNode topK = body.get("top_k");
-        if (topK != null && !topK.isNull() && (!topK.isIntegralNumber() || topK.asLong() < -1 || topK.asLong() > Integer.MAX_VALUE)) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "top_k is " + topK + ": it must be a whole number, at least 1 to keep the k most"
+        if (topK != null && !topK.isNull() && !whole(topK, -1, Integer.MAX_VALUE)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "top_k is " + shown(topK) + ": it must be a whole number, at least 1 to keep the k most"
                     + " likely tokens, or -1 or 0 for no top-k cut", "top_k");
         }
         JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > MAX_N)) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + n + ": it must be a whole number from 1 to " + MAX_N, "n");
+        if (n != null && !n.isNull() && !whole(n, 1, MAX_N)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + shown(n) + ": it must be a whole number from 1 to " + MAX_N, "n");
         }
         JsonNode seed = body.get("seed");
-        if (seed != null && !seed.isNull() && !seed.isIntegralNumber()) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "seed is " + seed + ": it must be a whole number", "seed");
+        if (seed != null && !seed.isNull() && !whole(seed, Long.MIN_VALUE, Long.MAX_VALUE)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "seed is " + shown(seed) + ": it must be a whole number that fits in 64 bits", "seed");
         }
         JsonNode stop = body.get("stop");
         if (stop != null && !stop.isNull()) {
@@ -171,12 +189,12 @@ public final class ChatRequestValidator {
     private static Optional<ErrorInfo> validateLogprobs(JsonNode body) {
         JsonNode logprobs = body.get("logprobs");
         if (logprobs != null && !logprobs.isNull() && !logprobs.isBoolean()) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "logprobs is " + logprobs + ": it must be true or false", "logprobs");
+            return fail(ErrorCodes.INVALID_PARAMETER, "logprobs is " + shown(logprobs) + ": it must be true or false", "logprobs");
         }
         JsonNode top = body.get("top_logprobs");
         if (top != null && !top.isNull()) {
-            if (!top.isIntegralNumber() || top.asLong() < 0 || top.asLong() > MAX_LOGPROBS) {
-                return fail(ErrorCodes.INVALID_PARAMETER, "top_logprobs is " + top + ": it must be a whole number from 0 to "
+            if (!whole(top, 0, MAX_LOGPROBS)) {
+                return fail(ErrorCodes.INVALID_PARAMETER, "top_logprobs is " + shown(top) + ": it must be a whole number from 0 to "
                         + MAX_LOGPROBS, "top_logprobs");
             }
             if (logprobs == null || !logprobs.asBoolean(false)) {
@@ -186,11 +204,19 @@ public final class ChatRequestValidator {
         }
         JsonNode prompt = body.get("prompt_logprobs");
         if (prompt != null && !prompt.isNull()
-                && (!prompt.isIntegralNumber() || prompt.asLong() < 0 || prompt.asLong() > MAX_LOGPROBS)) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "prompt_logprobs is " + prompt + ": it must be a whole number from 0 to "
+                && !whole(prompt, 0, MAX_LOGPROBS)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "prompt_logprobs is " + shown(prompt) + ": it must be a whole number from 0 to "
                     + MAX_LOGPROBS + " (how many alternatives to list for each prompt token)", "prompt_logprobs");
         }
         return Optional.empty();
+    }
+
+    /**
+     * A whole number within [min, max]. asLong() and asInt() wrap a number too large for them
+     * (2^64 + 5 reads as 5), so range checks on them alone let such a number through.
+     */
+    private static boolean whole(JsonNode v, long min, long max) {
+        return v.isIntegralNumber() && v.canConvertToLong() && v.asLong() >= min && v.asLong() <= max;
     }
 
     private static Optional<ErrorInfo> range(JsonNode body, String field, double min, double max) {
@@ -198,14 +224,28 @@ public final class ChatRequestValidator {
         if (v == null || v.isNull()) {
             return Optional.empty();
         }
-        if (!v.isNumber() || v.asDouble() < min || v.asDouble() > max) {
-            return fail(ErrorCodes.INVALID_PARAMETER, field + " is " + v + ": it must be a number from " + fmt(min) + " to " + fmt(max), field);
+        // NaN compares false both ways: only a finite value in range passes.
+        if (!v.isNumber() || !(v.asDouble() >= min && v.asDouble() <= max)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, field + " is " + shown(v) + ": it must be a number from " + fmt(min) + " to " + fmt(max), field);
         }
         return Optional.empty();
     }
 
     private static String fmt(double d) {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /** A client's value as an error message repeats it: bounded, since a field may hold up to a whole line. */
+    static String shown(JsonNode v) {
+        return v.isTextual() ? shown(v.asText()) : clip(v.toString());
+    }
+
+    static String shown(String s) {
+        return s == null ? "missing" : "'" + clip(s) + "'";
+    }
+
+    private static String clip(String s) {
+        return s.length() <= MAX_SHOWN ? s : s.substring(0, MAX_SHOWN) + "... (" + s.length() + " characters)";
     }
 
     private static Optional<ErrorInfo> fail(String code, String message, String param) {

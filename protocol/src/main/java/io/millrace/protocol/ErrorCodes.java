@@ -21,6 +21,8 @@ public final class ErrorCodes {
     public static final String REQUEST_TOO_LARGE = "request_too_large";
     /** The completion was too large to publish as one result (see the worker's result size limit). */
     public static final String RESULT_TOO_LARGE = "result_too_large";
+    /** A Millrace bug met while checking one input; that input only is answered with it. */
+    public static final String INTERNAL_ERROR = "internal_error";
     /** The request's batch was cancelled before the request was answered. */
     public static final String BATCH_CANCELLED = "batch_cancelled";
 

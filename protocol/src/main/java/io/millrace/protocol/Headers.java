@@ -7,6 +7,12 @@ public final class Headers {
     /** The batch a request or result belongs to, so readers can filter without parsing values. */
     public static final String BATCH_ID = "millrace-batch-id";
 
+    /**
+     * On {@code millrace.requests-dlt} only: why the router could not answer the record, in words
+     * (the record's own value, key and headers are kept as they arrived).
+     */
+    public static final String DLT_REASON = "millrace-dlt-reason";
+
     public static final String REQUEST_V1 = "request.v1";
     public static final String RESULT_V1 = "result.v1";
     public static final String BATCH_V1 = "batch.v1";

@@ -6,6 +6,7 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
@@ -62,7 +63,8 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
         // Deciding first is still "dedup before validation": deciding is pure, and a duplicate's
         // decision is dropped below before anything is emitted or stored, so a duplicated invalid
         // request yields one error result, like a duplicated valid one yields one routed request.
-        RouteDecision decision = policy.decide(record.key(), record.value(), context.currentSystemTimeMs());
+        RouteDecision decision = policy.decide(record.key(), record.value(), context.currentSystemTimeMs(),
+                record.timestamp());
         if (decision.requestId() != null && !dedup.firstSighting(decision.requestId(), record.timestamp())) {
             LOG.debug("dropping request {}: already answered within {}", decision.requestId(), config.dedupRetention());
             metrics.duplicateDropped();
@@ -86,8 +88,12 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
             // producer sent, not our reading of it. The key (null or blank) goes back to bytes.
             LOG.warn("dead-lettering record {}: {}", context.recordMetadata()
                     .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), dead.reason());
+            // The reason rides in a header, so that the operator reading the DLT need not find this log line.
             byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
-            context.forward(record.withKey(key), RouterTopology.DLT_SINK);
+            RecordHeaders headers = new RecordHeaders(record.headers() == null ? null : record.headers().toArray());
+            headers.remove(Headers.DLT_REASON);
+            headers.add(Headers.DLT_REASON, dead.reason().getBytes(StandardCharsets.UTF_8));
+            context.forward(record.withKey(key).withHeaders(headers), RouterTopology.DLT_SINK);
             metrics.deadLettered();
         }
     }

@@ -6,6 +6,7 @@ import static io.millrace.router.Requests.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.protocol.ErrorCodes;
+import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
@@ -124,10 +125,20 @@ class RoutePolicyTest {
 
     @Test
     void boundsHowMuchOfAnIdAnErrorMessageRepeats() {
-        String longKey = "k".repeat(10_000);
+        String longKey = "k".repeat(InputLimits.MAX_ID_CHARS);
 
         ResultEvent result = reject(policy.decide(longKey, bytes(request("r1", null, "millrace-tiny")), NOW), longKey);
 
+        assertThat(result.error().message()).hasSizeLessThan(600);
+    }
+
+    @Test
+    void answersUnderTheRequestIdWhenTheKeyIsTooLongToAnswerUnder() {
+        String tooLong = "k".repeat(InputLimits.MAX_ID_CHARS + 1);
+
+        ResultEvent result = reject(policy.decide(tooLong, bytes(request("r1", null, "millrace-tiny")), NOW), "r1");
+
+        assertThat(result.error().code()).isEqualTo(ErrorCodes.INVALID_REQUEST_ID);
         assertThat(result.error().message()).hasSizeLessThan(600);
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Headers;
+import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.Stores;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.RequestEvent;
@@ -77,7 +78,8 @@ class RouterTopologyTest {
         TestRecord<String, RequestEvent> out = tiny.readRecord();
         // Keyed by conversation, not request id, so a conversation's turns reach one worker.
         assertThat(out.key()).isEqualTo(ConversationKey.of(in.withModel("millrace-tiny")));
-        assertThat(out.value()).isEqualTo(in.withModel("millrace-tiny"));
+        // submitted_at 1000 (1970) is no time this request was submitted: stamped with its arrival.
+        assertThat(out.value()).isEqualTo(in.withModel("millrace-tiny").withSubmittedAt(START.toEpochMilli()));
         assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.REQUEST_V1);
         assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
         assertThat(out.headers().headers(Headers.SCHEMA)).hasSize(1);
@@ -151,6 +153,59 @@ class RouterTopologyTest {
         assertThat(out.key()).isNull();
         assertThat(out.value()).isEqualTo(garbage);
         assertThat(header(out, "origin")).isEqualTo("some-producer");
+        assertThat(header(out, Headers.DLT_REASON)).contains("no key to answer under");
+        assertNothingElse();
+    }
+
+    @Test
+    void keepsAPlausibleSubmittedAtAndStampsTheArrivalOnAMissingOrFutureOne() {
+        long at = START.toEpochMilli();
+        RequestEvent given = request("r1", null, "millrace-tiny").withSubmittedAt(at - 60_000);
+        RequestEvent missing = request("r2", null, "millrace-tiny").withSubmittedAt(0);
+        RequestEvent future = request("r3", null, "millrace-tiny").withSubmittedAt(at + Duration.ofDays(365).toMillis());
+
+        requests.pipeInput("r1", bytes(given), START.plusSeconds(1));
+        requests.pipeInput("r2", bytes(missing), START.plusSeconds(2));
+        requests.pipeInput("r3", bytes(future), START.plusSeconds(3));
+
+        assertThat(tiny.readValuesToList()).extracting(RequestEvent::submittedAt)
+                .containsExactly(at - 60_000, at + 2_000, at + 3_000);
+    }
+
+    @Test
+    void answersAValueOverTheEventLimitWithRequestTooLarge() {
+        byte[] huge = new byte[InputLimits.MAX_EVENT_BYTES + 1];
+        java.util.Arrays.fill(huge, (byte) ' ');
+
+        requests.pipeInput("big", huge);
+        requests.pipeInput("r1", bytes(request("r1", null, "millrace-tiny")));
+
+        TestRecord<String, ResultEvent> out = results.readRecord();
+        assertThat(out.key()).isEqualTo("big");
+        assertThat(out.value().error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(out.value().error().message()).contains(Integer.toString(InputLimits.MAX_EVENT_BYTES));
+        assertThat(tiny.readValuesToList()).hasSize(1);
+        assertNothingElse();
+    }
+
+    @Test
+    void deadLettersAKeyTooLongToAnswerUnderWithTheReason() {
+        String key = "k".repeat(InputLimits.MAX_ID_CHARS + 1);
+
+        requests.pipeInput(key, bytes(request(key, null, "millrace-tiny")));
+
+        TestRecord<byte[], byte[]> out = dlt.readRecord();
+        assertThat(header(out, Headers.DLT_REASON)).contains("too long to answer under");
+        assertNothingElse();
+    }
+
+    @Test
+    void answersJsonNestedPastTheLimitUnderItsKey() {
+        requests.pipeInput("deep", utf8("{\"request_id\":\"deep\",\"body\":" + "[".repeat(5000) + "]".repeat(5000) + "}"));
+
+        TestRecord<String, ResultEvent> out = results.readRecord();
+        assertThat(out.value().error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
+        assertThat(out.value().error().message()).contains(InputLimits.MAX_DEPTH + " levels").contains("column");
         assertNothingElse();
     }
 

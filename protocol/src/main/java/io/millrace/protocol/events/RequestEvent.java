@@ -15,7 +15,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param url         endpoint, e.g. {@code /v1/chat/completions}
  * @param body        the request body exactly as the client sent it
  * @param model       the model chosen by the router (null until routed)
- * @param submittedAt epoch milliseconds when it entered the pipeline
+ * @param submittedAt epoch milliseconds when it entered the pipeline; 0 (left out) or an
+ *                    implausible time is replaced by the router with the arrival time
+ *                    (see {@link io.millrace.protocol.SubmittedAt})
  */
 public record RequestEvent(
         String requestId,
@@ -27,6 +29,10 @@ public record RequestEvent(
         JsonNode body,
         String model,
         long submittedAt) {
+
+    public RequestEvent withSubmittedAt(long at) {
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, at);
+    }
 
     public RequestEvent withModel(String routedModel) {
         return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt);
