@@ -1,11 +1,10 @@
 package io.millrace.results;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.protocol.ChatRequestValidator;
-import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
+import io.millrace.protocol.InvalidInput;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
@@ -62,12 +61,11 @@ final class ChatCompletions {
     CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey) {
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(rawBody);
-        } catch (JsonProcessingException e) {
-            return done(Reply.error(ApiError.invalid(ErrorCodes.INVALID_JSON, null,
-                    "The request body is not valid JSON (" + JsonErrors.describe(e) + "): send one JSON object.")));
-        } catch (java.io.IOException e) {
-            return done(Reply.error(ApiError.invalid(ErrorCodes.INVALID_JSON, null, "The request body cannot be read.")));
+            body = Json.readInput(Json.TREE_READER, rawBody);
+        } catch (InvalidInput e) {
+            String where = e.lineNr() > 0 ? " at line " + e.lineNr() + ", column " + e.columnNr() : "";
+            return done(Reply.error(ApiError.invalid(e.code(), null, "The request body cannot be read" + where + ": "
+                    + e.problem() + " (send one JSON object).")));
         }
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY)) {
             return done(Reply.error(ApiError.invalid("invalid_idempotency_key", null, "The Idempotency-Key header must be 1 to "

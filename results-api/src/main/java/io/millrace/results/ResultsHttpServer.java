@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.millrace.protocol.BatchOutputLine;
+import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.BatchEvent;
@@ -41,10 +42,11 @@ import org.slf4j.LoggerFactory;
 public final class ResultsHttpServer {
     private static final Logger log = LoggerFactory.getLogger(ResultsHttpServer.class);
     /**
-     * The largest request body read. Today's bodies are empty; the limit is the gateway's first
-     * line against oversized or malicious input, refused before a byte of it is parsed.
+     * The largest request body read: a chat request may be as large as a batch line's, and no
+     * larger (InputLimits). The gateway's first line against oversized or malicious input,
+     * refused before a byte of it is parsed.
      */
-    public static final long MAX_BODY_BYTES = 1024 * 1024;
+    public static final long MAX_BODY_BYTES = InputLimits.MAX_LINE_BYTES;
     /** Set by a handler that answered itself, so the error mapper leaves its answer alone. */
     private static final String ANSWERED = "millrace.answered";
 

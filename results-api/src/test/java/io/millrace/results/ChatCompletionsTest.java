@@ -65,6 +65,16 @@ class ChatCompletionsTest {
     }
 
     @Test
+    void nestingPastTheLimitIsRefusedNamingTheLimit() {
+        String deep = "[".repeat(5_000) + "]".repeat(5_000);
+        ChatCompletions.Reply r = answer(deep, null);
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.body().at("/error/code").asText()).isEqualTo("request_too_large");
+        assertThat(r.body().at("/error/message").asText()).contains("64 levels");
+    }
+
+    @Test
     void jsonThatIsNotAnObjectIsNamed() {
         JsonNode body = answer("[1, 2]", null).body();
 
