@@ -199,7 +199,7 @@ final class CompletionHandler {
                 firstTokenNanos == Long.MAX_VALUE ? null : Math.max(0, TimeUnit.NANOSECONDS.toMillis(firstTokenNanos - startNanos)),
                 Math.max(0, TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos)), Math.max(0, endMillis - submitted));
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
-                served.model().name(), 200, body, null, true, endMillis, timings);
+                served.model().name(), 200, body, null, true, endMillis, timings, request.tenant());
     }
 
     private ResultEvent generationFailedOrThrow(RequestEvent request, String model, Throwable failure) {

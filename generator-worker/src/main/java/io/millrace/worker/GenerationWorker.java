@@ -284,7 +284,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         byte[] value = Topics.RESULT_SERDE.serializer().serialize(Topics.RESULTS.name(), r);
         if (value.length > MAX_RESULT_BYTES) {
             RequestEvent stub = new RequestEvent(r.requestId(), r.batchId(), r.customId(), r.line(), null, null, null,
-                    r.model(), r.completedAt());
+                    r.model(), r.completedAt(), r.tenant());
             r = ResultEvent.failure(stub, 500, ErrorInfo.of(ErrorCodes.RESULT_TOO_LARGE, "the result is " + value.length
                     + " bytes, over the " + MAX_RESULT_BYTES + " bytes a result may have: ask for fewer tokens, fewer"
                     + " top_logprobs or no prompt_logprobs"), clock.millis());

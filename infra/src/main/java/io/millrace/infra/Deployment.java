@@ -100,8 +100,8 @@ final class Deployment implements AutoCloseable {
             router.start();
         }
         if (roles.contains(Role.API)) {
-            api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), s.httpPort(), catalog,
-                    ResultsApiService.DEFAULT_REQUEST_TIMEOUT, Map.of());
+            api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
+                    new ResultsApiService.ApiSettings(s.httpPort(), catalog, ResultsApiService.DEFAULT_REQUEST_TIMEOUT, false), Map.of());
             started.push(api);
             api.start();
         }

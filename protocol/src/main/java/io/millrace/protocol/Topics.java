@@ -1,5 +1,6 @@
 package io.millrace.protocol;
 
+import io.millrace.protocol.events.ApiKeyEvent;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
@@ -28,6 +29,7 @@ public final class Topics {
     public static final JsonSerde<RequestEvent> REQUEST_SERDE = new JsonSerde<>(RequestEvent.class);
     public static final JsonSerde<ResultEvent> RESULT_SERDE = new JsonSerde<>(ResultEvent.class);
     public static final JsonSerde<BatchEvent> BATCH_SERDE = new JsonSerde<>(BatchEvent.class);
+    public static final JsonSerde<ApiKeyEvent> API_KEY_SERDE = new JsonSerde<>(ApiKeyEvent.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -51,6 +53,13 @@ public final class Topics {
     public static final Topic<String, BatchEvent> BATCHES = new Topic<>(PREFIX + "batches", KEYS, BATCH_SERDE,
             3, Map.of("cleanup.policy", "compact"));
 
+    /**
+     * API keys (hashes only) and their tenants and limits, keyed by key id; compacted. One
+     * partition: every API instance reads all of it, and it is small.
+     */
+    public static final Topic<String, ApiKeyEvent> API_KEYS = new Topic<>(PREFIX + "api-keys", KEYS, API_KEY_SERDE,
+            1, Map.of("cleanup.policy", "compact"));
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -65,7 +74,7 @@ public final class Topics {
 
     /** Every topic a deployment serving these models needs, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
-        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES));
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS));
         models.stream().sorted().forEach(m -> topics.add(generation(m)));
         return topics;
     }

@@ -28,6 +28,28 @@ record ApiError(int status, String type, String code, String message, String par
         return new ApiError(status, INVALID_REQUEST, code, message, param);
     }
 
+    static ApiError missingKey() {
+        return new ApiError(401, INVALID_REQUEST, "missing_api_key", "You didn't provide an API key: send it in an"
+                + " Authorization header (Authorization: Bearer YOUR_KEY). An operator creates keys with millrace keys create.");
+    }
+
+    static ApiError badKey(String presented) {
+        // Never echo the key: show only enough of it to tell which one was sent.
+        String shown = presented.length() > 12 ? presented.substring(0, 12) + "..." : "(not a Millrace key)";
+        return new ApiError(401, INVALID_REQUEST, "invalid_api_key", "Incorrect API key provided: " + shown
+                + ". Keys look like mr-key_...-...; ask your operator for one (millrace keys create).");
+    }
+
+    static ApiError revokedKey(String keyId) {
+        return new ApiError(401, INVALID_REQUEST, "invalid_api_key", "The API key " + keyId
+                + " has been revoked: ask your operator for a new one (millrace keys create).");
+    }
+
+    static ApiError rateLimited(String what, long limit, Duration retryAfter) {
+        return new ApiError(429, what, "rate_limit_exceeded", "Rate limit reached for " + what + " per minute: limit "
+                + limit + ". Try again in " + Math.max(1, (retryAfter.toMillis() + 999) / 1000) + " s.");
+    }
+
     static ApiError notFound(String what, String id) {
         return new ApiError(404, INVALID_REQUEST, "not_found", "No " + what + " found with id '" + id + "'.");
     }

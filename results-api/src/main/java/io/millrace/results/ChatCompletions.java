@@ -6,6 +6,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.InvalidInput;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
@@ -35,15 +36,17 @@ final class ChatCompletions {
     static final int MAX_IDEMPOTENCY_KEY = 255;
 
     private final ChatRequestValidator validator;
+    private final ModelCatalog models;
     private final RequestSubmitter submitter;
     private final ResultFollower follower;
     private final ResultsView view;
     private final Duration timeout;
     private final Clock clock;
 
-    ChatCompletions(ChatRequestValidator validator, RequestSubmitter submitter, ResultFollower follower, ResultsView view,
+    ChatCompletions(ModelCatalog models, RequestSubmitter submitter, ResultFollower follower, ResultsView view,
             Duration timeout, Clock clock) {
-        this.validator = validator;
+        this.models = models;
+        this.validator = new ChatRequestValidator(models);
         this.submitter = submitter;
         this.follower = follower;
         this.view = view;
@@ -58,7 +61,33 @@ final class ChatCompletions {
         }
     }
 
+    /**
+     * What a request may cost against a tokens-per-minute limit, before it runs: its prompt
+     * (characters / 4, the usual estimate) plus the most it may generate (max_tokens, else the
+     * model's context). Unreadable bodies cost nothing: they are refused without generating.
+     */
+    long tokenCost(byte[] rawBody) {
+        try {
+            JsonNode body = Json.readInput(Json.TREE_READER, rawBody);
+            long chars = 0;
+            for (JsonNode m : body.path("messages")) {
+                chars += m.path("content").toString().length();
+            }
+            JsonNode max = body.hasNonNull("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
+            long limit = max != null && max.canConvertToLong() ? Math.max(0, max.asLong())
+                    : models.find(body.path("model").asText()).map(e -> (long) e.contextLength()).orElse(0L);
+            return chars / 4 + limit;
+        } catch (InvalidInput | RuntimeException e) {
+            return 0;
+        }
+    }
+
     CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey) {
+        return handle(rawBody, idempotencyKey, null);
+    }
+
+    /** @param tenant the caller's tenant: the request and its result belong to it */
+    CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant) {
         JsonNode body;
         try {
             body = Json.readInput(Json.TREE_READER, rawBody);
@@ -77,17 +106,18 @@ final class ChatCompletions {
             return done(Reply.error(ApiError.invalid("unsupported_parameter", "stream",
                     "stream: true is not supported yet by this server: send the request without stream.")));
         }
-        String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID()
-                : "api-idem-" + Ids.sha256Hex(idempotencyKey.getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+        // A key names a request within its tenant: two tenants' same key are two requests.
+        String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID() : "api-idem-" + Ids.sha256Hex(
+                ((tenant == null ? "" : tenant) + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).substring(0, 32);
         RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", ChatRequestValidator.CHAT_COMPLETIONS,
-                body, null, clock.millis());
+                body, null, clock.millis(), tenant);
         Optional<ErrorInfo> problem = validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();
             return done(Reply.error(ApiError.invalid(e.code(), e.param(), e.message())));
         }
         if (idempotencyKey != null) {
-            Optional<ResultEvent> stored = view.result(requestId);
+            Optional<ResultEvent> stored = view.result(requestId).filter(r -> java.util.Objects.equals(r.tenant(), tenant));
             if (stored.isPresent()) {
                 return done(answer(stored.get()));
             }

@@ -2,22 +2,13 @@ package io.millrace.results;
 
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ResultEvent;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Hands each committed result to whoever waits for it: the answer to a synchronous HTTP request.
@@ -34,11 +25,8 @@ import org.slf4j.LoggerFactory;
  * view's job.
  */
 final class ResultFollower implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ResultFollower.class);
     static final int RECENT = 10_000;
-    private static final Duration POLL = Duration.ofMillis(200);
 
-    private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, List<CompletableFuture<ResultEvent>>> waiters = new ConcurrentHashMap<>();
     private final Map<String, ResultEvent> recent = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
@@ -46,29 +34,11 @@ final class ResultFollower implements AutoCloseable {
             return size() > RECENT;
         }
     };
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final TopicFollower follower;
 
     ResultFollower(String bootstrapServers) {
-        consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                // A result is small; fetch as soon as one is there instead of waiting to fill a batch.
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50,
-                ConsumerConfig.CLIENT_ID_CONFIG, "millrace-api-results-follower"),
-                new StringDeserializer(), new ByteArrayDeserializer());
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer.partitionsFor(Topics.RESULTS.name(), Duration.ofSeconds(30))
-                .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        // Resolve the positions now: a request published after this constructor returns cannot
-        // have its result before them.
-        partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
-        thread = new Thread(this::run, "millrace-api-results-follower");
-        thread.setDaemon(true);
-        thread.start();
+        // From the end as of now: a request published after this returns cannot have its result before it.
+        follower = new TopicFollower(bootstrapServers, Topics.RESULTS.name(), TopicFollower.From.END, this::accept);
     }
 
     /**
@@ -105,35 +75,15 @@ final class ResultFollower implements AutoCloseable {
         return waiters.size();
     }
 
-    private void run() {
-        try {
-            while (running) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
-                    if (r.key() == null || r.value() == null) {
-                        continue;
-                    }
-                    ResultEvent result;
-                    try {
-                        result = Topics.RESULT_SERDE.deserializer().deserialize(r.topic(), r.value());
-                    } catch (RuntimeException e) {
-                        log.warn("skipping a result at {}-{}@{} that does not parse: {}", r.topic(), r.partition(), r.offset(),
-                                String.valueOf(e.getMessage()));
-                        continue;
-                    }
-                    synchronized (recent) {
-                        recent.put(r.key(), result);
-                    }
-                    deliver(r.key(), result);
-                }
-            }
-        } catch (WakeupException e) {
-            // close() asked us to stop
-        } catch (RuntimeException e) {
-            log.error("the results follower stopped; synchronous requests will time out until a restart", e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+    private void accept(ConsumerRecord<String, byte[]> r) {
+        if (r.key() == null || r.value() == null) {
+            return;
         }
+        ResultEvent result = Topics.RESULT_SERDE.deserializer().deserialize(r.topic(), r.value());
+        synchronized (recent) {
+            recent.put(r.key(), result);
+        }
+        deliver(r.key(), result);
     }
 
     private void deliver(String requestId, ResultEvent result) {
@@ -145,17 +95,11 @@ final class ResultFollower implements AutoCloseable {
 
     /** False once it stopped on an error: readiness reports it. */
     boolean running() {
-        return running;
+        return follower.running();
     }
 
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        follower.close();
     }
 }

@@ -1,6 +1,5 @@
 package io.millrace.results;
 
-import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
 import io.millrace.streams.StreamsSettings;
@@ -59,7 +58,9 @@ public final class ResultsApiService implements AutoCloseable {
     private final ModelCatalog models;
     private final String bootstrapServers;
     private final Duration requestTimeout;
+    private final boolean requireKeys;
     private RequestSubmitter submitter;
+    private KeyRing keys;
     private ResultFollower follower;
     private ResultsHttpServer http;
     private boolean started;
@@ -71,22 +72,36 @@ public final class ResultsApiService implements AutoCloseable {
      * @param overrides Kafka Streams settings that replace the defaults of {@link #streamsConfig}
      */
     public ResultsApiService(String bootstrapServers, Path stateDir, int httpPort, Map<String, Object> overrides) {
-        this(bootstrapServers, stateDir, httpPort, ModelCatalog.of(), DEFAULT_REQUEST_TIMEOUT, overrides);
+        this(bootstrapServers, stateDir, new ApiSettings(httpPort, ModelCatalog.of(), DEFAULT_REQUEST_TIMEOUT, false), overrides);
     }
 
     /**
+     * How the HTTP API serves.
+     *
+     * @param httpPort       0 for any free port (see {@link #httpPort()})
      * @param models         the served models, listed by {@code GET /v1/models} and checked by
      *                       {@code POST /v1/chat/completions}
      * @param requestTimeout how long a synchronous request waits for its result before a 504
+     * @param requireKeys    every {@code /v1} request needs an API key from {@code millrace.api-keys};
+     *                       false only for local development ({@code --auth none})
      */
-    public ResultsApiService(String bootstrapServers, Path stateDir, int httpPort, ModelCatalog models,
-            Duration requestTimeout, Map<String, Object> overrides) {
-        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
-            throw new IllegalArgumentException("the request timeout must be positive, got " + requestTimeout);
+    public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
+        public ApiSettings {
+            if (httpPort < 0 || httpPort > 65535) {
+                throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
+            }
+            if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+                throw new IllegalArgumentException("the request timeout must be positive, got " + requestTimeout);
+            }
         }
-        if (httpPort < 0 || httpPort > 65535) {
-            throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
-        }
+    }
+
+    /** @param overrides Kafka Streams settings that replace the defaults of {@link #streamsConfig} */
+    public ResultsApiService(String bootstrapServers, Path stateDir, ApiSettings api, Map<String, Object> overrides) {
+        int httpPort = api.httpPort();
+        ModelCatalog models = api.models();
+        Duration requestTimeout = api.requestTimeout();
+        this.requireKeys = api.requireKeys();
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(config)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -119,9 +134,14 @@ public final class ResultsApiService implements AutoCloseable {
         }
         submitter = new RequestSubmitter(bootstrapServers);
         follower = new ResultFollower(bootstrapServers);
-        ChatCompletions chat = new ChatCompletions(new ChatRequestValidator(models), submitter, follower, view,
-                requestTimeout, Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, requestedPort);
+        ResultsHttpServer.Authenticator auth = ResultsHttpServer.Authenticator.NONE;
+        if (requireKeys) {
+            keys = new KeyRing(bootstrapServers, Duration.ofSeconds(30));
+            auth = keys::authenticate;
+        }
+        ChatCompletions chat = new ChatCompletions(models, submitter, follower, view, requestTimeout, Clock.systemUTC());
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, auth,
+                new RateLimiter(System::nanoTime), requestedPort);
         http.start();
         started = true;
         stage.start();
@@ -162,6 +182,9 @@ public final class ResultsApiService implements AutoCloseable {
         if (follower != null) {
             follower.close();
         }
+        if (keys != null) {
+            keys.close();
+        }
         if (submitter != null) {
             submitter.close();
         }
@@ -171,7 +194,8 @@ public final class ResultsApiService implements AutoCloseable {
 
     /** True while the stores answer: partitions assigned and state restored. */
     private boolean ready() {
-        return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running());
+        return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running())
+                && (keys == null || keys.running());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */

@@ -12,6 +12,7 @@ import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -49,6 +50,7 @@ public final class ResultsHttpServer {
     public static final long MAX_BODY_BYTES = InputLimits.MAX_LINE_BYTES;
     /** Set by a handler that answered itself, so the error mapper leaves its answer alone. */
     private static final String ANSWERED = "millrace.answered";
+    private static final String CALLER = "millrace.caller";
 
     private final ResultsView view;
     private final BooleanSupplier live;
@@ -71,12 +73,24 @@ public final class ResultsHttpServer {
      */
     public ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, int port) {
-        this(view, live, ready, cancels, models, null, port);
+        this(view, live, ready, cancels, models, null, Authenticator.NONE, new RateLimiter(System::nanoTime), port);
     }
 
-    /** @param chat answers {@code POST /v1/chat/completions}; null: that route is not served */
+    /** Who a request comes from, from its {@code Authorization} header; or the 401 to answer. */
+    interface Authenticator {
+        KeyRing.Result authenticate(String authorization);
+
+        /** {@code --auth none}: every request is the operator's own, of no tenant and no limits. */
+        Authenticator NONE = header -> new KeyRing.Result(new KeyRing.Caller(null, null, 0, 0), null);
+    }
+
+    /**
+     * @param chat    answers {@code POST /v1/chat/completions}; null: that route is not served
+     * @param auth    checks the key of every {@code /v1} request
+     * @param limiter the per-key request and token limits of generation requests
+     */
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
-            ModelCatalog models, ChatCompletions chat, int port) {
+            ModelCatalog models, ChatCompletions chat, Authenticator auth, RateLimiter limiter, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -102,13 +116,20 @@ public final class ResultsHttpServer {
                     throw new BodyTooLargeException();
                 }
             });
+            config.routes.before("/v1/*", ctx -> {
+                KeyRing.Result who = auth.authenticate(ctx.header("Authorization"));
+                if (who.refusal() != null) {
+                    throw new Refused(who.refusal(), java.util.Map.of("WWW-Authenticate", "Bearer"));
+                }
+                ctx.attribute(CALLER, who.caller());
+            });
             config.routes.get("/health", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/live", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/ready", ctx -> health(ctx, live.getAsBoolean() && ready.getAsBoolean()));
             config.routes.get("/v1/models", ctx -> reply(ctx, 200, modelList()));
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
-                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat));
+                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, limiter));
             }
             config.routes.get("/v1/batches/{batch_id}", ctx -> batch(ctx, segment(ctx, 2)));
             config.routes.post("/v1/batches/{batch_id}/cancel", ctx -> cancel(ctx, segment(ctx, 2)));
@@ -117,6 +138,10 @@ public final class ResultsHttpServer {
                 log.debug("{} {}: not ready", ctx.method(), ctx.path(), e);
                 ctx.header("Retry-After", "1");
                 error(ctx, ApiError.notReady());
+            });
+            config.routes.exception(Refused.class, (e, ctx) -> {
+                e.headers.forEach(ctx::header);
+                error(ctx, e.error);
             });
             config.routes.exception(BodyTooLargeException.class, (e, ctx) -> {
                 // The client is still sending what will never be read: close rather than drain it.
@@ -195,11 +220,21 @@ public final class ResultsHttpServer {
         return m;
     }
 
-    private static void chat(Context ctx, ChatCompletions chat) {
+    private static void chat(Context ctx, ChatCompletions chat, RateLimiter limiter) {
         byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
         String idempotencyKey = ctx.header("Idempotency-Key");
+        KeyRing.Caller caller = caller(ctx);
+        if (caller.keyId() != null) {
+            RateLimiter.Decision d = limiter.admit(caller.keyId(), caller.rpm(), caller.tpm(), chat.tokenCost(body));
+            d.headers().forEach(ctx::header);
+            if (!d.admitted()) {
+                ctx.header("Retry-After", Long.toString(Math.max(1, (d.retryAfter().toMillis() + 999) / 1000)));
+                error(ctx, ApiError.rateLimited(d.limitedBy(), d.limit(), d.retryAfter()));
+                return;
+            }
+        }
         // Answered when the result commits, without holding a server thread while it is generated.
-        ctx.future(() -> chat.handle(body, idempotencyKey).handle((r, e) -> {
+        ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant()).handle((r, e) -> {
             if (e != null) {
                 log.error("POST /v1/chat/completions failed", e);
                 error(ctx, ApiError.internal());
@@ -211,8 +246,21 @@ public final class ResultsHttpServer {
         }));
     }
 
+    /** The caller the auth filter found; every /v1 route has one. */
+    private static KeyRing.Caller caller(Context ctx) {
+        return ctx.attribute(CALLER);
+    }
+
+    /**
+     * Whether the caller may see something of {@code owner}: only its own tenant's. Anything else
+     * answers 404, never 403, so ids of other tenants cannot even be probed.
+     */
+    private static boolean visible(Context ctx, String owner) {
+        return Objects.equals(caller(ctx).tenant(), owner);
+    }
+
     private void batch(Context ctx, String batchId) {
-        Optional<BatchEvent> batch = view.batch(batchId);
+        Optional<BatchEvent> batch = view.batch(batchId).filter(b -> visible(ctx, b.tenant()));
         if (batch.isEmpty()) {
             error(ctx, ApiError.notFound("batch", batchId));
             return;
@@ -221,7 +269,7 @@ public final class ResultsHttpServer {
     }
 
     private void cancel(Context ctx, String batchId) {
-        Optional<BatchEvent> batch = view.batch(batchId);
+        Optional<BatchEvent> batch = view.batch(batchId).filter(b -> visible(ctx, b.tenant()));
         if (batch.isEmpty()) {
             error(ctx, ApiError.notFound("batch", batchId));
             return;
@@ -234,7 +282,7 @@ public final class ResultsHttpServer {
     }
 
     private void request(Context ctx, String requestId) {
-        Optional<ResultEvent> result = view.result(requestId);
+        Optional<ResultEvent> result = view.result(requestId).filter(r -> visible(ctx, r.tenant()));
         if (result.isEmpty()) {
             error(ctx, ApiError.notFound("request", requestId));
             return;
@@ -279,6 +327,18 @@ public final class ResultsHttpServer {
     private static final class BodyTooLargeException extends RuntimeException {
         BodyTooLargeException() {
             super(null, null, false, false); // control flow, not a fault: no stack trace
+        }
+    }
+
+    /** An answer decided before routing (a refused key): the exception handler writes it. */
+    private static final class Refused extends RuntimeException {
+        final ApiError error;
+        final java.util.Map<String, String> headers;
+
+        Refused(ApiError error, java.util.Map<String, String> headers) {
+            super(error.code(), null, false, false);
+            this.error = error;
+            this.headers = headers;
         }
     }
 }

@@ -3,7 +3,6 @@ package io.millrace.results;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class ChatCompletionsTest {
     // No submitter, follower or view: every case here must be answered before they are needed.
-    final ChatCompletions chat = new ChatCompletions(new ChatRequestValidator(ModelCatalog.of(new ModelCatalog.Entry("m", 64))),
+    final ChatCompletions chat = new ChatCompletions(ModelCatalog.of(new ModelCatalog.Entry("m", 64)),
             null, null, null, Duration.ofSeconds(1), Clock.systemUTC());
 
     @Test

@@ -106,7 +106,7 @@ final class RoutePolicy {
         RequestEvent e = event.withModel(null);
         if (!fits(e.customId()) || !fits(e.batchId())) {
             e = new RequestEvent(e.requestId(), fits(e.batchId()) ? e.batchId() : null, fits(e.customId()) ? e.customId() : null,
-                    e.line(), e.method(), e.url(), e.body(), null, e.submittedAt());
+                    e.line(), e.method(), e.url(), e.body(), null, e.submittedAt(), e.tenant());
         }
         return new RouteDecision.Reject(event.requestId(), ResultEvent.failure(e, BAD_REQUEST, error, now));
     }
@@ -130,7 +130,7 @@ final class RoutePolicy {
 
     private static RequestEvent answeredAs(RequestEvent e, String requestId) {
         return new RequestEvent(requestId, e.batchId(), e.customId(), e.line(), e.method(), e.url(), e.body(),
-                e.model(), e.submittedAt());
+                e.model(), e.submittedAt(), e.tenant());
     }
 
     /** An id a result can be written under: present, and small enough for a key and the dedup store. */

@@ -18,6 +18,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param submittedAt epoch milliseconds when it entered the pipeline; 0 (left out) or an
  *                    implausible time is replaced by the router with the arrival time
  *                    (see {@link io.millrace.protocol.SubmittedAt})
+ * @param tenant      who asked: the tenant of the API key it came with, or null for requests from
+ *                    the batch command and Kafka clients (the operator's own). Results, batches and
+ *                    files are visible over HTTP to their tenant only.
  */
 public record RequestEvent(
         String requestId,
@@ -28,14 +31,25 @@ public record RequestEvent(
         String url,
         JsonNode body,
         String model,
-        long submittedAt) {
+        long submittedAt,
+        String tenant) {
+
+    /** A request of no tenant (the batch command's, a Kafka client's). */
+    public RequestEvent(String requestId, String batchId, String customId, Long line, String method, String url,
+            JsonNode body, String model, long submittedAt) {
+        this(requestId, batchId, customId, line, method, url, body, model, submittedAt, null);
+    }
 
     public RequestEvent withSubmittedAt(long at) {
-        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, at);
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, at, tenant);
     }
 
     public RequestEvent withModel(String routedModel) {
-        return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt);
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt, tenant);
+    }
+
+    public RequestEvent withTenant(String t) {
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, submittedAt, t);
     }
 
     /** The model the client asked for, or null when the body names none. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param statusCode HTTP-style status of the request: 200, or the 4xx/5xx that explains the error
  * @param model      the model that generated it (null when none did)
  * @param generated  whether this result cost generation (false for errors and cache answers)
+ * @param tenant     the request's tenant (see {@link RequestEvent#tenant()}), copied by whoever answers
  */
 public record ResultEvent(
         String requestId,
@@ -21,7 +22,14 @@ public record ResultEvent(
         ErrorInfo error,
         boolean generated,
         long completedAt,
-        Timings timings) {
+        Timings timings,
+        String tenant) {
+
+    /** A result of no tenant. */
+    public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
+            JsonNode body, ErrorInfo error, boolean generated, long completedAt, Timings timings) {
+        this(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt, timings, null);
+    }
 
     public boolean succeeded() {
         return error == null;
@@ -29,6 +37,6 @@ public record ResultEvent(
 
     public static ResultEvent failure(RequestEvent request, int statusCode, ErrorInfo error, long now) {
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
-                request.model(), statusCode, null, error.atLine(request.line()), false, now, null);
+                request.model(), statusCode, null, error.atLine(request.line()), false, now, null, request.tenant());
     }
 }
