@@ -25,11 +25,12 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * {@code millrace: <what is wrong>} on stderr), 2 wrong usage (the error, then the command's usage).
  */
 @Command(name = "millrace", mixinStandardHelpOptions = true, versionProvider = Millrace.Version.class,
-        scope = ScopeType.INHERIT, sortOptions = false, synopsisHeading = "usage: ", abbreviateSynopsis = true, usageHelpWidth = 100, synopsisSubcommandLabel = "COMMAND",
+        // INHERIT: every subcommand gets --help, --version and this usage layout without repeating them.
+        scope = ScopeType.INHERIT, sortOptions = false, synopsisHeading = "usage: ", abbreviateSynopsis = true,
+        usageHelpWidth = 100, synopsisSubcommandLabel = "COMMAND",
         description = "Kafka-native pipeline for LLM generation in bulk.", subcommands = HelpCommand.class,
         footerHeading = "%n", footer = "Exit codes: 0 done, 1 the run failed, 2 wrong usage.")
 public final class Millrace {
-    static final int DONE = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
 

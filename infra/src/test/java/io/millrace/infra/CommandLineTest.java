@@ -58,7 +58,7 @@ class CommandLineTest {
         assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 8080, List.of(), null, 9464, Map.of()));
 
         serve = Commands.parse(ServeCommand.class, "serve", "--roles", "worker, ROUTER", "--metrics-port", "-1",
-                "--http-port", "0", "--instance-id", "w2", "--set", "producer.linger.ms=5");
+                "--http-port", "0", "--instance-id", "w2", "--set=producer.linger.ms=5");
         assertThat(serve.roles()).containsExactly(Role.ROUTER, Role.WORKER);
         assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 0, List.of(), "w2", -1,
                 Map.of("producer.linger.ms", "5")));
