@@ -20,10 +20,15 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code millrace batch FILE.jsonl}: runs an OpenAI batch input file end to end and writes the
@@ -32,49 +37,79 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Results already in the results topic for this batch id are not asked for again, so a re-run
  * of a finished batch generates nothing, and a re-run after a crash generates only what is missing.
  */
-final class BatchCommand {
-    static final String USAGE = """
-            usage: millrace batch FILE.jsonl [--output OUT.jsonl] [--errors ERR.jsonl] [--batch-id ID]
-                                  [--model-dir DIR[,DIR...]] [--bootstrap-servers HOST:PORT] [--data-dir DIR]
-                                  [--kafka-port PORT] [--http-port PORT]""";
-    static final Set<String> OPTIONS = Set.of("output", "errors", "batch-id", "model-dir", "bootstrap-servers",
-            "data-dir", "kafka-port", "http-port", "instance-id", Args.SET);
-
+@Command(name = "batch",
+        description = {"Run an OpenAI batch input file end to end.",
+                "Writes the output and error files in OpenAI's batch output format; invalid lines go to the error file"
+                        + " and do not fail the run. Results already stored for the batch id are not asked for again."})
+final class BatchCommand implements Callable<Integer> {
     /** What a run did. */
     record Outcome(String batchId, long total, long completed, long failed, long generatedNow, boolean alreadyDone,
             Path output, Path errors) {}
 
+    @Parameters(index = "0", paramLabel = "FILE.jsonl", description = "the batch input file, one request per line")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "OUT.jsonl", description = "output file (default: FILE.output.jsonl)")
+    Path output;
+
+    @Option(names = "--errors", paramLabel = "ERR.jsonl", description = "error file (default: FILE.errors.jsonl)")
+    Path errors;
+
+    @Option(names = "--batch-id", paramLabel = "ID", description = "batch id (default: a hash of the file's content)")
+    String batchId;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
+            description = "results API port (default: any free port)")
+    int httpPort;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Mixin
+    StageOptions stage;
+
     private final PrintStream out;
     private final boolean terminal;
+    private final Map<String, String> env;
 
-    BatchCommand(PrintStream out, boolean terminal) {
+    BatchCommand(PrintStream out, boolean terminal, Map<String, String> env) {
         this.out = out;
         this.terminal = terminal;
+        this.env = env;
     }
 
-    Outcome run(Args args) throws IOException {
-        if (args.positionals().size() != 1) {
-            throw new Args.UsageException("millrace batch takes exactly one input file\n" + USAGE);
-        }
-        Path input = Path.of(args.positionals().get(0));
+    @Override
+    public Integer call() throws IOException {
+        run();
+        return 0;
+    }
+
+    /** Runs the batch whose options picocli has set. */
+    Outcome run() throws IOException {
         if (!Files.isRegularFile(input)) {
             throw new NoSuchFileException(input.toString(), null, "no such file: give the path of an OpenAI batch input .jsonl file");
         }
         if (!Files.isReadable(input)) {
             throw new IOException("cannot read " + input + ": check its permissions");
         }
+        // Options are resolved before the file is read: a wrong port fails at once, not after a scan of the file.
+        Settings settings = settings();
         BatchFile file = new BatchFile(input);
         BatchFile.Summary summary = file.summarize();
-        String batchId = Ids.checkBatchId(args.get("batch-id").orElse(summary.defaultBatchId()));
-        Path output = args.get("output").map(Path::of).orElse(sibling(input, ".output.jsonl"));
-        Path errors = args.get("errors").map(Path::of).orElse(sibling(input, ".errors.jsonl"));
-        Settings settings = Settings.from(args, 0);
+        String id = Ids.checkBatchId(batchId != null ? batchId : summary.defaultBatchId());
+        Path outputFile = output != null ? output : sibling(input, ".output.jsonl");
+        Path errorsFile = errors != null ? errors : sibling(input, ".errors.jsonl");
         // With a cluster, its running stages do the work; alone, this process runs them all.
         Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.allOf(Role.class) : EnumSet.noneOf(Role.class);
-        out.println("batch " + batchId + ": " + summary.requests() + " requests from " + input);
+        out.println("batch " + id + ": " + summary.requests() + " requests from " + input);
         try (Deployment deployment = Deployment.connect(settings)) {
-            return execute(deployment, roles, file, summary.requests(), batchId, output, errors);
+            return execute(deployment, roles, file, summary.requests(), id, outputFile, errorsFile);
         }
+    }
+
+    /** A batch has no metrics endpoint: it ends when its results are in. */
+    Settings settings() {
+        return cluster.settings(env, httpPort, -1, stage);
     }
 
     private Outcome execute(Deployment deployment, Set<Role> roles, BatchFile file, long total, String batchId, Path output,

@@ -7,35 +7,51 @@ import io.millrace.results.CancelPublisher;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code millrace cancel BATCH_ID}: publishes the batch's event again with {@code cancelled_at}
  * set. Workers then answer its queued and running requests with {@code batch_cancelled}; results
  * already committed stay, as OpenAI returns finished work of a cancelled batch.
  */
-final class CancelCommand {
-    static final String USAGE = "usage: millrace cancel BATCH_ID [--bootstrap-servers HOST:PORT] [--data-dir DIR] [--kafka-port PORT]";
-    static final Set<String> OPTIONS = Set.of("bootstrap-servers", "data-dir", "kafka-port", "model-dir");
+@Command(name = "cancel",
+        description = {"Cancel a batch's queued and running requests.",
+                "They are answered batch_cancelled; results already committed are kept."})
+final class CancelCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "BATCH_ID", description = "the id millrace batch printed")
+    String batchId;
+
+    @Mixin
+    ClusterOptions cluster;
 
     private final PrintStream out;
+    private final Map<String, String> env;
 
-    CancelCommand(PrintStream out) {
+    CancelCommand(PrintStream out, Map<String, String> env) {
         this.out = out;
+        this.env = env;
     }
 
-    BatchEvent run(Args args) throws IOException {
-        if (args.positionals().size() != 1) {
-            throw new Args.UsageException("millrace cancel takes exactly one batch id\n" + USAGE);
-        }
-        String batchId = Ids.checkBatchId(args.positionals().get(0));
-        try (Deployment deployment = Deployment.connect(Settings.from(args, 0))) {
-            BatchEvent batch = latest(deployment.bootstrapServers(), batchId).orElseThrow(() -> new IllegalArgumentException(
-                    "no batch with id " + batchId + " on " + deployment.bootstrapServers()
+    @Override
+    public Integer call() throws IOException {
+        run();
+        return 0;
+    }
+
+    /** Cancels the batch whose id picocli has set, and returns its cancelled state. */
+    BatchEvent run() throws IOException {
+        String id = Ids.checkBatchId(batchId);
+        try (Deployment deployment = Deployment.connect(settings())) {
+            BatchEvent batch = latest(deployment.bootstrapServers(), id).orElseThrow(() -> new IllegalArgumentException(
+                    "no batch with id " + id + " on " + deployment.bootstrapServers()
                             + ": check the id printed by millrace batch (and --bootstrap-servers)"));
             if (batch.cancelled()) {
-                out.println("batch " + batchId + " was already cancelled");
+                out.println("batch " + id + " was already cancelled");
                 return batch;
             }
             BatchEvent cancelled = batch.cancel(Clock.systemUTC().millis());
@@ -43,9 +59,14 @@ final class CancelCommand {
             try (CancelPublisher publisher = new CancelPublisher(deployment.bootstrapServers())) {
                 publisher.publish(cancelled);
             }
-            out.println("batch " + batchId + " cancelling: queued and running requests will be answered batch_cancelled");
+            out.println("batch " + id + " cancelling: queued and running requests will be answered batch_cancelled");
             return cancelled;
         }
+    }
+
+    /** Cancel runs no stage: it only reads and writes the batches topic. */
+    Settings settings() {
+        return cluster.settings(env);
     }
 
     /** The latest event of the batch on the compacted batches topic. */

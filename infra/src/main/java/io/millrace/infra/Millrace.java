@@ -1,29 +1,38 @@
 package io.millrace.infra;
 
-import io.millrace.worker.model.TinyModel;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
+import java.util.Map;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.UnmatchedArgumentException;
 
-/** The {@code millrace} command line: {@code batch}, {@code serve} and {@code model init-tiny}. */
+/**
+ * The {@code millrace} command line: {@code batch}, {@code serve}, {@code cancel} and
+ * {@code model init-tiny}, each a picocli command whose help is generated from its options.
+ *
+ * <p>Exit codes are the contract scripts rely on: 0 done, 1 the run failed (one line
+ * {@code millrace: <what is wrong>} on stderr), 2 wrong usage (the error, then the command's usage).
+ */
+@Command(name = "millrace", mixinStandardHelpOptions = true, versionProvider = Millrace.Version.class,
+        // INHERIT: every subcommand gets --help, --version and this usage layout without repeating them.
+        scope = ScopeType.INHERIT, sortOptions = false, synopsisHeading = "usage: ", abbreviateSynopsis = true,
+        usageHelpWidth = 100, synopsisSubcommandLabel = "COMMAND",
+        description = "Kafka-native pipeline for LLM generation in bulk.", subcommands = HelpCommand.class,
+        footerHeading = "%n", footer = "Exit codes: 0 done, 1 the run failed, 2 wrong usage.")
 public final class Millrace {
-    static final String USAGE = """
-            usage: millrace batch FILE.jsonl [options]     run an OpenAI batch file end to end
-                   millrace serve [--roles ingest,router,worker,api] [options]
-                                                          run the stages until stopped
-                   millrace cancel BATCH_ID               cancel a batch's queued and running requests
-                   millrace model init-tiny DIR           write the built-in tiny model to DIR
-            common options: --bootstrap-servers HOST:PORT (or MILLRACE_BOOTSTRAP_SERVERS; default: an in-process broker)
-                            --data-dir DIR (default .millrace)  --kafka-port PORT (default 9092)
-                            --model-dir DIR[,DIR...] (default: the built-in model)""";
+    static final int FAILED = 1;
+    static final int USAGE = 2;
 
     private Millrace() {}
 
@@ -33,76 +42,84 @@ public final class Millrace {
 
     /** Runs a command and returns the process exit code: 0 done, 1 failed, 2 wrong usage. */
     static int run(List<String> argv, PrintStream out, PrintStream err) {
-        if (argv.isEmpty() || argv.get(0).equals("--help") || argv.get(0).equals("help")) {
-            out.println(USAGE);
-            return argv.isEmpty() ? 2 : 0;
-        }
-        List<String> rest = argv.subList(1, argv.size());
+        return run(argv, out, err, System.getenv());
+    }
+
+    /** {@link #run(List, PrintStream, PrintStream)} with the environment given, for tests. */
+    static int run(List<String> argv, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cli = commandLine(out, err, env);
         try {
-            switch (argv.get(0)) {
-                case "batch" -> new BatchCommand(out, System.console() != null)
-                        .run(Args.parse(rest, BatchCommand.OPTIONS, BatchCommand.USAGE));
-                case "serve" -> serve(Args.parse(rest, SERVE_OPTIONS, USAGE), out);
-                case "cancel" -> new CancelCommand(out).run(Args.parse(rest, CancelCommand.OPTIONS, CancelCommand.USAGE));
-                case "model" -> model(rest, out);
-                default -> throw new Args.UsageException("unknown command '" + argv.get(0) + "'\n" + USAGE);
+            if (argv.isEmpty()) {
+                cli.usage(out);
+                return USAGE;
             }
-            return 0;
-        } catch (Args.UsageException e) {
-            err.println("millrace: " + e.getMessage());
-            return 2;
-        } catch (NoSuchFileException e) {
-            err.println("millrace: " + e.getFile() + ": " + e.getReason());
-            return 1;
-        } catch (IOException | RuntimeException e) {
-            // Some exceptions (a NullPointerException, say) have no message: never print "millrace: null".
-            err.println("millrace: " + (e.getMessage() == null || e.getMessage().isBlank() ? e.toString() : e.getMessage()));
-            return 1;
+            return cli.execute(argv.toArray(String[]::new));
+        } finally {
+            cli.getOut().flush();
+            cli.getErr().flush();
         }
     }
 
-    private static final Set<String> SERVE_OPTIONS = Set.of("roles", "model-dir", "bootstrap-servers", "data-dir",
-            "kafka-port", "http-port", "instance-id", "metrics-port", Args.SET);
+    /** The command tree, its output and its exit codes; tests parse with it as {@code run} does. */
+    static CommandLine commandLine(PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cli = new CommandLine(new Millrace())
+                .addSubcommand(new BatchCommand(out, System.console() != null, env))
+                .addSubcommand(new ServeCommand(out, env))
+                .addSubcommand(new CancelCommand(out, env))
+                .addSubcommand(new ModelCommand(out));
+        // What the hand-written parser did, kept: a repeated option takes the later value, an argument
+        // starting with @ is a file name (not a file of arguments), and options are never abbreviated.
+        cli.setOverwrittenOptionsAllowed(true);
+        cli.setExpandAtFiles(false);
+        cli.setOut(writer(out));
+        cli.setErr(writer(err));
+        cli.setParameterExceptionHandler(Millrace::usageError);
+        cli.setExecutionExceptionHandler((e, command, parsed) -> failure(e, command));
+        return cli;
+    }
 
-    private static void serve(Args args, PrintStream out) throws IOException {
-        Set<Role> roles = args.get("roles").map(Role::parse).orElse(EnumSet.allOf(Role.class));
-        Settings settings = Settings.from(args, 8080, 9464);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Deployment deployment = Deployment.start(settings, roles);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            deployment.close();
-            stopped.countDown();
-        }, "millrace-shutdown"));
-        deployment.awaitRunning(Duration.ofMinutes(2));
-        out.println("millrace serving " + roles + " on Kafka " + deployment.bootstrapServers()
-                + deployment.api().map(a -> ", HTTP on http://localhost:" + a.httpPort() + "/v1").orElse("")
-                + deployment.metrics().map(m -> ", metrics on http://localhost:" + m.port() + "/metrics").orElse("")
-                + " (models " + deployment.catalog().names() + "); Ctrl-C stops");
-        if (roles.contains(Role.INGEST)) {
-            out.println("ingest: submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()
-                    + ", or produce request events to millrace.requests (README: Topic contract)");
+    /** picocli's error (with its "did you mean" for a typo), then the usage of the command that was called. */
+    private static int usageError(ParameterException e, String[] argv) {
+        CommandLine command = e.getCommandLine();
+        PrintWriter err = command.getErr();
+        err.println("millrace: " + e.getMessage());
+        UnmatchedArgumentException.printSuggestions(e, err);
+        command.usage(err);
+        return USAGE;
+    }
+
+    /**
+     * The one table of failures: a usage mistake found once options are resolved is exit 2 like a
+     * parse error; anything else the command threw is a failed run, exit 1, told in one line.
+     */
+    private static int failure(Exception e, CommandLine command) {
+        if (e instanceof UsageException) {
+            return usageError(new ParameterException(command, e.getMessage(), e), new String[0]);
         }
-        try {
-            while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
-                // A worker that stopped on its own serves nothing more: exit, so a supervisor restarts it.
-                Optional<Throwable> failed = deployment.worker().flatMap(w -> w.failure());
-                if (failed.isPresent()) {
-                    throw new IllegalStateException("the worker stopped: " + failed.get()
-                            + " (restart with the same --instance-id to resume)", failed.get());
+        if (e instanceof NoSuchFileException missing) {
+            command.getErr().println("millrace: " + missing.getFile() + ": " + missing.getReason());
+        } else {
+            // Some exceptions (a NullPointerException, say) have no message: never print "millrace: null".
+            command.getErr().println("millrace: " + (e.getMessage() == null || e.getMessage().isBlank() ? e.toString() : e.getMessage()));
+        }
+        return FAILED;
+    }
+
+    private static PrintWriter writer(PrintStream stream) {
+        return new PrintWriter(stream, true);
+    }
+
+    /** {@code --version}: the project version, written into version.properties by the build. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Millrace.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return new String[] {"millrace " + p.getProperty("version", "(unknown version)")};
         }
-    }
-
-    private static void model(List<String> args, PrintStream out) throws IOException {
-        if (args.size() != 2 || !args.get(0).equals("init-tiny")) {
-            throw new Args.UsageException("usage: millrace model init-tiny DIR");
-        }
-        Path dir = Path.of(args.get(1));
-        TinyModel.write(dir);
-        out.println("wrote the built-in model to " + dir + " (seeded weights: its text is not meaningful); serve it with --model-dir "
-                + dir + " and \"model\": \"" + dir.toAbsolutePath().normalize().getFileName() + "\" in requests");
     }
 }

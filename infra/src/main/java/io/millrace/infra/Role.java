@@ -1,22 +1,31 @@
 package io.millrace.infra;
 
-import java.util.EnumSet;
 import java.util.Locale;
-import java.util.Set;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 
 /** The stages one process can run; {@code serve} runs all by default, or those named. */
 enum Role {
     INGEST, ROUTER, WORKER, API;
 
-    static Set<Role> parse(String csv) {
-        Set<Role> roles = EnumSet.noneOf(Role.class);
-        for (String s : csv.split(",")) {
+    /** One role of {@code --roles}, named in any case, blanks around it ignored. */
+    static Role of(String name) {
+        try {
+            return Role.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("unknown role '" + name.trim() + "' in --roles: use any of ingest,router,worker,api");
+        }
+    }
+
+    /** {@code --roles ingest, router}: picocli splits at the commas, this reads each part. */
+    static final class Converter implements ITypeConverter<Role> {
+        @Override
+        public Role convert(String name) {
             try {
-                roles.add(Role.valueOf(s.trim().toUpperCase(Locale.ROOT)));
-            } catch (IllegalArgumentException e) {
-                throw new Args.UsageException("unknown role '" + s.trim() + "' in --roles: use any of ingest,router,worker,api");
+                return of(name);
+            } catch (UsageException e) {
+                throw new TypeConversionException(e.getMessage());
             }
         }
-        return roles;
     }
 }

@@ -115,13 +115,12 @@ class BatchEndToEndIT {
         int code = Millrace.run(List.of("batch", "x.jsonl", "--outptu", "y"), new PrintStream(new ByteArrayOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option --outptu").contains("usage:");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Unknown options: '--outptu'").contains("usage: millrace batch");
     }
 
     private BatchCommand.Outcome run(Path input) throws Exception {
-        Args args = Args.parse(List.of(input.toString(), "--data-dir", dir.resolve("data").toString(), "--kafka-port", "0"),
-                BatchCommand.OPTIONS, BatchCommand.USAGE);
-        return new BatchCommand(new PrintStream(new ByteArrayOutputStream()), false).run(args);
+        return Commands.parse(BatchCommand.class, "batch", input.toString(), "--data-dir", dir.resolve("data").toString(),
+                "--kafka-port", "0").run();
     }
 
     /** The error of an error-file line: top-level, or in the response body. */

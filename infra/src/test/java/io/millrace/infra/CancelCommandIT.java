@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.BatchEvent;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,17 +27,15 @@ class CancelCommandIT {
                         new StringSerializer(), new StringSerializer())) {
             p.send(new ProducerRecord<>(Topics.BATCHES.name(), "b1", "{\"batch_id\":\"b1\",\"total\":3,\"created_at\":5}")).get();
             p.send(new ProducerRecord<>(Topics.BATCHES.name(), "b1", "not a batch event")).get(); // skipped, not fatal
-            Args args = Args.parse(List.of("b1", "--bootstrap-servers", broker.bootstrapServers(), "--data-dir", dir.toString()),
-                    CancelCommand.OPTIONS, CancelCommand.USAGE);
-
-            BatchEvent cancelled = new CancelCommand(new PrintStream(new ByteArrayOutputStream())).run(args);
+            BatchEvent cancelled = Commands.parse(CancelCommand.class, "cancel", "b1", "--bootstrap-servers",
+                    broker.bootstrapServers(), "--data-dir", dir.toString()).run();
 
             assertThat(cancelled.cancelled()).isTrue();
             assertThat(cancelled.total()).isEqualTo(3);
             assertThat(CancelCommand.latest(broker.bootstrapServers(), "b1")).contains(cancelled);
-            Args unknown = Args.parse(List.of("nope", "--bootstrap-servers", broker.bootstrapServers(), "--data-dir",
-                    dir.toString()), CancelCommand.OPTIONS, CancelCommand.USAGE);
-            assertThatThrownBy(() -> new CancelCommand(new PrintStream(new ByteArrayOutputStream())).run(unknown))
+            CancelCommand unknown = Commands.parse(CancelCommand.class, "cancel", "nope", "--bootstrap-servers",
+                    broker.bootstrapServers(), "--data-dir", dir.toString());
+            assertThatThrownBy(unknown::run)
                     .hasMessageContaining("no batch with id nope");
         }
     }

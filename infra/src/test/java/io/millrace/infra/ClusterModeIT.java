@@ -2,8 +2,6 @@ package io.millrace.infra;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,9 +35,8 @@ class ClusterModeIT {
                         "{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"nope\","
                                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Three\"}]}}") + "\n");
                 // The client process has its own data dir: it shares nothing with serve but the cluster.
-                Args args = Args.parse(List.of(input.toString(), "--bootstrap-servers", kafka.bootstrapServers(),
-                        "--data-dir", dir.resolve("client").toString()), BatchCommand.OPTIONS, BatchCommand.USAGE);
-                BatchCommand.Outcome outcome = new BatchCommand(new PrintStream(new ByteArrayOutputStream()), false).run(args);
+                BatchCommand.Outcome outcome = Commands.parse(BatchCommand.class, "batch", input.toString(),
+                        "--bootstrap-servers", kafka.bootstrapServers(), "--data-dir", dir.resolve("client").toString()).run();
                 assertThat(outcome.completed()).isEqualTo(2);
                 assertThat(outcome.failed()).isEqualTo(1);
                 assertThat(outcome.generatedNow()).isEqualTo(2);

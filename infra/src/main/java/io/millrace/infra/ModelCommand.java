@@ -1,0 +1,27 @@
+package io.millrace.infra;
+
+import io.millrace.worker.model.TinyModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code millrace model ...}: model files on disk; each sub-command is a method. */
+@Command(name = "model", description = "Write model directories.")
+final class ModelCommand {
+    private final PrintStream out;
+
+    ModelCommand(PrintStream out) {
+        this.out = out;
+    }
+
+    @Command(name = "init-tiny", description = {"Write the built-in tiny model to DIR.",
+            "Its weights are seeded: its text is not meaningful."})
+    int initTiny(@Parameters(paramLabel = "DIR", description = "the model directory to write") Path dir) throws IOException {
+        TinyModel.write(dir);
+        out.println("wrote the built-in model to " + dir + " (seeded weights: its text is not meaningful); serve it with --model-dir "
+                + dir + " and \"model\": \"" + dir.toAbsolutePath().normalize().getFileName() + "\" in requests");
+        return 0;
+    }
+}

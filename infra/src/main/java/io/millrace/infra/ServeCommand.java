@@ -1,0 +1,97 @@
+package io.millrace.infra;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code millrace serve}: runs the given stages until stopped. It returns only when the process is
+ * told to stop (the shutdown hook closes the stages) or when the worker stops on its own, which is
+ * a failure: the process then exits non-zero so that a supervisor restarts it.
+ */
+@Command(name = "serve",
+        description = {"Run the stages until stopped (Ctrl-C).",
+                "With --bootstrap-servers each process runs the roles it is given, so routers, workers and the API"
+                        + " scale independently."})
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--roles", paramLabel = "ROLE", split = ",", converter = Role.Converter.class,
+            description = "which stages this process runs: ingest, router, worker, api (default: all)")
+    Set<Role> roles = EnumSet.allOf(Role.class);
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
+            description = "results API port (default: ${DEFAULT-VALUE}; 0: any free port)")
+    int httpPort;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+            description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}; 0: any free port, -1: none)")
+    int metricsPort;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Mixin
+    StageOptions stage;
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    ServeCommand(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    /** The roles in their fixed order, however --roles listed them. */
+    Set<Role> roles() {
+        Set<Role> ordered = EnumSet.noneOf(Role.class);
+        ordered.addAll(roles);
+        return ordered;
+    }
+
+    Settings settings() {
+        return cluster.settings(env, httpPort, metricsPort, stage);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Settings settings = settings();
+        Set<Role> roles = roles();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Deployment deployment = Deployment.start(settings, roles);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            deployment.close();
+            stopped.countDown();
+        }, "millrace-shutdown"));
+        deployment.awaitRunning(Duration.ofMinutes(2));
+        out.println("millrace serving " + roles + " on Kafka " + deployment.bootstrapServers()
+                + deployment.api().map(a -> ", HTTP on http://localhost:" + a.httpPort() + "/v1").orElse("")
+                + deployment.metrics().map(m -> ", metrics on http://localhost:" + m.port() + "/metrics").orElse("")
+                + " (models " + deployment.catalog().names() + "); Ctrl-C stops");
+        if (roles.contains(Role.INGEST)) {
+            out.println("ingest: submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()
+                    + ", or produce request events to millrace.requests (README: Topic contract)");
+        }
+        try {
+            while (!stopped.await(1, TimeUnit.SECONDS)) {
+                // A worker that stopped on its own serves nothing more: exit, so a supervisor restarts it.
+                Optional<Throwable> failed = deployment.worker().flatMap(w -> w.failure());
+                if (failed.isPresent()) {
+                    throw new IllegalStateException("the worker stopped: " + failed.get()
+                            + " (restart with the same --instance-id to resume)", failed.get());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}
