@@ -46,7 +46,7 @@ final class CancelCommand implements Callable<Integer> {
     /** Cancels the batch whose id picocli has set, and returns its cancelled state. */
     BatchEvent run() throws IOException {
         String id = Ids.checkBatchId(batchId);
-        try (Deployment deployment = Deployment.connect(settings())) {
+        try (Deployment deployment = Deployment.client(settings())) {
             BatchEvent batch = latest(deployment.bootstrapServers(), id).orElseThrow(() -> new IllegalArgumentException(
                     "no batch with id " + id + " on " + deployment.bootstrapServers()
                             + ": check the id printed by millrace batch (and --bootstrap-servers)"));

@@ -68,6 +68,37 @@ final class Deployment implements AutoCloseable {
         }
     }
 
+    /**
+     * For commands that only read and write topics ({@code cancel}, {@code keys}): as
+     * {@link #connect}, except that with no cluster given, a {@code serve} already running on this
+     * machine's in-process broker port is used rather than a second broker started on its data.
+     */
+    static Deployment client(Settings settings) throws IOException {
+        if (settings.bootstrapServers() == null) {
+            String local = "localhost:" + settings.kafkaPort();
+            if (settings.kafkaPort() > 0 && brokerAnswers(local)) {
+                log.info("using the broker of the millrace serve running at {}", local);
+                return connect(new Settings(local, settings.dataDir(), settings.kafkaPort(), settings.httpPort(),
+                        settings.modelDirs(), settings.instanceId(), settings.metricsPort(), settings.workerSettings()));
+            }
+        }
+        return connect(settings);
+    }
+
+    private static boolean brokerAnswers(String bootstrap) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000,
+                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500))) {
+            admin.describeCluster().clusterId().get(3, java.util.concurrent.TimeUnit.SECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            return false; // nothing there, or not Kafka: start our own
+        }
+    }
+
     private void connect() throws IOException {
         Settings s = settings;
         if (s.bootstrapServers() == null) {
@@ -101,7 +132,7 @@ final class Deployment implements AutoCloseable {
         }
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
-                    new ResultsApiService.ApiSettings(s.httpPort(), catalog, ResultsApiService.DEFAULT_REQUEST_TIMEOUT, false), Map.of());
+                    new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys()), Map.of());
             started.push(api);
             api.start();
         }

@@ -36,6 +36,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}; 0: any free port, -1: none)")
     int metricsPort;
 
+    /** How the HTTP API checks callers. */
+    enum Auth { keys, none }
+
+    @Option(names = "--auth", paramLabel = "MODE", defaultValue = "keys",
+            description = "keys: every /v1 request needs an API key (millrace keys create); none: no keys, for local"
+                    + " development only (default: ${DEFAULT-VALUE})")
+    Auth auth;
+
+    @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "how long a synchronous HTTP request waits for its result before a 504 (default: ${DEFAULT-VALUE})")
+    long requestTimeoutSeconds;
+
     @Mixin
     ClusterOptions cluster;
 
@@ -58,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     Settings settings() {
-        return cluster.settings(env, httpPort, metricsPort, stage);
+        return cluster.settings(env, httpPort, metricsPort, stage).withApi(auth == Auth.keys, Duration.ofSeconds(requestTimeoutSeconds));
     }
 
     @Override
@@ -66,6 +78,11 @@ final class ServeCommand implements Callable<Integer> {
         Settings settings = settings();
         Set<Role> roles = roles();
         CountDownLatch stopped = new CountDownLatch(1);
+        if (!settings.requireKeys() && roles.contains(Role.API)) {
+            out.println("WARNING: --auth none: the HTTP API on port " + settings.httpPort() + " answers anyone, without an API key,"
+                    + " and every caller shares one tenant. For local development only: serve with keys (the default) anywhere"
+                    + " others can reach.");
+        }
         Deployment deployment = Deployment.start(settings, roles);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deployment.close();

@@ -1,6 +1,7 @@
 package io.millrace.infra;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -17,9 +18,13 @@ import java.util.Map;
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
  * @param workerSettings   {@code --set} pairs for the worker: {@code worker.*} (engine, in-flight
  *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings
+ * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
+ *                         default); false for {@code --auth none} and for the batch command's own API
+ * @param requestTimeout   how long a synchronous HTTP request waits for its result before a 504
  */
 record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
-        int metricsPort, Map<String, Object> workerSettings) {
+        int metricsPort, Map<String, Object> workerSettings, boolean requireKeys, Duration requestTimeout) {
+    static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     Settings {
         if (kafkaPort < 0 || kafkaPort > 65535) {
             throw new UsageException("--kafka-port " + kafkaPort + " is not a TCP port: use 1-65535 (0 for any free port)");
@@ -33,6 +38,9 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         if (bootstrapServers != null && bootstrapServers.isBlank()) {
             bootstrapServers = null;
         }
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new UsageException("--request-timeout " + requestTimeout.toSeconds() + " must be at least 1 second");
+        }
         modelDirs = List.copyOf(modelDirs);
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
@@ -41,6 +49,18 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
                         + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
             }
         }
+    }
+
+    /** Settings of a process whose API needs no key (the batch command's, tests'). */
+    Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
+            int metricsPort, Map<String, Object> workerSettings) {
+        this(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, workerSettings, false,
+                DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    Settings withApi(boolean keys, Duration timeout) {
+        return new Settings(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, workerSettings,
+                keys, timeout);
     }
 
     /** Settings without a metrics endpoint. */

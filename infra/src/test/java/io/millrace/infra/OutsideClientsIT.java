@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,24 +44,19 @@ import org.junit.jupiter.api.io.TempDir;
 class OutsideClientsIT {
     @TempDir
     static Path dir;
-    static TestKafka kafka;
+    static RunningServe running;
     static Deployment serve;
 
     @BeforeAll
     static void startServe() throws Exception {
-        kafka = TestKafka.start(dir.resolve("broker"));
-        serve = Deployment.start(new Settings(kafka.bootstrapServers(), dir, 0, 0, List.of(), "outside-clients-it", 0, Map.of()),
-                EnumSet.allOf(Role.class));
-        serve.awaitRunning(Duration.ofSeconds(60));
+        running = RunningServe.start(dir, bootstrap -> new Settings(bootstrap, dir, 0, 0, List.of(), "outside-clients-it", 0, Map.of()));
+        serve = running.deployment();
     }
 
     @AfterAll
     static void stopServe() throws Exception {
-        if (serve != null) {
-            serve.close();
-        }
-        if (kafka != null) {
-            kafka.close();
+        if (running != null) {
+            running.close();
         }
     }
 
