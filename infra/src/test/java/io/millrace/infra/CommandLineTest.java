@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -55,13 +56,15 @@ class CommandLineTest {
     void serveDefaultsAndOptions() {
         ServeCommand serve = Commands.parse(ServeCommand.class, "serve");
         assertThat(serve.roles()).isEqualTo(EnumSet.allOf(Role.class));
-        assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 8080, List.of(), null, 9464, Map.of()));
+        // serve asks for API keys unless told --auth none.
+        assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 8080, List.of(), null, 9464, Map.of())
+                .withApi(true, Duration.ofSeconds(60)));
 
         serve = Commands.parse(ServeCommand.class, "serve", "--roles", "worker, ROUTER", "--metrics-port", "-1",
-                "--http-port", "0", "--instance-id", "w2", "--set=producer.linger.ms=5");
+                "--http-port", "0", "--instance-id", "w2", "--set=producer.linger.ms=5", "--auth", "none", "--request-timeout", "5");
         assertThat(serve.roles()).containsExactly(Role.ROUTER, Role.WORKER);
         assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 0, List.of(), "w2", -1,
-                Map.of("producer.linger.ms", "5")));
+                Map.of("producer.linger.ms", "5")).withApi(false, Duration.ofSeconds(5)));
     }
 
     @Test
@@ -134,6 +137,10 @@ class CommandLineTest {
         assertUsageError(run("model"), "usage: millrace model", "Missing required subcommand");
         assertUsageError(run("model", "init-tiny"), "usage: millrace model init-tiny", "Missing required parameter: 'DIR'");
         assertUsageError(run("frob"), "usage: millrace", "Unmatched argument at index 0: 'frob'");
+        assertUsageError(run("serve", "--auth", "maybe"), "usage: millrace serve", "Invalid value for option '--auth'");
+        assertUsageError(run("keys", "create"), "usage: millrace keys create", "Missing required option: '--tenant=NAME'");
+        assertUsageError(run("keys", "revoke"), "usage: millrace keys revoke", "Missing required parameter: 'KEY_ID'");
+        assertUsageError(run("keys", "create", "--tenant", "a b"), "usage: millrace keys create", "is not a tenant name");
     }
 
     @Test
@@ -150,6 +157,7 @@ class CommandLineTest {
         assertUsageError(run("serve", "--metrics-port", "-2"), "usage: millrace serve", "--metrics-port -2 is not a TCP port");
         assertUsageError(run("serve", "--set", "noequals"), "usage: millrace serve",
                 "--set noequals is not key=value: write e.g. --set worker.engine=sequential");
+        assertUsageError(run("serve", "--request-timeout", "0"), "usage: millrace serve", "--request-timeout 0 must be at least 1 second");
         assertUsageError(run("serve", "--set", "streams.x=1"), "usage: millrace serve",
                 "--set streams.x: only worker.*, consumer.* and producer.* settings can be set");
         Path input = Files.writeString(dir.resolve("in.jsonl"), "");

@@ -144,7 +144,18 @@ final class ChatCompletions {
 
     /** A committed result as the HTTP answer: the completion, or its error with the status it carries. */
     private static Reply answer(ResultEvent r) {
-        Map<String, String> headers = Map.of("x-request-id", r.requestId());
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("x-request-id", r.requestId());
+        // Where the time went, as the worker measured it: what a client needs to tell the
+        // pipeline's overhead from generation (the latency benchmark reads these).
+        if (r.timings() != null) {
+            if (r.timings().queueMs() != null) {
+                headers.put("x-millrace-queue-ms", Long.toString(r.timings().queueMs()));
+            }
+            if (r.timings().generationMs() != null) {
+                headers.put("x-millrace-generation-ms", Long.toString(r.timings().generationMs()));
+            }
+        }
         if (r.succeeded()) {
             return new Reply(200, r.body(), headers);
         }
