@@ -82,6 +82,7 @@ class EventsTest {
         assertThatThrownBy(() -> Topics.generation("no spaces")).hasMessageContaining("cannot name a topic");
         assertThat(Topics.generation("millrace-tiny").name()).isEqualTo("millrace.gen.millrace-tiny");
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
-                .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches", "millrace.gen.a");
+                .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches", "millrace.files",
+                        "millrace.file-chunks", "millrace.gen.a");
     }
 }
