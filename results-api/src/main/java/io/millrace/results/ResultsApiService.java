@@ -3,6 +3,7 @@ package io.millrace.results;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
+import io.millrace.results.files.FilesApi;
 import io.millrace.streams.StreamsSettings;
 import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The results stage: materializes {@code millrace.results} and {@code millrace.batches}
@@ -42,6 +45,7 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
  * {@code GET /health} answers 503.
  */
 public final class ResultsApiService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ResultsApiService.class);
     public static final String APPLICATION_ID = "millrace-results-api";
     /** How long {@code POST /v1/chat/completions} waits for its result by default, as OpenAI's SDKs allow for a slow answer. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
@@ -61,6 +65,7 @@ public final class ResultsApiService implements AutoCloseable {
     private final Duration requestTimeout;
     private RequestSubmitter submitter;
     private ResultFollower follower;
+    private FilesApi files;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -121,7 +126,8 @@ public final class ResultsApiService implements AutoCloseable {
         follower = new ResultFollower(bootstrapServers);
         ChatCompletions chat = new ChatCompletions(new ChatRequestValidator(models), submitter, follower, view,
                 requestTimeout, Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, requestedPort);
+        files = FilesApi.connect(bootstrapServers, Clock.systemUTC());
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, files, requestedPort);
         http.start();
         started = true;
         stage.start();
@@ -157,10 +163,18 @@ public final class ResultsApiService implements AutoCloseable {
         }
         closed = true;
         if (http != null) {
-            http.stop(HTTP_GRACE);
+            try {
+                http.stop(HTTP_GRACE);
+            } catch (RuntimeException e) {
+                // A slow exchange must not keep the consumers and producers below open.
+                log.warn("the HTTP server did not stop within {}: {}", HTTP_GRACE, e.toString());
+            }
         }
         if (follower != null) {
             follower.close();
+        }
+        if (files != null) {
+            files.close();
         }
         if (submitter != null) {
             submitter.close();
@@ -171,12 +185,13 @@ public final class ResultsApiService implements AutoCloseable {
 
     /** True while the stores answer: partitions assigned and state restored. */
     private boolean ready() {
-        return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running());
+        return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running())
+                && (files == null || files.ready());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */
     private boolean live() {
         KafkaStreams.State s = stage.state();
-        return s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED;
+        return (s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED) && (files == null || files.live());
     }
 }
