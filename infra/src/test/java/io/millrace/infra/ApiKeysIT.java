@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.NotFoundException;
 import com.openai.errors.UnauthorizedException;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FileObject;
+import com.openai.models.files.FilePurpose;
 import io.millrace.protocol.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -80,6 +84,24 @@ class ApiKeysIT {
         HttpResponse<String> bobs = chat(bob, "tenant-it-1");
         assertThat(bobs.headers().firstValue("x-request-id").orElseThrow()).isNotEqualTo(requestId);
         assertThat(sdk(alice).models().list().data()).isNotEmpty();
+    }
+
+    @Test
+    void aTenantSeesOnlyItsOwnFiles() throws Exception {
+        String erin = createKey("erin", 0);
+        String frank = createKey("frank", 0);
+        Path upload = java.nio.file.Files.writeString(dir.resolve("erin.jsonl"),
+                "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{}}\n");
+
+        FileObject file = sdk(erin).files().create(FileCreateParams.builder().file(upload).purpose(FilePurpose.BATCH).build());
+
+        assertThat(sdk(erin).files().retrieve(file.id()).filename()).isEqualTo("erin.jsonl");
+        assertThat(sdk(erin).files().list().data()).extracting(FileObject::id).contains(file.id());
+        assertThatThrownBy(() -> sdk(frank).files().retrieve(file.id())).isInstanceOf(NotFoundException.class);
+        assertThat(get("/v1/files/" + file.id() + "/content", frank).statusCode()).isEqualTo(404);
+        assertThat(sdk(frank).files().list().data()).extracting(FileObject::id).doesNotContain(file.id());
+        assertThatThrownBy(() -> sdk(frank).files().delete(file.id())).isInstanceOf(NotFoundException.class);
+        assertThat(get("/v1/files/" + file.id() + "/content", erin).body()).contains("\"custom_id\":\"a\"");
     }
 
     @Test

@@ -13,9 +13,13 @@ public final class Headers {
      */
     public static final String DLT_REASON = "millrace-dlt-reason";
 
+    /** On {@code millrace.file-chunks}: the chunk's 0-based index in its file, as decimal text. */
+    public static final String CHUNK_INDEX = "millrace-chunk-index";
+
     public static final String REQUEST_V1 = "request.v1";
     public static final String RESULT_V1 = "result.v1";
     public static final String BATCH_V1 = "batch.v1";
+    public static final String FILE_V1 = "file.v1";
 
     private Headers() {}
 }

@@ -2,6 +2,7 @@ package io.millrace.protocol;
 
 import io.millrace.protocol.events.ApiKeyEvent;
 import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.FileEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ public final class Topics {
     public static final JsonSerde<ResultEvent> RESULT_SERDE = new JsonSerde<>(ResultEvent.class);
     public static final JsonSerde<BatchEvent> BATCH_SERDE = new JsonSerde<>(BatchEvent.class);
     public static final JsonSerde<ApiKeyEvent> API_KEY_SERDE = new JsonSerde<>(ApiKeyEvent.class);
+    public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -60,6 +62,25 @@ public final class Topics {
     public static final Topic<String, ApiKeyEvent> API_KEYS = new Topic<>(PREFIX + "api-keys", KEYS, API_KEY_SERDE,
             1, Map.of("cleanup.policy", "compact"));
 
+    /**
+     * Files uploaded through {@code POST /v1/files}: one {@link FileEvent} per file id, the file's
+     * metadata and where its chunks are; compacted, a delete is a tombstone.
+     */
+    public static final Topic<String, FileEvent> FILES = new Topic<>(PREFIX + "files", KEYS, FILE_SERDE,
+            3, Map.of("cleanup.policy", "compact"));
+
+    /**
+     * The bytes of those files, in chunks of whole lines of at most {@code FILE_CHUNK_BYTES}, keyed
+     * {@code <file id>/<chunk index>} and all of one file on one partition (chosen by the writer),
+     * so a reader seeks to the offsets the file event lists. Compacted, never expired: a file is
+     * kept until it is deleted, and a delete tombstones each chunk key, so compaction frees its bytes.
+     */
+    public static final Topic<String, byte[]> FILE_CHUNKS = new Topic<>(PREFIX + "file-chunks", KEYS, Serdes.ByteArray(),
+            3, Map.of("cleanup.policy", "compact"));
+
+    /** The largest chunk: well under the producer's 1 MiB request limit, with room for key and headers. */
+    public static final int FILE_CHUNK_BYTES = 512 * 1024;
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -74,7 +95,7 @@ public final class Topics {
 
     /** Every topic a deployment serving these models needs, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
-        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS));
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS));
         models.stream().sorted().forEach(m -> topics.add(generation(m)));
         return topics;
     }

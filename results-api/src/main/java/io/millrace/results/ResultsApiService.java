@@ -2,6 +2,7 @@ package io.millrace.results;
 
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
+import io.millrace.results.files.FilesApi;
 import io.millrace.streams.StreamsSettings;
 import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
@@ -12,6 +13,8 @@ import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The results stage: materializes {@code millrace.results} and {@code millrace.batches}
@@ -41,6 +44,7 @@ import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
  * {@code GET /health} answers 503.
  */
 public final class ResultsApiService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ResultsApiService.class);
     public static final String APPLICATION_ID = "millrace-results-api";
     /** How long {@code POST /v1/chat/completions} waits for its result by default, as OpenAI's SDKs allow for a slow answer. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
@@ -62,6 +66,7 @@ public final class ResultsApiService implements AutoCloseable {
     private RequestSubmitter submitter;
     private KeyRing keys;
     private ResultFollower follower;
+    private FilesApi files;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -140,7 +145,8 @@ public final class ResultsApiService implements AutoCloseable {
             auth = keys::authenticate;
         }
         ChatCompletions chat = new ChatCompletions(models, submitter, follower, view, requestTimeout, Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, auth,
+        files = FilesApi.connect(bootstrapServers, Clock.systemUTC());
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, files, auth,
                 new RateLimiter(System::nanoTime), requestedPort);
         http.start();
         started = true;
@@ -177,13 +183,21 @@ public final class ResultsApiService implements AutoCloseable {
         }
         closed = true;
         if (http != null) {
-            http.stop(HTTP_GRACE);
+            try {
+                http.stop(HTTP_GRACE);
+            } catch (RuntimeException e) {
+                // A slow exchange must not keep the consumers and producers below open.
+                log.warn("the HTTP server did not stop within {}: {}", HTTP_GRACE, e.toString());
+            }
         }
         if (follower != null) {
             follower.close();
         }
         if (keys != null) {
             keys.close();
+        }
+        if (files != null) {
+            files.close();
         }
         if (submitter != null) {
             submitter.close();
@@ -195,12 +209,12 @@ public final class ResultsApiService implements AutoCloseable {
     /** True while the stores answer: partitions assigned and state restored. */
     private boolean ready() {
         return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running())
-                && (keys == null || keys.running());
+                && (keys == null || keys.running()) && (files == null || files.ready());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */
     private boolean live() {
         KafkaStreams.State s = stage.state();
-        return s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED;
+        return (s.isRunningOrRebalancing() || s == KafkaStreams.State.CREATED) && (files == null || files.live());
     }
 }

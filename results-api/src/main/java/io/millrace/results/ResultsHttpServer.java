@@ -11,6 +11,8 @@ import io.millrace.protocol.Json;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
+import io.millrace.results.files.FilesApi;
+import io.millrace.results.files.FilesException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,6 +33,9 @@ import org.slf4j.LoggerFactory;
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded, '/' as %2F included</li>
  *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
+ *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
+ *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
+ *       {@link FilesApi#MAX_UPLOAD_REQUEST_BYTES}</li>
  *   <li>{@code GET /health/live}: 200 while the service can recover by itself, 503 once only a
  *       restart helps (what a liveness probe asks); {@code GET /health} is the same</li>
  *   <li>{@code GET /health/ready}: 200 once the views answer (state restored), 503 while starting,
@@ -73,7 +78,7 @@ public final class ResultsHttpServer {
      */
     public ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, int port) {
-        this(view, live, ready, cancels, models, null, Authenticator.NONE, new RateLimiter(System::nanoTime), port);
+        this(view, live, ready, cancels, models, null, null, Authenticator.NONE, new RateLimiter(System::nanoTime), port);
     }
 
     /** Who a request comes from, from its {@code Authorization} header; or the 401 to answer. */
@@ -86,11 +91,12 @@ public final class ResultsHttpServer {
 
     /**
      * @param chat    answers {@code POST /v1/chat/completions}; null: that route is not served
+     * @param files   answers {@code /v1/files}; null: those routes are not served
      * @param auth    checks the key of every {@code /v1} request
      * @param limiter the per-key request and token limits of generation requests
      */
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
-            ModelCatalog models, ChatCompletions chat, Authenticator auth, RateLimiter limiter, int port) {
+            ModelCatalog models, ChatCompletions chat, FilesApi files, Authenticator auth, RateLimiter limiter, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -112,8 +118,9 @@ public final class ResultsHttpServer {
             // Refused from the declared length, before a byte is read; a chunked body meets
             // maxRequestSize when a handler reads it.
             config.routes.before(ctx -> {
-                if (ctx.contentLength() > MAX_BODY_BYTES) {
-                    throw new BodyTooLargeException();
+                long limit = files != null && FilesApi.isUpload(ctx) ? FilesApi.MAX_UPLOAD_REQUEST_BYTES : MAX_BODY_BYTES;
+                if (ctx.contentLength() > limit) {
+                    throw new BodyTooLargeException(limit);
                 }
             });
             config.routes.before("/v1/*", ctx -> {
@@ -134,6 +141,16 @@ public final class ResultsHttpServer {
             config.routes.get("/v1/batches/{batch_id}", ctx -> batch(ctx, segment(ctx, 2)));
             config.routes.post("/v1/batches/{batch_id}/cancel", ctx -> cancel(ctx, segment(ctx, 2)));
             config.routes.get("/v1/requests/{request_id}", ctx -> request(ctx, segment(ctx, 2)));
+            if (files != null) {
+                FilesApi.configure(config.jetty.multipartConfig);
+                config.routes.post("/v1/files", ctx -> reply(ctx, 200, files.upload(ctx, caller(ctx).tenant())));
+                config.routes.get("/v1/files", ctx -> reply(ctx, 200, files.list(ctx, caller(ctx).tenant())));
+                config.routes.get("/v1/files/{file_id}", ctx -> reply(ctx, 200, files.retrieve(segment(ctx, 2), caller(ctx).tenant())));
+                config.routes.delete("/v1/files/{file_id}", ctx -> reply(ctx, 200, files.delete(segment(ctx, 2), caller(ctx).tenant())));
+                config.routes.get("/v1/files/{file_id}/content", ctx -> files.content(ctx, segment(ctx, 2), caller(ctx).tenant()));
+            }
+            config.routes.exception(FilesException.class, (e, ctx) ->
+                    error(ctx, new ApiError(e.status(), ApiError.INVALID_REQUEST, e.code(), e.getMessage(), e.param())));
             config.routes.exception(NotReadyException.class, (e, ctx) -> {
                 log.debug("{} {}: not ready", ctx.method(), ctx.path(), e);
                 ctx.header("Retry-After", "1");
@@ -146,7 +163,7 @@ public final class ResultsHttpServer {
             config.routes.exception(BodyTooLargeException.class, (e, ctx) -> {
                 // The client is still sending what will never be read: close rather than drain it.
                 ctx.header("Connection", "close");
-                error(ctx, ApiError.tooLarge(MAX_BODY_BYTES));
+                error(ctx, ApiError.tooLarge(((BodyTooLargeException) e).limit));
             });
             config.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("{} {} failed", ctx.method(), ctx.path(), e);
@@ -305,8 +322,15 @@ public final class ResultsHttpServer {
     }
 
     private static String allowed(Context ctx) {
-        // The routes that take POST are the cancel actions; everything else here is read-only.
-        return rawPath(ctx).endsWith("/cancel") ? "POST" : "GET";
+        String path = rawPath(ctx);
+        if (path.equals("/v1/files")) {
+            return "GET, POST";
+        }
+        if (path.startsWith("/v1/files/") && !path.endsWith("/content")) {
+            return "GET, DELETE";
+        }
+        // The other routes that take POST are the cancel actions; everything else here is read-only.
+        return path.endsWith("/cancel") ? "POST" : "GET";
     }
 
     private static void unlessAnswered(Context ctx, ApiError error) {
@@ -325,8 +349,11 @@ public final class ResultsHttpServer {
     }
 
     private static final class BodyTooLargeException extends RuntimeException {
-        BodyTooLargeException() {
+        final long limit;
+
+        BodyTooLargeException(long limit) {
             super(null, null, false, false); // control flow, not a fault: no stack trace
+            this.limit = limit;
         }
     }
 
