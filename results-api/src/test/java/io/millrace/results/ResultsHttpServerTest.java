@@ -18,6 +18,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -242,6 +243,46 @@ class ResultsHttpServerTest {
         assertThat(r.statusCode()).isEqualTo(413);
         assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo("request_too_large");
         assertThat(get("/health").statusCode()).as("the server goes on").isEqualTo(200);
+    }
+
+    @Test
+    void withKeysEachTenantSeesOnlyItsOwnAndAnUnknownKeyIs401() throws Exception {
+        // Keys are "Bearer <tenant>" here: the test is of the filtering, KeyRing is tested on the broker.
+        ResultsHttpServer.Authenticator byTenant = header -> header == null
+                ? KeyRing.Result.refused(ApiError.missingKey())
+                : new KeyRing.Result(new KeyRing.Caller("key-" + header, header.substring(7), 0, 0), null);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, MODELS, null, null, byTenant,
+                new RateLimiter(System::nanoTime), 0);
+        ResultEvent alices = success(null, "alice-req", T0);
+        t.publish(new ResultEvent(alices.requestId(), null, alices.customId(), null, "tiny", 200, alices.body(), null, true, T0,
+                null, "alice"));
+        t.publish(new BatchEvent("ab", "/v1/chat/completions", "in.jsonl", 1, T0, Map.of(), null, "alice"));
+        s.start();
+        try {
+            assertThat(status(s, "/v1/requests/alice-req", "alice")).isEqualTo(200);
+            assertThat(status(s, "/v1/requests/alice-req", "bob")).isEqualTo(404);
+            assertThat(status(s, "/v1/batches/ab", "alice")).isEqualTo(200);
+            assertThat(status(s, "/v1/batches/ab", "bob")).isEqualTo(404);
+            assertThat(post(s, "/v1/batches/ab/cancel", "bob")).as("nor can bob cancel it").isEqualTo(404);
+            assertThat(status(s, "/v1/models", null)).isEqualTo(401);
+            assertThat(status(s, "/health", null)).isEqualTo(200);
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    private int status(ResultsHttpServer s, String path, String tenant) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + path));
+        if (tenant != null) {
+            b.header("Authorization", "Bearer " + tenant);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    private int post(ResultsHttpServer s, String path, String tenant) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + path))
+                .header("Authorization", "Bearer " + tenant).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 
     private int status(ResultsHttpServer s, String path) throws Exception {
