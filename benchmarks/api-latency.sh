@@ -6,17 +6,19 @@
 # ratio. Writes benchmarks/results/api-latency-<UTC date-time>.json. Works on a fresh clone: it builds
 # what it runs in one reactor, nothing is installed into ~/.m2.
 #
-# usage: benchmarks/api-latency.sh [--quick] [--requests 60] [--concurrent-requests 160]
+# usage: benchmarks/api-latency.sh [--quick] [--requests 60] [--concurrent-requests 160] [--set worker.KEY=VALUE ...]
 #   --quick: 20 sequential and 48 concurrent requests per path (about 2 minutes with the build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requests=60
 concurrent=160
+sets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) requests=20; concurrent=48; shift ;;
     --requests) requests="$2"; shift 2 ;;
     --concurrent-requests) concurrent="$2"; shift 2 ;;
+    --set) sets+=(--set "$2"); shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "api-latency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -34,4 +36,4 @@ echo "[$(date -u +%H:%M:%S)] building (one reactor: no install needed)" >&2
 export CLASSPATH="$root/infra/target/test-classes:$root/infra/target/classes:$(cat "$work/classpath.txt")"
 out="$root/benchmarks/results/api-latency-$(date -u +%Y%m%dT%H%M%SZ).json"
 java ${BENCH_JAVA_OPTS:--Xmx2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn io.millrace.infra.ApiLatencyBenchmark "$work/run" \
-  --requests "$requests" --concurrent-requests "$concurrent" --out "$out"
+  --requests "$requests" --concurrent-requests "$concurrent" --out "$out" ${sets[@]+"${sets[@]}"}

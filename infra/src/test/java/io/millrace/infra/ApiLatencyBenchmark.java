@@ -48,7 +48,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>usage: ApiLatencyBenchmark WORK_DIR [--requests 60] [--concurrent-requests 160] [--out FILE.json]
  */
 public final class ApiLatencyBenchmark {
-    private record Sample(long latencyMs, long generationMs) {
+    /** queueMs: from submission until the worker started it (the router's hop and the worker's poll). */
+    private record Sample(long latencyMs, long generationMs, long queueMs) {
         long overheadMs() {
             return Math.max(0, latencyMs - generationMs);
         }
@@ -59,8 +60,13 @@ public final class ApiLatencyBenchmark {
         int requests = 60;
         int concurrentRequests = 160;
         Path out = null;
+        Map<String, Object> workerSettings = new java.util.HashMap<>();
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
+                case "--set" -> {
+                    String[] kv = args[++i].split("=", 2);
+                    workerSettings.put(kv[0], kv[1]);
+                }
                 case "--requests" -> requests = Integer.parseInt(args[++i]);
                 case "--concurrent-requests" -> concurrentRequests = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
@@ -70,11 +76,11 @@ public final class ApiLatencyBenchmark {
         Files.createDirectories(work);
         try (TestKafka kafka = TestKafka.start(work.resolve("broker"));
                 Deployment serve = Deployment.start(new Settings(kafka.bootstrapServers(), work, 0, 0, List.of(),
-                        "latency-bench", -1, Map.of()), EnumSet.allOf(Role.class));
+                        "latency-bench", -1, workerSettings), EnumSet.allOf(Role.class));
                 KafkaClient viaKafka = new KafkaClient(kafka.bootstrapServers())) {
             serve.awaitRunning(Duration.ofSeconds(120));
             OpenAIClient sdk = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + serve.api().orElseThrow().httpPort() + "/v1")
-                    .apiKey("unused").maxRetries(0).maxIdleConnections(32).build();
+                    .apiKey("unused").maxRetries(0).maxIdleConnections(32).keepAliveDuration(Duration.ofMinutes(5)).build();
             System.err.println("warming up");
             run(20, 1, () -> http(sdk));
             run(20, 1, viaKafka::call);
@@ -87,7 +93,8 @@ public final class ApiLatencyBenchmark {
 
             StringBuilder json = new StringBuilder("{\"date\":\"" + Instant.now() + "\",\"cpus\":"
                     + Runtime.getRuntime().availableProcessors() + ",\"runs\":{");
-            System.out.printf("%-18s %8s %8s %8s %8s %8s %10s%n", "path", "n", "p50 ms", "p99 ms", "ovh p50", "ovh p99", "gen p50");
+            System.out.printf("%-18s %8s %8s %8s %8s %8s %10s %10s%n", "path", "n", "p50 ms", "p99 ms", "ovh p50", "ovh p99", "gen p50",
+                    "queue p50");
             boolean first = true;
             for (var e : results.entrySet()) {
                 List<Sample> s = e.getValue();
@@ -96,10 +103,12 @@ public final class ApiLatencyBenchmark {
                 long o50 = pct(s, 50, Sample::overheadMs);
                 long o99 = pct(s, 99, Sample::overheadMs);
                 long g50 = pct(s, 50, Sample::generationMs);
-                System.out.printf("%-18s %8d %8d %8d %8d %8d %10d%n", e.getKey(), s.size(), p50, p99, o50, o99, g50);
+                long q50 = pct(s, 50, Sample::queueMs);
+                System.out.printf("%-18s %8d %8d %8d %8d %8d %10d %10d%n", e.getKey(), s.size(), p50, p99, o50, o99, g50, q50);
                 json.append(first ? "" : ",").append(String.format(
-                        "\"%s\":{\"n\":%d,\"p50_ms\":%d,\"p99_ms\":%d,\"overhead_p50_ms\":%d,\"overhead_p99_ms\":%d,\"generation_p50_ms\":%d}",
-                        e.getKey(), s.size(), p50, p99, o50, o99, g50));
+                        "\"%s\":{\"n\":%d,\"p50_ms\":%d,\"p99_ms\":%d,\"overhead_p50_ms\":%d,\"overhead_p99_ms\":%d,"
+                                + "\"generation_p50_ms\":%d,\"queue_p50_ms\":%d}",
+                        e.getKey(), s.size(), p50, p99, o50, o99, g50, q50));
                 first = false;
             }
             json.append("}}\n");
@@ -123,7 +132,8 @@ public final class ApiLatencyBenchmark {
         r.parse();
         long latency = (System.nanoTime() - start) / 1_000_000;
         long generation = r.headers().values("x-millrace-generation-ms").stream().findFirst().map(Long::parseLong).orElse(0L);
-        return new Sample(latency, generation);
+        long queue = r.headers().values("x-millrace-queue-ms").stream().findFirst().map(Long::parseLong).orElse(0L);
+        return new Sample(latency, generation, queue);
     }
 
     private static List<Sample> run(int n, int clients, java.util.concurrent.Callable<Sample> call) throws Exception {
@@ -193,7 +203,9 @@ public final class ApiLatencyBenchmark {
             producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, Topics.REQUEST_SERDE.serializer().serialize("x", request)));
             ResultEvent r = result.get(120, TimeUnit.SECONDS);
             long latency = (System.nanoTime() - start) / 1_000_000;
-            return new Sample(latency, r.timings() == null || r.timings().generationMs() == null ? 0 : r.timings().generationMs());
+            boolean timed = r.timings() != null;
+            return new Sample(latency, timed && r.timings().generationMs() != null ? r.timings().generationMs() : 0,
+                    timed && r.timings().queueMs() != null ? r.timings().queueMs() : 0);
         }
 
         @Override

@@ -49,7 +49,9 @@ public record StreamsSettings(String applicationId, Map<String, Object> stageSet
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         // Each commit ends a transaction: what a stage wrote or materialized becomes visible to
         // read_committed readers and queries only then, so the interval is the latency it adds.
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        // 20 ms, not 100: a synchronous HTTP request crosses the router's commit, and 100 ms put
+        // ~50 ms on its median (benchmarks/api-latency.sh); 50 commits a second cost little.
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
         props.putAll(stageSettings);
         if (overrides != null) {
             overrides.forEach((k, v) -> {

@@ -29,7 +29,7 @@ class StreamsSettingsTest {
                 .containsEntry(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString())
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)
                 .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1)
-                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100)
+                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20)
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                         LogAndContinueExceptionHandler.class);
         assertThat(StreamsSettings.exactlyOnce(p)).isTrue();
