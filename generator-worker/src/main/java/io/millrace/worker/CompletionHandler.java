@@ -39,15 +39,27 @@ final class CompletionHandler {
     private final Map<String, ServedModel> models;
     private final Clock clock;
     private final Executor responses;
+    private final DeltaPublisher deltas;
 
     /**
      * @param responses where results are built (JSON, logprobs): not on the engine's inference
      *                  thread, which completes the futures and must get back to the batch
      */
     CompletionHandler(Map<String, ServedModel> models, Clock clock, Executor responses) {
+        this(models, clock, responses, null);
+    }
+
+    /** @param deltas publishes the text of {@code stream: true} requests as it comes; null: none is streamed */
+    CompletionHandler(Map<String, ServedModel> models, Clock clock, Executor responses, DeltaPublisher deltas) {
         this.models = Map.copyOf(models);
         this.clock = clock;
         this.responses = responses;
+        this.deltas = deltas;
+    }
+
+    /** Whether the client waits for this request's text as it comes: a lone request (not a batch line) asking {@code stream: true}. */
+    private boolean streamed(RequestEvent request) {
+        return deltas != null && request.batchId() == null && request.body() != null && request.body().path("stream").asBoolean(false);
     }
 
     /** A finished choice and when its future completed ({@link System#nanoTime()}). */
@@ -86,8 +98,10 @@ final class CompletionHandler {
             if (chat.n() < 1) {
                 throw new IllegalArgumentException("n is " + chat.n() + ": it must be at least 1");
             }
+            boolean stream = streamed(request);
             for (int i = 0; i < chat.n(); i++) {
-                params.add(chat.sampling(i, prompt.length, context));
+                SamplingParams p = chat.sampling(i, prompt.length, context);
+                params.add(stream ? p.withListener(deltas.listener(request.requestId(), i)) : p);
             }
         } catch (IllegalArgumentException e) {
             // A client that bypassed the router's validation (the router rejects these first).

@@ -51,6 +51,8 @@ public final class WorkerService implements AutoCloseable {
     private final List<AutoCloseable> loops = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** Publishes the text of streamed requests; created with the loops. */
+    private DeltaPublisher deltas;
 
     /**
      * @param models     loaded models by served name; the service closes them
@@ -106,10 +108,11 @@ public final class WorkerService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         List<String> topics = models.keySet().stream().map(m -> Topics.generation(m).name()).toList();
+        deltas = new DeltaPublisher(bootstrapServers);
         GenerationWorker worker = new GenerationWorker(
                 new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()),
                 new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer()),
-                new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool()), topics, cancelled, metrics, config,
+                new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas), topics, cancelled, metrics, config,
                 Clock.systemUTC());
         startThread(worker, "millrace-worker-" + instanceId);
         log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight", instanceId, topics,
@@ -214,6 +217,9 @@ public final class WorkerService implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (deltas != null) {
+            deltas.close();
         }
         metrics.close();
         engines.forEach(CompletionEngine::close);

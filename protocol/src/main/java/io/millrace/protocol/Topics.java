@@ -2,6 +2,7 @@ package io.millrace.protocol;
 
 import io.millrace.protocol.events.ApiKeyEvent;
 import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
@@ -31,6 +32,7 @@ public final class Topics {
     public static final JsonSerde<ResultEvent> RESULT_SERDE = new JsonSerde<>(ResultEvent.class);
     public static final JsonSerde<BatchEvent> BATCH_SERDE = new JsonSerde<>(BatchEvent.class);
     public static final JsonSerde<ApiKeyEvent> API_KEY_SERDE = new JsonSerde<>(ApiKeyEvent.class);
+    public static final JsonSerde<DeltaEvent> DELTA_SERDE = new JsonSerde<>(DeltaEvent.class);
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
@@ -81,6 +83,14 @@ public final class Topics {
     /** The largest chunk: well under the producer's 1 MiB request limit, with room for key and headers. */
     public static final int FILE_CHUNK_BYTES = 512 * 1024;
 
+    /**
+     * Text deltas of streamed requests ({@code stream: true}), keyed by request id, written by
+     * workers as they generate and read by the API instance that holds the client's connection.
+     * A live preview only: kept an hour, and the committed result is the answer.
+     */
+    public static final Topic<String, DeltaEvent> STREAM = new Topic<>(PREFIX + "stream", KEYS, DELTA_SERDE,
+            REQUEST_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(3600L * 1000)));
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -95,7 +105,7 @@ public final class Topics {
 
     /** Every topic a deployment serving these models needs, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
-        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS));
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM));
         models.stream().sorted().forEach(m -> topics.add(generation(m)));
         return topics;
     }

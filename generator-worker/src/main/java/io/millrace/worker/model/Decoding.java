@@ -33,6 +33,8 @@ final class Decoding {
     private long firstTokenNanos;
     private String finishReason;
     private String stopTrimmed;
+    /** Characters of the text already told to the listener. */
+    private int streamed;
 
     /**
      * @param budget new tokens allowed: maxNewTokens, cut to what the context leaves
@@ -119,6 +121,26 @@ final class Decoding {
         }
         if (count == budget) {
             finishReason = "length";
+        }
+        if (params.listener() != null && finishReason == null) {
+            stream(tokenizer.decode(generated, textTokens));
+        }
+    }
+
+    /**
+     * Tells the listener the text that can no longer change: not a trailing U+FFFD (a character
+     * whose bytes are not all generated yet), nor a tail that may still begin a stop string. What
+     * is held back, and the end, come with the result.
+     */
+    private void stream(String text) {
+        int stable = text.length();
+        while (stable > 0 && text.charAt(stable - 1) == '\uFFFD') {
+            stable--;
+        }
+        stable -= StopHoldback.length(text.substring(0, stable), params.stop());
+        if (stable > streamed) {
+            params.listener().onText(text.substring(streamed, stable));
+            streamed = stable;
         }
     }
 

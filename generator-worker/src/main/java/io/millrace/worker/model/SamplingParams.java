@@ -17,8 +17,26 @@ import java.util.List;
  * lm-evaluation-harness loglikelihood requests).
  */
 public record SamplingParams(int maxNewTokens, double temperature, double topP, int topK, double presencePenalty,
-        double frequencyPenalty, Long seed, List<String> stop, boolean logprobs, int topLogprobs, boolean echo) {
+        double frequencyPenalty, Long seed, List<String> stop, boolean logprobs, int topLogprobs, boolean echo,
+        TextListener listener) {
     public static final int MAX_TOP_LOGPROBS = 20;
+
+    /** Told the completion's new text as it is generated ({@code stream: true}); on the inference thread, so it must not block. */
+    @FunctionalInterface
+    public interface TextListener {
+        void onText(String delta);
+    }
+
+    /** Parameters of a completion nobody streams. */
+    public SamplingParams(int maxNewTokens, double temperature, double topP, int topK, double presencePenalty,
+            double frequencyPenalty, Long seed, List<String> stop, boolean logprobs, int topLogprobs, boolean echo) {
+        this(maxNewTokens, temperature, topP, topK, presencePenalty, frequencyPenalty, seed, stop, logprobs, topLogprobs, echo, null);
+    }
+
+    public SamplingParams withListener(TextListener l) {
+        return new SamplingParams(maxNewTokens, temperature, topP, topK, presencePenalty, frequencyPenalty, seed, stop, logprobs,
+                topLogprobs, echo, l);
+    }
 
     /** Plain sampling: no top-k, no penalties, no logprobs. */
     public SamplingParams(int maxNewTokens, double temperature, double topP, Long seed, List<String> stop) {

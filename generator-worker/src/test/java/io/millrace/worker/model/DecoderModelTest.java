@@ -48,6 +48,34 @@ class DecoderModelTest {
     }
 
     @Test
+    void aStreamedCompletionTellsItsTextInOrderAndTheResultHoldsTheRest() {
+        StringBuilder streamed = new StringBuilder();
+        java.util.List<String> deltas = new java.util.ArrayList<>();
+        Completion c = model.generate(prompt, SamplingParams.greedy(48).withListener(d -> {
+            deltas.add(d);
+            streamed.append(d);
+        }));
+
+        // The seeded model writes byte sequences that are no UTF-8 at all, so U+FFFD is part of its
+        // text; what must hold is that nothing streamed is ever taken back.
+        assertThat(deltas).hasSizeGreaterThan(5).allSatisfy(d -> assertThat(d).isNotEmpty());
+        assertThat(c.text()).startsWith(streamed.toString());
+        assertThat(model.generate(prompt, SamplingParams.greedy(48)).text()).as("streaming changes nothing").isEqualTo(c.text());
+    }
+
+    @Test
+    void aStreamNeverShowsTextPastAStopString() {
+        String full = model.generate(prompt, SamplingParams.greedy(48)).text();
+        String stop = full.substring(10, 13); // a stop string the completion reaches
+        StringBuilder streamed = new StringBuilder();
+        Completion c = model.generate(prompt, new SamplingParams(48, 0, 1, null, List.of(stop)).withListener(streamed::append));
+
+        assertThat(c.finishReason()).isEqualTo("stop");
+        assertThat(c.text()).startsWith(streamed.toString());
+        assertThat(streamed.toString()).doesNotContain(stop);
+    }
+
+    @Test
     void greedyIsDeterministic() {
         Completion a = model.generate(prompt, SamplingParams.greedy(24));
         Completion b = model.generate(prompt, SamplingParams.greedy(24));
