@@ -99,8 +99,10 @@ final class BatchCommand implements Callable<Integer> {
         String id = Ids.checkBatchId(batchId != null ? batchId : summary.defaultBatchId());
         Path outputFile = output != null ? output : sibling(input, ".output.jsonl");
         Path errorsFile = errors != null ? errors : sibling(input, ".errors.jsonl");
-        // With a cluster, its running stages do the work; alone, this process runs them all.
-        Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.allOf(Role.class) : EnumSet.noneOf(Role.class);
+        // With a cluster, its running stages do the work; alone, this process runs them all but the
+        // ingest service, which runs HTTP-created batches: this command ingests its own file.
+        Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.complementOf(EnumSet.of(Role.INGEST))
+                : EnumSet.noneOf(Role.class);
         out.println("batch " + id + ": " + summary.requests() + " requests from " + input);
         try (Deployment deployment = Deployment.connect(settings)) {
             return execute(deployment, roles, file, summary.requests(), id, outputFile, errorsFile);

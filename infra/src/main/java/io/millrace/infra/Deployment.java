@@ -1,5 +1,7 @@
 package io.millrace.infra;
 
+import io.millrace.ingest.FileBatchIngestor;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
 import io.millrace.results.ResultsApiService;
@@ -9,6 +11,7 @@ import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.DecoderModel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -125,6 +128,12 @@ final class Deployment implements AutoCloseable {
             started.push(metrics);
         }
         Path state = s.dataDir().resolve("streams");
+        if (roles.contains(Role.INGEST)) {
+            // Runs the batches created with POST /v1/batches (the batch command ingests its own file).
+            FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC());
+            started.push(ingest);
+            ingest.start();
+        }
         if (roles.contains(Role.ROUTER)) {
             RouterService router = new RouterService(bootstrapServers, state.resolve("router"), new RouterConfig(catalog), Map.of());
             started.push(router);

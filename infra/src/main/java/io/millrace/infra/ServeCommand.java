@@ -94,7 +94,7 @@ final class ServeCommand implements Callable<Integer> {
                 + deployment.metrics().map(m -> ", metrics on http://localhost:" + m.port() + "/metrics").orElse("")
                 + " (models " + deployment.catalog().names() + "); Ctrl-C stops");
         if (roles.contains(Role.INGEST)) {
-            out.println("ingest: submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()
+            out.println("ingest: runs batches created with POST /v1/batches; submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()
                     + ", or produce request events to millrace.requests (README: Topic contract)");
         }
         try {

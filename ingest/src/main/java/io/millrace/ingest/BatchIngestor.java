@@ -41,34 +41,64 @@ public final class BatchIngestor {
         this.clock = clock;
     }
 
+    /** The non-blank lines of one input file, in order: a local file, or a stored one read from Kafka. */
+    @FunctionalInterface
+    public interface Lines {
+        void forEach(BatchFile.LineConsumer consumer) throws IOException;
+    }
+
     /**
      * @param skip request ids that already have a result: not published again
      */
     public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip) throws IOException {
         send(Topics.BATCHES, batchId, new BatchEvent(batchId, "/v1/chat/completions",
                 file.path().getFileName().toString(), total, clock.millis(), Map.of(), null), Headers.BATCH_V1, batchId);
+        Submitted s = publishLines(file::forEachLine, batchId, null, skip);
+        return new Submitted(batchId, total, s.accepted(), s.rejected());
+    }
+
+    /**
+     * Publishes a request per valid line and an error result per invalid one, each stamped with
+     * {@code tenant}, and waits until all are acknowledged. Publishes no batch event: the caller
+     * announces the batch ({@link #publishBatch}) before or after, as its contract needs.
+     *
+     * @return what was published; {@code total} is the count of non-blank lines
+     */
+    public Submitted publishLines(Lines lines, String batchId, String tenant, Set<String> skip) throws IOException {
         BatchLineParser parser = new BatchLineParser(batchId, validator, clock);
-        long[] counts = new long[2];
-        file.forEachLine(line -> {
+        long[] counts = new long[3];
+        lines.forEach(line -> {
+            counts[2]++;
             LineOutcome outcome = parser.parse(line);
             if (skip.contains(outcome.requestId())) {
                 return;
             }
             if (outcome instanceof LineOutcome.Accepted a) {
-                send(Topics.REQUESTS, a.requestId(), a.request(), Headers.REQUEST_V1, batchId);
+                send(Topics.REQUESTS, a.requestId(), a.request().withTenant(tenant), Headers.REQUEST_V1, batchId);
                 counts[0]++;
             } else if (outcome instanceof LineOutcome.Rejected r) {
-                send(Topics.RESULTS, r.requestId(), r.error(), Headers.RESULT_V1, batchId);
+                send(Topics.RESULTS, r.requestId(), r.error().withTenant(tenant), Headers.RESULT_V1, batchId);
                 counts[1]++;
             }
         });
+        flush(batchId);
+        return new Submitted(batchId, counts[2], counts[0], counts[1]);
+    }
+
+    /** Publishes a batch event and waits until it is acknowledged. */
+    public void publishBatch(BatchEvent batch) {
+        send(Topics.BATCHES, batch.batchId(), batch, Headers.BATCH_V1, batch.batchId());
+        flush(batch.batchId());
+    }
+
+    private void flush(String batchId) {
         producer.flush();
         Exception e = failure;
         if (e != null) {
+            failure = null;
             throw new IllegalStateException("publishing batch " + batchId + " to Kafka failed: " + e.getMessage()
                     + ". Nothing is lost: run the same command again to publish what is missing.", e);
         }
-        return new Submitted(batchId, total, counts[0], counts[1]);
     }
 
     private <V> Future<RecordMetadata> send(Topic<String, V> topic, String key, V value, String schema, String batchId) {

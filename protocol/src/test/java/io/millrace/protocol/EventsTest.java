@@ -9,6 +9,7 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.protocol.events.Timings;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,20 @@ class EventsTest {
         BatchEvent b = new BatchEvent("b", "/v1/chat/completions", "in.jsonl", 20, 5L, Map.of("k", "v"), null);
         assertThat(Topics.BATCH_SERDE.deserializer().deserialize("t", Topics.BATCH_SERDE.serializer().serialize("t", b)))
                 .isEqualTo(b);
+        // A batch of a stored file, through its life: validating, in progress, failed.
+        BatchEvent created = BatchEvent.ofFile("b2", "/v1/chat/completions", "file-1", "24h", 5L, 10L, null, "acme");
+        assertThat(created.validating()).isTrue();
+        for (BatchEvent e : List.of(created, created.inProgress(6, 7L), created.fail(ErrorInfo.of("file_not_found", "gone"), 8L))) {
+            assertThat(Topics.BATCH_SERDE.deserializer().deserialize("t", Topics.BATCH_SERDE.serializer().serialize("t", e)))
+                    .isEqualTo(e);
+        }
+        assertThat(created.inProgress(6, 7L).validating()).isFalse();
+        assertThat(created.fail(ErrorInfo.of("file_not_found", "gone"), 8L).failed()).isTrue();
+        // An event of the earlier shape (no file fields) still reads, as a batch in progress.
+        BatchEvent old = Topics.BATCH_SERDE.deserializer().deserialize("t", ("{\"batch_id\":\"b\",\"endpoint\":\"/v1/chat/completions\","
+                + "\"input_file\":\"in.jsonl\",\"total\":2,\"created_at\":5,\"metadata\":{},\"cancelled_at\":null}").getBytes());
+        assertThat(old).isEqualTo(new BatchEvent("b", "/v1/chat/completions", "in.jsonl", 2, 5L, Map.of(), null));
+        assertThat(old.validating()).isFalse();
     }
 
     @Test

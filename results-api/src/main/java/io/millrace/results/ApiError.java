@@ -57,7 +57,7 @@ record ApiError(int status, String type, String code, String message, String par
     static ApiError unknownUrl(String method, String rawPath) {
         return new ApiError(404, INVALID_REQUEST, "unknown_url", "Invalid URL (" + method + " " + rawPath
                 + "): use POST /v1/chat/completions, GET /v1/models, POST|GET /v1/files, GET|DELETE /v1/files/{file_id},"
-                + " GET /v1/files/{file_id}/content, GET /v1/batches/{batch_id}, POST /v1/batches/{batch_id}/cancel"
+                + " GET /v1/files/{file_id}/content, POST|GET /v1/batches, GET /v1/batches/{batch_id}, POST /v1/batches/{batch_id}/cancel"
                 + " or GET /v1/requests/{request_id}.");
     }
 

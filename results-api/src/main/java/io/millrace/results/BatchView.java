@@ -1,5 +1,6 @@
 package io.millrace.results;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.BatchEvent;
@@ -11,15 +12,17 @@ import java.util.TreeMap;
  * Builds the OpenAI batch object ({@code GET /v1/batches/{id}}) from a batch and its counts.
  * Pure: no clock, so the same inputs always give the same object.
  *
- * <p>Millrace validates lines at ingest and publishes results as they come, so a batch is
- * {@code in_progress} from creation until every line has a result, then {@code completed};
+ * <p>Millrace validates lines at ingest and publishes results as they come. A batch created over
+ * HTTP is {@code validating} until the ingest role has published its lines (then it knows its
+ * total), or {@code failed} when its file could not be read; a batch of the batch command is in
+ * progress from creation. An in-progress batch is {@code completed} once every line has a result;
  * finalizing takes no time. A cancelled batch is {@code cancelling} until every line has a result
  * (workers answer the rest with {@code batch_cancelled}), then {@code cancelled}: finished work is
- * still returned, as OpenAI does. Fields of features Millrace does not have (files, expiry) are null.
+ * still returned, as OpenAI does. Output and error files, and expiry, are not there yet: null.
  */
 public final class BatchView {
     public static final String COMPLETION_WINDOW = "24h";
-    /** The metadata key that carries the input file name (there is no file id to give). */
+    /** The metadata key that carries the input file name of the batch command (there is no file id to give). */
     public static final String INPUT_FILE_KEY = "input_file";
 
     private static final long WINDOW_SECONDS = Duration.ofHours(24).toSeconds();
@@ -27,30 +30,47 @@ public final class BatchView {
     private BatchView() {}
 
     public static ObjectNode of(BatchEvent batch, BatchCounts counts) {
-        boolean done = counts.answered() >= batch.total();
         long createdAt = seconds(batch.createdAt());
-        // An empty batch has no result to date its completion: it completed when it was created.
-        Long completedAt = !done ? null : counts.lastCompletedAt() == null ? createdAt : seconds(counts.lastCompletedAt());
+        boolean validating = batch.validating();
+        boolean failed = batch.failed();
+        boolean done = !validating && !failed && counts.answered() >= batch.total();
+        // An empty batch has no result to date its completion: it completed when it went in progress.
+        Long inProgressAt = validating || failed ? null : batch.inProgressAt() == null ? createdAt : seconds(batch.inProgressAt());
+        Long completedAt = !done ? null : counts.lastCompletedAt() == null ? inProgressAt
+                : Math.max(inProgressAt, seconds(counts.lastCompletedAt()));
 
         ObjectNode o = Json.object();
         o.put("id", batch.batchId());
         o.put("object", "batch");
         o.put("endpoint", batch.endpoint());
-        o.putNull("errors");
-        o.putNull("input_file_id");
-        o.put("completion_window", COMPLETION_WINDOW);
-        o.put("status", status(batch.cancelled(), done));
+        if (batch.errors() == null || batch.errors().isEmpty()) {
+            o.putNull("errors");
+        } else {
+            ObjectNode errors = o.putObject("errors");
+            errors.put("object", "list");
+            ArrayNode data = errors.putArray("data");
+            batch.errors().forEach(e -> {
+                ObjectNode d = data.addObject();
+                d.put("code", e.code());
+                d.put("message", e.message());
+                d.put("param", e.param());
+                d.put("line", e.line());
+            });
+        }
+        o.put("input_file_id", batch.inputFileId());
+        o.put("completion_window", batch.completionWindow() == null ? COMPLETION_WINDOW : batch.completionWindow());
+        o.put("status", status(batch, done));
         o.putNull("output_file_id");
         o.putNull("error_file_id");
         o.put("created_at", createdAt);
-        o.put("in_progress_at", createdAt);
-        o.put("expires_at", createdAt + WINDOW_SECONDS);
+        o.put("in_progress_at", inProgressAt);
+        o.put("expires_at", batch.expiresAt() == null ? createdAt + WINDOW_SECONDS : seconds(batch.expiresAt()));
         o.put("finalizing_at", batch.cancelled() ? null : completedAt);
         o.put("completed_at", batch.cancelled() ? null : completedAt);
-        o.putNull("failed_at");
+        o.put("failed_at", failed ? seconds(batch.failedAt()) : null);
         o.putNull("expired_at");
         o.put("cancelling_at", batch.cancelled() ? seconds(batch.cancelledAt()) : null);
-        o.put("cancelled_at", batch.cancelled() ? completedAt : null);
+        o.put("cancelled_at", batch.cancelled() && (done || validating) ? (done ? completedAt : seconds(batch.cancelledAt())) : null);
         ObjectNode requestCounts = o.putObject("request_counts");
         requestCounts.put("total", batch.total());
         requestCounts.put("completed", counts.completed());
@@ -59,13 +79,19 @@ public final class BatchView {
         return o;
     }
 
-    private static String status(boolean cancelled, boolean done) {
-        if (cancelled) {
+    private static String status(BatchEvent batch, boolean done) {
+        if (batch.failed()) {
+            return "failed";
+        }
+        if (batch.validating()) {
+            // Ingest skips a batch cancelled before it ran: nothing of it will ever be answered.
+            return batch.cancelled() ? "cancelled" : "validating";
+        }
+        if (batch.cancelled()) {
             return done ? "cancelled" : "cancelling";
         }
         return done ? "completed" : "in_progress";
     }
-
     /** The caller's metadata plus the input file name; a caller's own {@code input_file} wins. */
     private static Map<String, String> metadata(BatchEvent batch) {
         if (batch.inputFile() == null) {

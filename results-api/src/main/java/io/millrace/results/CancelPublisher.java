@@ -16,8 +16,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Writes a batch's cancellation to {@code millrace.batches}: the batch event again, with
- * {@code cancelled_at} set. The one write of this otherwise read-only stage; it waits for the
+ * Writes batch events to {@code millrace.batches}: a batch created over HTTP, or a batch's
+ * cancellation (the batch event again, with {@code cancelled_at} set). With files, the writes of
+ * this otherwise read-only stage; it waits for the
  * broker's acknowledgement so that a 200 answer means the cancellation is durable.
  */
 public final class CancelPublisher implements AutoCloseable {

@@ -14,6 +14,7 @@ import io.millrace.protocol.events.ResultEvent;
 import io.millrace.results.files.FilesApi;
 import io.millrace.results.files.FilesException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -26,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * The OpenAI-style HTTP API over a {@link ResultsView}, on Javalin (Jetty 12).
  *
  * <ul>
+ *   <li>{@code POST /v1/batches}: creates a batch of a stored file ({@link BatchCreateRequest}),
+ *       publishes it {@code validating} for the ingest role and answers the batch object; served
+ *       with the Files API</li>
+ *   <li>{@code GET /v1/batches?after=&limit=}: the caller's batches, newest first ({@link BatchPage})</li>
  *   <li>{@code GET /v1/batches/{batch_id}}: the batch object ({@link BatchView}), or 404</li>
  *   <li>{@code POST /v1/batches/{batch_id}/cancel}: publishes the batch's cancellation and answers
  *       the batch object, {@code cancelling} (or {@code cancelled} once every request has a result)</li>
@@ -56,6 +61,7 @@ public final class ResultsHttpServer {
     /** Set by a handler that answered itself, so the error mapper leaves its answer alone. */
     private static final String ANSWERED = "millrace.answered";
     private static final String CALLER = "millrace.caller";
+    private static final Duration COMPLETION_WINDOW = Duration.ofHours(24);
 
     private final ResultsView view;
     private final BooleanSupplier live;
@@ -72,8 +78,8 @@ public final class ResultsHttpServer {
      * @param live    false once the source of the view has failed for good, so /health/live tells
      *                an orchestrator to restart the service rather than wait
      * @param ready   true while the view can answer
-     * @param cancels publishes a batch event with {@code cancelled_at} set, returning once it is
-     *                written (the view shows it a moment later)
+     * @param cancels publishes a batch event (a new batch, or one with {@code cancelled_at} set),
+     *                returning once it is written (the view shows it a moment later)
      * @param models  the served models, for {@code /v1/models}
      */
     public ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
@@ -138,6 +144,10 @@ public final class ResultsHttpServer {
             if (chat != null) {
                 config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, limiter));
             }
+            config.routes.get("/v1/batches", this::listBatches);
+            if (files != null) {
+                config.routes.post("/v1/batches", ctx -> createBatch(ctx, files));
+            }
             config.routes.get("/v1/batches/{batch_id}", ctx -> batch(ctx, segment(ctx, 2)));
             config.routes.post("/v1/batches/{batch_id}/cancel", ctx -> cancel(ctx, segment(ctx, 2)));
             config.routes.get("/v1/requests/{request_id}", ctx -> request(ctx, segment(ctx, 2)));
@@ -151,6 +161,7 @@ public final class ResultsHttpServer {
             }
             config.routes.exception(FilesException.class, (e, ctx) ->
                     error(ctx, new ApiError(e.status(), ApiError.INVALID_REQUEST, e.code(), e.getMessage(), e.param())));
+            config.routes.exception(BatchCreateRequest.Invalid.class, (e, ctx) -> error(ctx, e.error));
             config.routes.exception(NotReadyException.class, (e, ctx) -> {
                 log.debug("{} {}: not ready", ctx.method(), ctx.path(), e);
                 ctx.header("Retry-After", "1");
@@ -285,6 +296,43 @@ public final class ResultsHttpServer {
         reply(ctx, 200, BatchView.of(batch.get(), view.counts(batchId)));
     }
 
+    private void createBatch(Context ctx, FilesApi files) {
+        BatchCreateRequest req = BatchCreateRequest.parse(ctx.bodyAsBytes());
+        String tenant = caller(ctx).tenant();
+        files.owned(req.inputFileId(), tenant); // 404 for a file that is missing or another tenant's
+        long now = System.currentTimeMillis();
+        BatchEvent batch = BatchEvent.ofFile(newBatchId(), req.endpoint(), req.inputFileId(), req.completionWindow(),
+                now, now + COMPLETION_WINDOW.toMillis(), req.metadata(), tenant);
+        cancels.accept(batch);
+        reply(ctx, 200, BatchView.of(batch, BatchCounts.NONE));
+    }
+
+    /** OpenAI's shape, {@code batch_} and 32 hex digits; random, so two creations of one file are two batches. */
+    static String newBatchId() {
+        return "batch_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    }
+
+    private void listBatches(Context ctx) {
+        int limit;
+        try {
+            limit = BatchPage.limit(ctx.queryParam("limit"));
+        } catch (IllegalArgumentException e) {
+            error(ctx, ApiError.invalid("invalid_value", "limit", "Invalid 'limit': use an integer from 1 to "
+                    + BatchPage.MAX_LIMIT + "."));
+            return;
+        }
+        List<BatchEvent> own = view.batches().stream().filter(b -> visible(ctx, b.tenant())).toList();
+        BatchPage page = BatchPage.of(own, ctx.queryParam("after"), limit);
+        ObjectNode list = Json.object();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        page.data().forEach(b -> data.add(BatchView.of(b, view.counts(b.batchId()))));
+        list.put("first_id", page.data().isEmpty() ? null : page.data().get(0).batchId());
+        list.put("last_id", page.data().isEmpty() ? null : page.data().get(page.data().size() - 1).batchId());
+        list.put("has_more", page.hasMore());
+        reply(ctx, 200, list);
+    }
+
     private void cancel(Context ctx, String batchId) {
         Optional<BatchEvent> batch = view.batch(batchId).filter(b -> visible(ctx, b.tenant()));
         if (batch.isEmpty()) {
@@ -323,7 +371,7 @@ public final class ResultsHttpServer {
 
     private static String allowed(Context ctx) {
         String path = rawPath(ctx);
-        if (path.equals("/v1/files")) {
+        if (path.equals("/v1/files") || path.equals("/v1/batches")) {
             return "GET, POST";
         }
         if (path.startsWith("/v1/files/") && !path.endsWith("/content")) {

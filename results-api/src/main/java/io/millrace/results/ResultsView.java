@@ -2,6 +2,7 @@ package io.millrace.results;
 
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,9 @@ public interface ResultsView {
 
     /** A submitted batch, or empty when it is unknown. */
     Optional<BatchEvent> batch(String batchId);
+
+    /** Every batch this instance knows, in no particular order (the list endpoint filters and pages it). */
+    List<BatchEvent> batches();
 
     /** Counts over the latest results of a batch; {@link BatchCounts#NONE} when it has none. */
     BatchCounts counts(String batchId);

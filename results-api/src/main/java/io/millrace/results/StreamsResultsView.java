@@ -3,10 +3,14 @@ package io.millrace.results;
 import io.millrace.protocol.Stores;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
 
 /**
  * {@link ResultsView} over the stores of {@link ResultsTopology}, by interactive queries.
@@ -33,6 +37,23 @@ public final class StreamsResultsView implements ResultsView {
     @Override
     public Optional<BatchEvent> batch(String batchId) {
         return Optional.ofNullable(this.<BatchEvent>get(Stores.BATCHES_BY_ID, batchId));
+    }
+
+    /** A scan of the whole store: batch events are small, and there is one per batch ever created. */
+    @Override
+    public List<BatchEvent> batches() {
+        List<BatchEvent> all = new ArrayList<>();
+        try (KeyValueIterator<String, BatchEvent> it = stores.<BatchEvent>keyValueStore(Stores.BATCHES_BY_ID).all()) {
+            while (it.hasNext()) {
+                KeyValue<String, BatchEvent> kv = it.next();
+                if (kv.value != null) {
+                    all.add(kv.value);
+                }
+            }
+        } catch (InvalidStateStoreException e) {
+            throw new NotReadyException("store " + Stores.BATCHES_BY_ID + " is not queryable yet: " + e.getMessage(), e);
+        }
+        return all;
     }
 
     @Override

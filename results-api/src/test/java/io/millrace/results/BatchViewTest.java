@@ -90,4 +90,62 @@ class BatchViewTest {
         BatchEvent bare = new BatchEvent("b1", "/v1/chat/completions", null, 1, T0, null, null);
         assertThat(BatchView.of(bare, BatchCounts.NONE).get("metadata").isNull()).isTrue();
     }
+
+    private static final BatchEvent OF_FILE = BatchEvent.ofFile("batch_f", "/v1/chat/completions", "file-1", "24h",
+            T0, T0 + 86_400_000, Map.of("project", "demo"), "acme");
+
+    @Test
+    void aBatchOfAStoredFileValidatesUntilIngestedThenRunsToCompletion() {
+        JsonNode validating = BatchView.of(OF_FILE, BatchCounts.NONE);
+        assertThat(validating.get("status").asText()).isEqualTo("validating");
+        assertThat(validating.get("input_file_id").asText()).isEqualTo("file-1");
+        assertThat(validating.get("completion_window").asText()).isEqualTo("24h");
+        assertThat(validating.get("in_progress_at").isNull()).isTrue();
+        assertThat(validating.get("expires_at").asLong()).isEqualTo(CREATED_S + 86_400);
+        assertThat(validating.get("metadata").toString()).isEqualTo("{\"project\":\"demo\"}");
+        assertThat(validating.get("request_counts").toString()).isEqualTo("{\"total\":0,\"completed\":0,\"failed\":0}");
+        // Error results of bad lines may be counted before ingest announces the total: still validating.
+        assertThat(BatchView.of(OF_FILE, new BatchCounts(0, 1, 0, T0 + 500, T0 + 500)).get("status").asText())
+                .isEqualTo("validating");
+
+        BatchEvent running = OF_FILE.inProgress(3, T0 + 2_000);
+        JsonNode inProgress = BatchView.of(running, new BatchCounts(1, 1, 1, T0 + 1_000, T0 + 1_500));
+        assertThat(inProgress.get("status").asText()).isEqualTo("in_progress");
+        assertThat(inProgress.get("in_progress_at").asLong()).isEqualTo(CREATED_S + 2);
+
+        JsonNode done = BatchView.of(running, new BatchCounts(2, 1, 2, T0 + 1_000, T0 + 9_000));
+        assertThat(done.get("status").asText()).isEqualTo("completed");
+        assertThat(done.get("completed_at").asLong()).isEqualTo(CREATED_S + 9);
+        assertThat(done.get("errors").isNull()).isTrue();
+    }
+
+    @Test
+    void aBatchWhoseFileIsGoneFailedWithItsError() {
+        BatchEvent failed = OF_FILE.fail(new io.millrace.protocol.events.ErrorInfo("file_not_found", "gone", "input_file_id", null),
+                T0 + 3_000);
+        JsonNode o = BatchView.of(failed, BatchCounts.NONE);
+        assertThat(o.get("status").asText()).isEqualTo("failed");
+        assertThat(o.get("failed_at").asLong()).isEqualTo(CREATED_S + 3);
+        assertThat(o.get("in_progress_at").isNull()).isTrue();
+        assertThat(o.get("completed_at").isNull()).isTrue();
+        assertThat(o.get("errors").toString()).isEqualTo("{\"object\":\"list\",\"data\":[{\"code\":\"file_not_found\","
+                + "\"message\":\"gone\",\"param\":\"input_file_id\",\"line\":null}]}");
+    }
+
+    @Test
+    void aBatchCancelledWhileValidatingIsCancelledAtOnce() {
+        JsonNode o = BatchView.of(OF_FILE.cancel(T0 + 4_000), BatchCounts.NONE);
+        assertThat(o.get("status").asText()).isEqualTo("cancelled");
+        assertThat(o.get("cancelling_at").asLong()).isEqualTo(CREATED_S + 4);
+        assertThat(o.get("cancelled_at").asLong()).isEqualTo(CREATED_S + 4);
+    }
+
+    @Test
+    void everyFieldOfOpenAisBatchObjectIsThere() {
+        JsonNode o = BatchView.of(OF_FILE, BatchCounts.NONE);
+        assertThat(o.fieldNames()).toIterable().containsExactly("id", "object", "endpoint", "errors", "input_file_id",
+                "completion_window", "status", "output_file_id", "error_file_id", "created_at", "in_progress_at", "expires_at",
+                "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at", "request_counts",
+                "metadata");
+    }
 }

@@ -107,7 +107,7 @@ class ResultsHttpServerTest {
 
     @Test
     void unknownPathsAre404() throws Exception {
-        for (String path : new String[] {"/v1/batches", "/v1/batches/", "/v1/files/f1", "/v1/batches/b1/pause"}) {
+        for (String path : new String[] {"/v1/batchez", "/v1/files/f1", "/v1/batches/b1/pause"}) {
             HttpResponse<String> r = get(path);
             assertThat(r.statusCode()).as(path).isEqualTo(404);
             assertThat(Json.parse(r.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
@@ -164,11 +164,16 @@ class ResultsHttpServerTest {
             public BatchCounts counts(String batchId) {
                 throw new NotReadyException("restoring", null);
             }
+
+            @Override
+            public java.util.List<BatchEvent> batches() {
+                throw new NotReadyException("restoring", null);
+            }
         };
         ResultsHttpServer s = new ResultsHttpServer(restoring, () -> true, () -> false, e -> { }, MODELS, 0);
         s.start();
         try {
-            for (String path : new String[] {"/v1/batches/b1", "/v1/requests/b1:a"}) {
+            for (String path : new String[] {"/v1/batches/b1", "/v1/requests/b1:a", "/v1/batches"}) {
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + path))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).as(path).isEqualTo(503);
@@ -264,11 +269,42 @@ class ResultsHttpServerTest {
             assertThat(status(s, "/v1/batches/ab", "alice")).isEqualTo(200);
             assertThat(status(s, "/v1/batches/ab", "bob")).isEqualTo(404);
             assertThat(post(s, "/v1/batches/ab/cancel", "bob")).as("nor can bob cancel it").isEqualTo(404);
+            assertThat(list(s, "", "alice").at("/data/0/id").asText()).isEqualTo("ab");
+            assertThat(list(s, "", "bob").toString()).as("nor list it")
+                    .isEqualTo("{\"object\":\"list\",\"data\":[],\"first_id\":null,\"last_id\":null,\"has_more\":false}");
             assertThat(status(s, "/v1/models", null)).isEqualTo(401);
             assertThat(status(s, "/health", null)).isEqualTo(200);
         } finally {
             s.stop(Duration.ZERO);
         }
+    }
+
+    private JsonNode list(ResultsHttpServer s, String query, String tenant) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port() + "/v1/batches" + query))
+                .header("Authorization", "Bearer " + tenant).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Json.parse(r.body());
+    }
+
+    @Test
+    void listsBatchesNewestFirstInPages() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            t.publish(new BatchEvent("b" + i, "/v1/chat/completions", "in.jsonl", 1, T0 + i, Map.of(), null));
+        }
+        HttpResponse<String> first = get("/v1/batches?limit=2");
+        JsonNode page = Json.parse(first.body());
+        assertThat(page.get("object").asText()).isEqualTo("list");
+        assertThat(page.at("/data/0/id").asText()).isEqualTo("b3");
+        assertThat(page.at("/data/0/object").asText()).isEqualTo("batch");
+        assertThat(page.get("first_id").asText()).isEqualTo("b3");
+        assertThat(page.get("last_id").asText()).isEqualTo("b2");
+        assertThat(page.get("has_more").asBoolean()).isTrue();
+        JsonNode rest = Json.parse(get("/v1/batches?limit=2&after=b2").body());
+        assertThat(rest.at("/data/0/id").asText()).isEqualTo("b1");
+        assertThat(rest.get("has_more").asBoolean()).isFalse();
+        HttpResponse<String> bad = get("/v1/batches?limit=101");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(bad.body()).at("/error/param").asText()).isEqualTo("limit");
     }
 
     private int status(ResultsHttpServer s, String path, String tenant) throws Exception {

@@ -31,6 +31,12 @@ public record ResultEvent(
         this(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt, timings, null);
     }
 
+    /** This result for another tenant: ingest stamps a batch's tenant on the errors of its lines. */
+    public ResultEvent withTenant(String t) {
+        return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
+                timings, t);
+    }
+
     public boolean succeeded() {
         return error == null;
     }

@@ -211,6 +211,15 @@ public final class FilesApi implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * The file named by a batch being created, if it exists and is the tenant's.
+     *
+     * @throws FilesException 404 otherwise, the answer a missing file gets
+     */
+    public FileEvent owned(String id, String tenant) {
+        return find(id, tenant);
+    }
+
     /** The file, if it exists and is the tenant's: another tenant's file is not found, as a missing one. */
     private FileEvent find(String id, String tenant) {
         if (!FileIds.wellFormed(id)) {

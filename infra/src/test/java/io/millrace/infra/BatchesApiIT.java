@@ -1,0 +1,110 @@
+package io.millrace.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.NotFoundException;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FilePurpose;
+import io.millrace.protocol.Json;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * OpenAI's batch flow with OpenAI's Java SDK against a whole {@code serve} (every role, no keys):
+ * upload a file, create a batch of it, poll until it completes, list it, read each result. The
+ * batch is run by the ingest role, which the API reaches only through {@code millrace.batches}.
+ */
+class BatchesApiIT {
+    @TempDir
+    Path dir;
+
+    private static String line(String customId, String content) {
+        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+                + "{\"model\":\"millrace-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}],"
+                + "\"max_tokens\":4,\"temperature\":0}}";
+    }
+
+    @Test
+    void createsAFileBatchAndRunsItToCompletion() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            lines.add(line("ok-" + i, "Question " + i));
+        }
+        lines.add("not json"); // line 6
+        Path input = dir.resolve("in.jsonl");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+
+        try (RunningServe serve = RunningServe.start(dir, bootstrap -> new Settings(bootstrap, dir, 0, 0, List.of(),
+                "batches-api-it", -1, Map.of()))) {
+            int port = serve.deployment().api().orElseThrow().httpPort();
+            OpenAIClient openAi = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + port + "/v1")
+                    .apiKey("not-checked").maxRetries(0).build();
+            String fileId = openAi.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+
+            assertThatThrownBy(() -> openAi.batches().create(params("file-nope"))).isInstanceOf(NotFoundException.class);
+
+            Batch created = openAi.batches().create(params(fileId));
+            assertThat(created.id()).matches("batch_[0-9a-f]{32}");
+            assertThat(created.status()).isIn(Batch.Status.VALIDATING);
+            assertThat(created.inputFileId()).isEqualTo(fileId);
+            assertThat(created.completionWindow()).isEqualTo("24h");
+            assertThat(created.endpoint()).isEqualTo("/v1/chat/completions");
+
+            Batch batch = created;
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (!batch.status().equals(Batch.Status.COMPLETED) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(250);
+                batch = openAi.batches().retrieve(created.id());
+                assertThat(batch.status()).isIn(Batch.Status.VALIDATING, Batch.Status.IN_PROGRESS, Batch.Status.COMPLETED);
+            }
+            assertThat(batch.status()).isEqualTo(Batch.Status.COMPLETED);
+            assertThat(batch.requestCounts().orElseThrow().total()).isEqualTo(6);
+            assertThat(batch.requestCounts().orElseThrow().completed()).isEqualTo(5);
+            assertThat(batch.requestCounts().orElseThrow().failed()).isEqualTo(1);
+            assertThat(batch.inProgressAt()).isPresent();
+            assertThat(batch.completedAt()).isPresent();
+
+            List<String> listed = openAi.batches().list().data().stream().map(Batch::id).toList();
+            assertThat(listed).contains(created.id());
+
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 1; i <= 5; i++) {
+                JsonNode r = get(http, port, created.id() + ":ok-" + i);
+                assertThat(r.get("status").asText()).isEqualTo("completed");
+                assertThat(r.at("/response/body/object").asText()).isEqualTo("chat.completion");
+            }
+            JsonNode bad = get(http, port, created.id() + "#line-6");
+            assertThat(bad.get("status").asText()).isEqualTo("failed");
+            assertThat(bad.at("/error/code").asText()).isEqualTo("invalid_json");
+        }
+    }
+
+    private static BatchCreateParams params(String fileId) {
+        return BatchCreateParams.builder().inputFileId(fileId).endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                .completionWindow(BatchCreateParams.CompletionWindow._24H).build();
+    }
+
+    private static JsonNode get(HttpClient http, int port, String requestId) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/requests/"
+                + URLEncoder.encode(requestId, StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(requestId + ": " + r.body()).isEqualTo(200);
+        return Json.parse(r.body());
+    }
+}

@@ -1,0 +1,221 @@
+package io.millrace.ingest;
+
+import io.millrace.protocol.ChatRequestValidator;
+import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.ErrorInfo;
+import io.millrace.protocol.events.FileEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ingest role's service: runs the batches created over HTTP. It follows {@code millrace.batches}
+ * and, for each batch of a stored file that is still validating, reads the file from Kafka
+ * ({@link StoredFiles}), publishes its lines as {@link BatchIngestor} does (requests, and an error
+ * result per bad line, all stamped with the batch's tenant), then publishes the batch again, in
+ * progress, with {@code total} = its line count. A file that is gone fails the batch.
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li><b>Once per batch across instances.</b> One consumer group ({@link #GROUP_ID}): each
+ *       partition of {@code millrace.batches}, so each batch, is read by one instance at a time.</li>
+ *   <li><b>At least once, harmless when repeated.</b> The offset of a batch event is committed
+ *       only after its requests and its in-progress event are acknowledged. A crash or rebalance
+ *       before that ingests the batch again: request ids are {@code <batch_id>:<custom_id>} (or by
+ *       line), so the router drops requests it has seen and results are compacted by id.</li>
+ *   <li><b>Its own events pass through.</b> The in-progress, failed and cancelled events it reads
+ *       back are not validating, so nothing is ingested twice because of them.</li>
+ * </ul>
+ *
+ * <p>Error table: a batch event that does not parse is skipped (logged; nothing can answer it);
+ * a file that is gone fails that batch; anything else (broker unavailable, a send that failed)
+ * is retried from the same batch event after {@link #RETRY_DELAY}, never skipped.
+ */
+public final class FileBatchIngestor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FileBatchIngestor.class);
+    public static final String GROUP_ID = "millrace-ingest";
+    static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+    private static final Duration POLL = Duration.ofMillis(500);
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaProducer<String, byte[]> producer;
+    private final StoredFiles files;
+    private final BatchIngestor ingestor;
+    private final Clock clock;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private boolean started;
+
+    public FileBatchIngestor(String bootstrapServers, ChatRequestValidator validator, Clock clock) {
+        this.clock = clock;
+        consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                // Batches created before the group first ran are still to be ingested.
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                // One batch may take minutes to read (200 MB): few records a poll, and room between polls.
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 8,
+                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) Duration.ofMinutes(15).toMillis(),
+                ConsumerConfig.CLIENT_ID_CONFIG, "millrace-ingest-batches"),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 10,
+                ProducerConfig.CLIENT_ID_CONFIG, "millrace-ingest-requests"), new StringSerializer(), new ByteArraySerializer());
+        files = new StoredFiles(bootstrapServers);
+        ingestor = new BatchIngestor(producer, validator, clock);
+        thread = new Thread(this::run, "millrace-ingest");
+        thread.setDaemon(true);
+    }
+
+    public synchronized void start() {
+        started = true;
+        consumer.subscribe(List.of(Topics.BATCHES.name()));
+        thread.start();
+    }
+
+    /** False once it stopped on an error nobody can retry. */
+    public boolean running() {
+        return running;
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
+                    if (!handle(r)) {
+                        break; // sought back: the rest of this poll comes again
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // close()
+        } catch (RuntimeException e) {
+            log.error("the ingest of batches stopped; restart the process to resume it", e);
+        } finally {
+            running = false;
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** @return false when the record must be read again (retry), true when it is done */
+    private boolean handle(ConsumerRecord<String, byte[]> r) {
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        try {
+            BatchEvent batch = parse(r);
+            if (batch != null && batch.validating() && !batch.cancelled()) {
+                ingest(batch);
+            }
+        } catch (WakeupException e) {
+            throw e;
+        } catch (RuntimeException | IOException e) {
+            log.warn("ingesting batch {} failed ({}); retrying in {} ms", r.key(), e.toString(), RETRY_DELAY.toMillis());
+            consumer.seek(tp, r.offset());
+            sleep();
+            return false;
+        }
+        try {
+            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(r.offset() + 1)));
+        } catch (CommitFailedException e) {
+            // The partition moved to another instance, which reads this event again: harmless.
+            log.info("batch {} may be ingested again by the instance that now owns {}: {}", r.key(), tp, e.getMessage());
+        }
+        return true;
+    }
+
+    private static BatchEvent parse(ConsumerRecord<String, byte[]> r) {
+        if (r.value() == null) {
+            return null;
+        }
+        try {
+            return Topics.BATCH_SERDE.deserializer().deserialize(r.topic(), r.value());
+        } catch (RuntimeException e) {
+            log.warn("skipping a batch event at {}-{}@{} that does not parse: {}", r.topic(), r.partition(), r.offset(),
+                    String.valueOf(e.getMessage()));
+            return null;
+        }
+    }
+
+    private void ingest(BatchEvent batch) throws IOException {
+        Optional<FileEvent> file = files.find(batch.inputFileId())
+                // Checked when the batch was created; checked again, as a file id is no secret.
+                .filter(f -> Objects.equals(f.tenant(), batch.tenant()));
+        if (file.isEmpty()) {
+            fail(batch, "The input file " + batch.inputFileId() + " no longer exists: upload it again and create a new batch.");
+            return;
+        }
+        BatchIngestor.Submitted s;
+        try {
+            s = ingestor.publishLines(consumer -> {
+                try (InputStream in = files.open(file.get())) {
+                    BatchFile.forEachLine(in, consumer);
+                }
+            }, batch.batchId(), batch.tenant(), Set.of());
+        } catch (StoredFiles.FileGone e) {
+            // Lines read before the chunk went missing may be published: their results stay, unannounced.
+            fail(batch, "The input file " + batch.inputFileId() + " was deleted while the batch read it (" + e.getMessage()
+                    + "): upload it again and create a new batch.");
+            return;
+        }
+        ingestor.publishBatch(batch.inProgress(s.total(), clock.millis()));
+        log.info("batch {}: {} lines of {} published ({} requests, {} rejected)", batch.batchId(), s.total(),
+                batch.inputFileId(), s.accepted(), s.rejected());
+    }
+
+    private void fail(BatchEvent batch, String message) {
+        log.warn("batch {} failed: {}", batch.batchId(), message);
+        ingestor.publishBatch(batch.fail(new ErrorInfo("file_not_found", message, "input_file_id", null), clock.millis()));
+    }
+
+    private void sleep() {
+        try {
+            Thread.sleep(RETRY_DELAY.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        running = false;
+        consumer.wakeup();
+        if (started) { // the thread closes the consumer as it ends
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            consumer.close(Duration.ofSeconds(5));
+        }
+        files.close();
+        producer.close(Duration.ofSeconds(5));
+    }
+}
