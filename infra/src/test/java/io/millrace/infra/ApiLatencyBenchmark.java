@@ -42,7 +42,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * end-to-end latency of {@code max_tokens: 1} chat requests through the official OpenAI Java SDK
  * against an in-process {@code serve} (exactly-once on, built-in model), and the pipeline's
  * overhead over the worker's own generation time ({@code x-millrace-generation-ms}), at 1 and at
- * 16 concurrent clients. Baseline in the same run: a plain Kafka client producing the same request
+ * 16 concurrent clients, and the time to the first streamed chunk. Baseline in the same run: a plain Kafka client producing the same request
  * to millrace.requests and reading its committed result (what a client without the HTTP API does).
  *
  * <p>usage: ApiLatencyBenchmark WORK_DIR [--requests 60] [--concurrent-requests 160] [--out FILE.json]
@@ -90,6 +90,8 @@ public final class ApiLatencyBenchmark {
             results.put("http, 1 client", run(requests, 1, () -> http(sdk)));
             results.put("kafka, 16 clients", run(concurrentRequests, 16, viaKafka::call));
             results.put("http, 16 clients", run(concurrentRequests, 16, () -> http(sdk)));
+            // Streamed: "latency" is the time to the first chunk with text (SSE time to first chunk).
+            results.put("sse first chunk, 1", run(requests, 1, () -> firstChunk(sdk)));
 
             StringBuilder json = new StringBuilder("{\"date\":\"" + Instant.now() + "\",\"cpus\":"
                     + Runtime.getRuntime().availableProcessors() + ",\"runs\":{");
@@ -134,6 +136,21 @@ public final class ApiLatencyBenchmark {
         long generation = r.headers().values("x-millrace-generation-ms").stream().findFirst().map(Long::parseLong).orElse(0L);
         long queue = r.headers().values("x-millrace-queue-ms").stream().findFirst().map(Long::parseLong).orElse(0L);
         return new Sample(latency, generation, queue);
+    }
+
+    private static Sample firstChunk(OpenAIClient sdk) {
+        long start = System.nanoTime();
+        long first = -1;
+        try (var stream = sdk.chat().completions().createStreaming(ChatCompletionCreateParams.builder().model("millrace-tiny")
+                .addUserMessage("Ping " + UUID.randomUUID()).maxCompletionTokens(8).temperature(0.0).build())) {
+            for (var it = stream.stream().iterator(); it.hasNext(); ) {
+                var chunk = it.next();
+                if (first < 0 && chunk.choices().stream().anyMatch(c -> c.delta().content().filter(t -> !t.isEmpty()).isPresent())) {
+                    first = (System.nanoTime() - start) / 1_000_000;
+                }
+            }
+        }
+        return new Sample(first, 0, 0);
     }
 
     private static List<Sample> run(int n, int clients, java.util.concurrent.Callable<Sample> call) throws Exception {

@@ -9,7 +9,10 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
+import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.millrace.protocol.Json;
 import java.io.File;
@@ -80,6 +83,44 @@ class OutsideClientsIT {
         // Two requests, two completions; at temperature 0 the same text.
         assertThat(second.id()).isNotEqualTo(first.id());
         assertThat(second.choices().get(0).message().content()).isEqualTo(first.choices().get(0).message().content());
+    }
+
+    @Test
+    void aStreamedCompletionArrivesInChunksAndEqualsTheSynchronousOne() {
+        OpenAIClient openai = openAi();
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("millrace-tiny")
+                .addUserMessage("Tell me about the mill race, slowly.").maxCompletionTokens(40).temperature(0.0)
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
+
+        List<ChatCompletionChunk> chunks = new java.util.ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = openai.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(chunks::add);
+        }
+        ChatCompletion sync = openai.chat().completions().create(params.toBuilder().streamOptions(
+                java.util.Optional.empty()).build());
+
+        StringBuilder text = new StringBuilder();
+        chunks.forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(text::append)));
+        assertThat(chunks.stream().filter(c -> c.choices().stream().anyMatch(ch -> ch.delta().content().filter(t -> !t.isEmpty())
+                .isPresent())).count()).as("the text came in several chunks, as it was generated").isGreaterThan(3);
+        assertThat(text.toString()).isEqualTo(sync.choices().get(0).message().content().orElseThrow());
+        assertThat(chunks).allSatisfy(c -> assertThat(c.id()).isEqualTo(chunks.get(0).id()));
+        assertThat(chunks.stream().flatMap(c -> c.choices().stream()).map(ch -> ch.finishReason()).filter(f -> f.isPresent())
+                .map(f -> f.get().asString())).containsExactly("length");
+        ChatCompletionChunk last = chunks.get(chunks.size() - 1);
+        assertThat(last.choices()).isEmpty();
+        assertThat(last.usage().orElseThrow().completionTokens()).isEqualTo(40);
+        assertThat(last.usage().orElseThrow().totalTokens()).isEqualTo(sync.usage().orElseThrow().totalTokens());
+    }
+
+    @Test
+    void aStreamedRequestThatIsRefusedAnswersAnErrorNotAStream() {
+        assertThatThrownBy(() -> {
+            try (StreamResponse<ChatCompletionChunk> stream = openAi().chat().completions().createStreaming(
+                    ChatCompletionCreateParams.builder().model("gpt-4o").addUserMessage("Hi").build())) {
+                stream.stream().count();
+            }
+        }).isInstanceOf(NotFoundException.class);
     }
 
     @Test

@@ -53,6 +53,10 @@ public final class ChatRequestValidator {
         if (body == null || !body.isObject()) {
             return fail(ErrorCodes.INVALID_BODY, "body must be a JSON object with model and messages", "body");
         }
+        // A batch line's answer is a line of a file: nobody could read it as a stream (OpenAI refuses it too).
+        if (r.batchId() != null && body.path("stream").asBoolean(false)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
+        }
         return validateBody(body);
     }
 
@@ -179,8 +183,8 @@ public final class ChatRequestValidator {
             return logprobs;
         }
         JsonNode stream = body.get("stream");
-        if (stream != null && stream.asBoolean(false)) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
+        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream must be true or false", "stream");
         }
         return Optional.empty();
     }

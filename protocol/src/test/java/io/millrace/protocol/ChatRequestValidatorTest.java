@@ -27,6 +27,16 @@ class ChatRequestValidatorTest {
                  "max_tokens":16,"temperature":0.7,"top_p":0.9,"n":2,"seed":5,"stop":["\\n"]}""")).isEmpty();
     }
 
+    @Test
+    void aLoneRequestMayBeStreamedButNotABatchLine() throws Exception {
+        String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":%s}";
+        assertThat(validator.validate(new RequestEvent("r", null, null, null, "POST", "/v1/chat/completions",
+                Json.parse(body.formatted("true")), null, 0))).isEmpty();
+        assertThat(validator.validate(new RequestEvent("r", null, null, null, "POST", "/v1/chat/completions",
+                Json.parse(body.formatted("\"yes\"")), null, 0))).get().extracting(e -> e.param()).isEqualTo("stream");
+        assertThat(validate("/v1/chat/completions", body.formatted("true"))).get().extracting(e -> e.param()).isEqualTo("stream");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "/v1/embeddings | {\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} | invalid_url | url",

@@ -86,25 +86,29 @@ final class ChatCompletions {
         return handle(rawBody, idempotencyKey, null);
     }
 
-    /** @param tenant the caller's tenant: the request and its result belong to it */
-    CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant) {
+    /** A request ready to publish, or the answer that refuses it. */
+    sealed interface Prepared {
+        record Ready(RequestEvent request, boolean idempotent) implements Prepared {}
+
+        record Refused(Reply reply) implements Prepared {}
+    }
+
+    /**
+     * Reads and checks a body, and names the request: everything before it is published, shared
+     * by the synchronous and the streamed answer.
+     */
+    Prepared prepare(byte[] rawBody, String idempotencyKey, String tenant) {
         JsonNode body;
         try {
             body = Json.readInput(Json.TREE_READER, rawBody);
         } catch (InvalidInput e) {
             String where = e.lineNr() > 0 ? " at line " + e.lineNr() + ", column " + e.columnNr() : "";
-            return done(Reply.error(ApiError.invalid(e.code(), null, "The request body cannot be read" + where + ": "
+            return new Prepared.Refused(Reply.error(ApiError.invalid(e.code(), null, "The request body cannot be read" + where + ": "
                     + e.problem() + " (send one JSON object).")));
         }
         if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY)) {
-            return done(Reply.error(ApiError.invalid("invalid_idempotency_key", null, "The Idempotency-Key header must be 1 to "
-                    + MAX_IDEMPOTENCY_KEY + " characters.")));
-        }
-        if (body != null && body.isObject() && body.path("stream").asBoolean(false)) {
-            // Token streaming needs a delta path from the workers that is not built yet: say so
-            // rather than answer a stream with one late chunk.
-            return done(Reply.error(ApiError.invalid("unsupported_parameter", "stream",
-                    "stream: true is not supported yet by this server: send the request without stream.")));
+            return new Prepared.Refused(Reply.error(ApiError.invalid("invalid_idempotency_key", null,
+                    "The Idempotency-Key header must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters.")));
         }
         // A key names a request within its tenant: two tenants' same key are two requests.
         String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID() : "api-idem-" + Ids.sha256Hex(
@@ -114,10 +118,46 @@ final class ChatCompletions {
         Optional<ErrorInfo> problem = validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();
-            return done(Reply.error(ApiError.invalid(e.code(), e.param(), e.message())));
+            return new Prepared.Refused(Reply.error(ApiError.invalid(e.code(), e.param(), e.message())));
         }
-        if (idempotencyKey != null) {
-            Optional<ResultEvent> stored = view.result(requestId).filter(r -> java.util.Objects.equals(r.tenant(), tenant));
+        return new Prepared.Ready(request, idempotencyKey != null);
+    }
+
+    /** Whether a body asks for a streamed answer ({@code "stream": true}). */
+    static boolean streamed(byte[] rawBody) {
+        try {
+            JsonNode body = Json.readInput(Json.TREE_READER, rawBody);
+            return body != null && body.path("stream").asBoolean(false);
+        } catch (InvalidInput | RuntimeException e) {
+            return false; // refused as it is by prepare()
+        }
+    }
+
+    /** A stored result of an idempotent request of this tenant, if one was already answered. */
+    Optional<ResultEvent> stored(RequestEvent request) {
+        return view.result(request.requestId()).filter(r -> java.util.Objects.equals(r.tenant(), request.tenant()));
+    }
+
+    /** Waits for the result of a request and publishes it; the future completes when it is committed. */
+    CompletableFuture<ResultEvent> submit(RequestEvent request) {
+        CompletableFuture<ResultEvent> result = follower.await(request.requestId());
+        return submitter.submit(request).thenCompose(sent -> result).whenComplete((r, e) -> {
+            if (e != null) {
+                result.cancel(false);
+            }
+        });
+    }
+
+    /** @param tenant the caller's tenant: the request and its result belong to it */
+    CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant) {
+        Prepared prepared = prepare(rawBody, idempotencyKey, tenant);
+        if (prepared instanceof Prepared.Refused refused) {
+            return done(refused.reply());
+        }
+        RequestEvent request = ((Prepared.Ready) prepared).request();
+        String requestId = request.requestId();
+        if (((Prepared.Ready) prepared).idempotent()) {
+            Optional<ResultEvent> stored = stored(request);
             if (stored.isPresent()) {
                 return done(answer(stored.get()));
             }
@@ -143,7 +183,7 @@ final class ChatCompletions {
     }
 
     /** A committed result as the HTTP answer: the completion, or its error with the status it carries. */
-    private static Reply answer(ResultEvent r) {
+    static Reply answer(ResultEvent r) {
         Map<String, String> headers = new java.util.LinkedHashMap<>();
         headers.put("x-request-id", r.requestId());
         // Where the time went, as the worker measured it: what a client needs to tell the

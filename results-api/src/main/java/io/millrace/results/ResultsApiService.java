@@ -65,6 +65,7 @@ public final class ResultsApiService implements AutoCloseable {
     private final boolean requireKeys;
     private RequestSubmitter submitter;
     private KeyRing keys;
+    private DeltaFollower streamDeltas;
     private ResultFollower follower;
     private FilesApi files;
     private ResultsHttpServer http;
@@ -146,7 +147,9 @@ public final class ResultsApiService implements AutoCloseable {
         }
         ChatCompletions chat = new ChatCompletions(models, submitter, follower, view, requestTimeout, Clock.systemUTC());
         files = FilesApi.connect(bootstrapServers, Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, files, auth,
+        streamDeltas = new DeltaFollower(bootstrapServers);
+        ChatStream stream = new ChatStream(chat, streamDeltas, requestTimeout, Clock.systemUTC());
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, auth,
                 new RateLimiter(System::nanoTime), requestedPort);
         http.start();
         started = true;
@@ -196,6 +199,9 @@ public final class ResultsApiService implements AutoCloseable {
         if (keys != null) {
             keys.close();
         }
+        if (streamDeltas != null) {
+            streamDeltas.close();
+        }
         if (files != null) {
             files.close();
         }
@@ -209,7 +215,8 @@ public final class ResultsApiService implements AutoCloseable {
     /** True while the stores answer: partitions assigned and state restored. */
     private boolean ready() {
         return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running())
-                && (keys == null || keys.running()) && (files == null || files.ready());
+                && (keys == null || keys.running()) && (files == null || files.ready())
+                && (streamDeltas == null || streamDeltas.running());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */

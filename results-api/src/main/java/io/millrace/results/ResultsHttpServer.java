@@ -84,7 +84,7 @@ public final class ResultsHttpServer {
      */
     public ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, int port) {
-        this(view, live, ready, cancels, models, null, null, Authenticator.NONE, new RateLimiter(System::nanoTime), port);
+        this(view, live, ready, cancels, models, null, null, null, Authenticator.NONE, new RateLimiter(System::nanoTime), port);
     }
 
     /** Who a request comes from, from its {@code Authorization} header; or the 401 to answer. */
@@ -97,12 +97,14 @@ public final class ResultsHttpServer {
 
     /**
      * @param chat    answers {@code POST /v1/chat/completions}; null: that route is not served
+     * @param stream  answers it when the body asks {@code stream: true}
      * @param files   answers {@code /v1/files}; null: those routes are not served
      * @param auth    checks the key of every {@code /v1} request
      * @param limiter the per-key request and token limits of generation requests
      */
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
-            ModelCatalog models, ChatCompletions chat, FilesApi files, Authenticator auth, RateLimiter limiter, int port) {
+            ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, Authenticator auth, RateLimiter limiter,
+            int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -142,7 +144,7 @@ public final class ResultsHttpServer {
             config.routes.get("/v1/models", ctx -> reply(ctx, 200, modelList()));
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
-                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, limiter));
+                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter));
             }
             config.routes.get("/v1/batches", this::listBatches);
             if (files != null) {
@@ -248,7 +250,7 @@ public final class ResultsHttpServer {
         return m;
     }
 
-    private static void chat(Context ctx, ChatCompletions chat, RateLimiter limiter) {
+    private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter) throws Exception {
         byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
         String idempotencyKey = ctx.header("Idempotency-Key");
         KeyRing.Caller caller = caller(ctx);
@@ -260,6 +262,16 @@ public final class ResultsHttpServer {
                 error(ctx, ApiError.rateLimited(d.limitedBy(), d.limit(), d.retryAfter()));
                 return;
             }
+        }
+        if (stream != null && ChatCompletions.streamed(body)) {
+            ChatCompletions.Reply r = stream.handle(body, idempotencyKey, caller.tenant(), ctx.res());
+            if (r != null) { // refused before anything was streamed
+                r.headers().forEach(ctx::header);
+                reply(ctx, r.status(), r.body());
+            } else {
+                ctx.attribute(ANSWERED, Boolean.TRUE);
+            }
+            return;
         }
         // Answered when the result commits, without holding a server thread while it is generated.
         ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant()).handle((r, e) -> {

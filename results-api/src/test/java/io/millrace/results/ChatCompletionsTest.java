@@ -48,11 +48,10 @@ class ChatCompletionsTest {
     }
 
     @Test
-    void streamingIsRefusedClearlyUntilItIsBuilt() {
-        ChatCompletions.Reply r = answer("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null);
-
-        assertThat(r.status()).isEqualTo(400);
-        assertThat(r.body().at("/error/param").asText()).isEqualTo("stream");
+    void streamIsNoticedInTheBodyOnly() {
+        assertThat(ChatCompletions.streamed("{\"stream\": true}".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(ChatCompletions.streamed("{\"stream\": false}".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(ChatCompletions.streamed("{\"stream\": ".getBytes(StandardCharsets.UTF_8))).as("refused by prepare").isFalse();
     }
 
     @Test

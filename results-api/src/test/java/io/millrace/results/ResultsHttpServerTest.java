@@ -256,7 +256,7 @@ class ResultsHttpServerTest {
         ResultsHttpServer.Authenticator byTenant = header -> header == null
                 ? KeyRing.Result.refused(ApiError.missingKey())
                 : new KeyRing.Result(new KeyRing.Caller("key-" + header, header.substring(7), 0, 0), null);
-        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, MODELS, null, null, byTenant,
+        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, MODELS, null, null, null, byTenant,
                 new RateLimiter(System::nanoTime), 0);
         ResultEvent alices = success(null, "alice-req", T0);
         t.publish(new ResultEvent(alices.requestId(), null, alices.customId(), null, "tiny", 200, alices.body(), null, true, T0,
