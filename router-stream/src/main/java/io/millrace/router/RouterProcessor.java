@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * the dedup retention, and forwards the rest to one of three sinks by name. Outputs are typed per
  * sink, so the processor forwards {@code Object}s and each sink's serializers fix the type.
  */
-final class RouterProcessor implements Processor<String, byte[], Object, Object> {
+final class RouterProcessor implements Processor<byte[], byte[], Object, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RouterProcessor.class);
 
     private final RoutePolicy policy;
@@ -36,10 +36,10 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
-    static ProcessorSupplier<String, byte[], Object, Object> supplier(RouterConfig config) {
+    static ProcessorSupplier<byte[], byte[], Object, Object> supplier(RouterConfig config) {
         return new ProcessorSupplier<>() {
             @Override
-            public Processor<String, byte[], Object, Object> get() {
+            public Processor<byte[], byte[], Object, Object> get() {
                 return new RouterProcessor(config);
             }
 
@@ -59,12 +59,14 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
     }
 
     @Override
-    public void process(Record<String, byte[]> record) {
+    public void process(Record<byte[], byte[]> record) {
         // Deciding first is still "dedup before validation": deciding is pure, and a duplicate's
         // decision is dropped below before anything is emitted or stored, so a duplicated invalid
         // request yields one error result, like a duplicated valid one yields one routed request.
-        RouteDecision decision = policy.decide(record.key(), record.value(), context.currentSystemTimeMs(),
-                record.timestamp());
+        String key = StrictUtf8.decode(record.key());
+        RouteDecision decision = record.key() != null && key == null
+                ? new RouteDecision.DeadLetter("the record key is not UTF-8: produce the key as the UTF-8 text of request_id")
+                : policy.decide(key, record.value(), context.currentSystemTimeMs(), record.timestamp());
         if (decision.requestId() != null && !dedup.firstSighting(decision.requestId(), record.timestamp())) {
             LOG.debug("dropping request {}: already answered within {}", decision.requestId(), config.dedupRetention());
             metrics.duplicateDropped();
@@ -85,15 +87,14 @@ final class RouterProcessor implements Processor<String, byte[], Object, Object>
             metrics.rejected();
         } else if (decision instanceof RouteDecision.DeadLetter dead) {
             // Value bytes and headers exactly as they arrived: the operator should see what the
-            // producer sent, not our reading of it. The key (null or blank) goes back to bytes.
+            // producer sent, not our reading of it, its key as the bytes that arrived.
             LOG.warn("dead-lettering record {}: {}", context.recordMetadata()
                     .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset()).orElse("?"), dead.reason());
             // The reason rides in a header, so that the operator reading the DLT need not find this log line.
-            byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
             RecordHeaders headers = new RecordHeaders(record.headers() == null ? null : record.headers().toArray());
             headers.remove(Headers.DLT_REASON);
             headers.add(Headers.DLT_REASON, dead.reason().getBytes(StandardCharsets.UTF_8));
-            context.forward(record.withKey(key).withHeaders(headers), RouterTopology.DLT_SINK);
+            context.forward(record.withHeaders(headers), RouterTopology.DLT_SINK);
             metrics.deadLettered();
         }
     }

@@ -35,7 +35,9 @@ public final class RouterTopology {
         // Values are read as bytes so that an undecodable value is answered by the router instead
         // of failing deserialization; RequestTimestamps does the same for invalid timestamps.
         // Earliest: requests produced before the router's first start must still be answered.
-        topology.addSource(AutoOffsetReset.earliest(), SOURCE, new RequestTimestamps(), Topics.REQUESTS.keySerde().deserializer(),
+        // Keys too: read as text, a key that is not UTF-8 would become U+FFFD and could collide with
+        // another; RouterProcessor decodes it strictly and dead-letters one that is not.
+        topology.addSource(AutoOffsetReset.earliest(), SOURCE, new RequestTimestamps(), Serdes.ByteArray().deserializer(),
                 Serdes.ByteArray().deserializer(), Topics.REQUESTS.name());
         topology.addProcessor(ROUTER, RouterProcessor.supplier(config), SOURCE);
         topology.addSink(GENERATION_SINK, generation, generation.keySerializer(), generation.valueSerializer(), ROUTER);

@@ -118,8 +118,7 @@ class RouterFuzzTest {
             case 1 -> " ".getBytes(StandardCharsets.UTF_8);
             case 2 -> ("other-" + id).getBytes(StandardCharsets.UTF_8); // unique: a repeated key is a duplicate, dropped
             case 3 -> "k".repeat(InputLimits.MAX_ID_CHARS + 1 + r.nextInt(100_000)).getBytes(StandardCharsets.UTF_8);
-            // Unique per case: the String key deserializer reads every bad sequence as U+FFFD, so two
-            // keys differing only in their bad bytes are one key to the dedup store (see the README).
+            // Dead-lettered: the router reads keys strictly as UTF-8 (see routerReadsKeysStrictly).
             case 4 -> concat(new byte[] {(byte) 0xFF, (byte) 0xC3, 0x28}, id.getBytes(StandardCharsets.UTF_8));
             default -> id.getBytes(StandardCharsets.UTF_8);
         };

@@ -200,6 +200,22 @@ class RouterTopologyTest {
     }
 
     @Test
+    void deadLettersKeysThatAreNotUtf8InsteadOfReadingTwoAsOne() {
+        // Read leniently, both keys would be "\uFFFDx" and the second dropped as a duplicate.
+        TestInputTopic<byte[], byte[]> raw = driver.createInputTopic(Topics.REQUESTS.name(), new ByteArraySerializer(),
+                new ByteArraySerializer(), START, Duration.ofSeconds(1));
+        raw.pipeInput(new byte[] {(byte) 0xFF, 'x'}, bytes(request("x", null, "millrace-tiny")));
+        raw.pipeInput(new byte[] {(byte) 0xFE, 'x'}, bytes(request("x", null, "millrace-tiny")));
+
+        List<TestRecord<byte[], byte[]>> out = dlt.readRecordsToList();
+        assertThat(out).hasSize(2);
+        assertThat(out.get(0).key()).containsExactly((byte) 0xFF, 'x');
+        assertThat(out.get(1).key()).containsExactly((byte) 0xFE, 'x');
+        assertThat(header(out.get(0), Headers.DLT_REASON)).contains("key is not UTF-8");
+        assertNothingElse();
+    }
+
+    @Test
     void answersJsonNestedPastTheLimitUnderItsKey() {
         requests.pipeInput("deep", utf8("{\"request_id\":\"deep\",\"body\":" + "[".repeat(5000) + "]".repeat(5000) + "}"));
 
