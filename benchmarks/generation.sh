@@ -9,7 +9,8 @@
 # the ratios (a)/(b) and (a)/(c), and writes benchmarks/results/generation-<UTC date-time>.json.
 #
 # usage: benchmarks/generation.sh [--prompts 64] [--new-tokens 128] [--batch-sizes "4 8 16 32"]
-#                                 [--engines "batch sequential transformers.js"] [--work-dir DIR]
+#                                 [--engines "batch sequential transformers.js"] [--work-dir DIR] [--quick]
+#        --quick: 16 prompts x 32 new tokens, transformers.js at batch size 8 only (a few minutes)
 #        BENCH_JAVA_OPTS="-Xmx2g" (the default) sets the JVM options of the Java steps.
 # A full run takes about 20 minutes on 2 CPUs; --prompts/--new-tokens make a quicker, smaller one.
 set -euo pipefail
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
     --batch-sizes) batch_sizes="$2"; shift 2 ;;
     --engines) engines="$2"; shift 2 ;;
     --work-dir) work="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --quick) prompts=16; new_tokens=32; batch_sizes="8"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "generation.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,8 +40,11 @@ mkdir -p "$work" "$root/benchmarks/results"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 log "building generator-worker"
-(cd "$root" && mvn -B -q -Dmaven.test.skip=true package -pl generator-worker -am)
-(cd "$root" && mvn -B -q dependency:build-classpath -pl generator-worker -Dmdep.outputFile="$work/classpath.txt")
+# One reactor for both, so the sibling modules resolve from it: run alone, build-classpath would look
+# for millrace-protocol in ~/.m2 and fail on a fresh clone. generator-worker is the last module
+# built, so its classpath is the one left in the file.
+(cd "$root" && mvn -B -q -Dmaven.test.skip=true package dependency:build-classpath -pl generator-worker -am \
+  -Dmdep.outputFile="$work/classpath.txt")
 # A copy of the jar, so that a rebuild of the tree during the run cannot pull classes from under it.
 cp "$root"/generator-worker/target/millrace-generator-worker-*.jar "$work/generator-worker.jar"
 # The classpath goes in the CLASSPATH variable, not on the command line: onnxruntime's Java binding
