@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.millrace.protocol.BatchOutputLine;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.ModelCatalog;
@@ -37,6 +38,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded, '/' as %2F included</li>
+ *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions})</li>
  *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
@@ -144,7 +146,9 @@ public final class ResultsHttpServer {
             config.routes.get("/v1/models", ctx -> reply(ctx, 200, modelList()));
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
-                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter));
+                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.CHAT_COMPLETIONS));
+                // The legacy endpoint is not streamed (the validator refuses stream: true on it).
+                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, null, limiter, ChatRequestValidator.COMPLETIONS));
             }
             config.routes.get("/v1/batches", this::listBatches);
             if (files != null) {
@@ -250,7 +254,7 @@ public final class ResultsHttpServer {
         return m;
     }
 
-    private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter) throws Exception {
+    private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter, String url) throws Exception {
         byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
         String idempotencyKey = ctx.header("Idempotency-Key");
         KeyRing.Caller caller = caller(ctx);
@@ -274,9 +278,9 @@ public final class ResultsHttpServer {
             return;
         }
         // Answered when the result commits, without holding a server thread while it is generated.
-        ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant()).handle((r, e) -> {
+        ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant(), url).handle((r, e) -> {
             if (e != null) {
-                log.error("POST /v1/chat/completions failed", e);
+                log.error("POST {} failed", url, e);
                 error(ctx, ApiError.internal());
             } else {
                 r.headers().forEach(ctx::header);
