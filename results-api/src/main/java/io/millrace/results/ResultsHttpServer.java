@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
  *       {@link FilesApi#MAX_UPLOAD_REQUEST_BYTES}</li>
+ *   <li>{@code GET /tokenizer_info}, {@code POST /tokenize}, {@code POST /detokenize}: vLLM's
+ *       tokenizer endpoints at the root, as lm-evaluation-harness asks them ({@link TokenizerApi})</li>
  *   <li>{@code GET /health/live}: 200 while the service can recover by itself, 503 once only a
  *       restart helps (what a liveness probe asks); {@code GET /health} is the same</li>
  *   <li>{@code GET /health/ready}: 200 once the views answer (state restored), 503 while starting,
@@ -64,6 +66,7 @@ public final class ResultsHttpServer {
     private static final String ANSWERED = "millrace.answered";
     private static final String CALLER = "millrace.caller";
     private static final Duration COMPLETION_WINDOW = Duration.ofHours(24);
+    private static final List<String> TOKENIZER_PATHS = List.of("/tokenizer_info", "/tokenize", "/detokenize");
 
     private final ResultsView view;
     private final BooleanSupplier live;
@@ -107,6 +110,16 @@ public final class ResultsHttpServer {
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, Authenticator auth, RateLimiter limiter,
             int port) {
+        this(view, live, ready, cancels, models, chat, stream, files, null, auth, limiter, port);
+    }
+
+    /**
+     * @param tokenizers answers {@code GET /tokenizer_info}, {@code POST /tokenize} and
+     *                   {@code POST /detokenize} at the root, keys checked as on /v1; null: not served
+     */
+    ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
+            ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, TokenizerApi tokenizers,
+            Authenticator auth, RateLimiter limiter, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -133,13 +146,19 @@ public final class ResultsHttpServer {
                     throw new BodyTooLargeException(limit);
                 }
             });
-            config.routes.before("/v1/*", ctx -> {
+            io.javalin.http.Handler authenticate = ctx -> {
                 KeyRing.Result who = auth.authenticate(ctx.header("Authorization"));
                 if (who.refusal() != null) {
                     throw new Refused(who.refusal(), java.util.Map.of("WWW-Authenticate", "Bearer"));
                 }
                 ctx.attribute(CALLER, who.caller());
-            });
+            };
+            config.routes.before("/v1/*", authenticate);
+            // vLLM serves these at the root, and lm-evaluation-harness asks them there; a key is
+            // needed as on /v1 (they load no result, but they are the same server's API).
+            for (String path : TOKENIZER_PATHS) {
+                config.routes.before(path, authenticate);
+            }
             config.routes.get("/health", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/live", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/ready", ctx -> health(ctx, live.getAsBoolean() && ready.getAsBoolean()));
@@ -149,6 +168,11 @@ public final class ResultsHttpServer {
                 config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.CHAT_COMPLETIONS));
                 // The legacy endpoint is not streamed (the validator refuses stream: true on it).
                 config.routes.post("/v1/completions", ctx -> chat(ctx, chat, null, limiter, ChatRequestValidator.COMPLETIONS));
+            }
+            if (tokenizers != null) {
+                config.routes.get("/tokenizer_info", ctx -> answer(ctx, tokenizers.info(ctx.queryParam("model"))));
+                config.routes.post("/tokenize", ctx -> answer(ctx, tokenizers.tokenize(ctx.bodyAsBytes())));
+                config.routes.post("/detokenize", ctx -> answer(ctx, tokenizers.detokenize(ctx.bodyAsBytes())));
             }
             config.routes.get("/v1/batches", this::listBatches);
             if (files != null) {
@@ -387,6 +411,9 @@ public final class ResultsHttpServer {
 
     private static String allowed(Context ctx) {
         String path = rawPath(ctx);
+        if (path.equals("/tokenize") || path.equals("/detokenize")) {
+            return "POST";
+        }
         if (path.equals("/v1/files") || path.equals("/v1/batches")) {
             return "GET, POST";
         }
@@ -395,6 +422,11 @@ public final class ResultsHttpServer {
         }
         // The other routes that take POST are the cancel actions; everything else here is read-only.
         return path.endsWith("/cancel") ? "POST" : "GET";
+    }
+
+    private static void answer(Context ctx, ChatCompletions.Reply r) {
+        r.headers().forEach(ctx::header);
+        reply(ctx, r.status(), r.body());
     }
 
     private static void unlessAnswered(Context ctx, ApiError error) {
