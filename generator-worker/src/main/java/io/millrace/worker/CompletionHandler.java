@@ -2,6 +2,7 @@ package io.millrace.worker;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
@@ -24,8 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers one routed request with one result: a {@code chat.completion}, or an error result that
- * says why not. {@link #submit} hands the request's choices to its model's engine and returns at
+ * Answers one routed request with one result: a {@code chat.completion} (or, for
+ * {@code /v1/completions}, a {@code text_completion} with one choice per prompt), or an error
+ * result that says why not. {@link #submit} hands the request's choices to its model's engine and returns at
  * once, so the caller can keep many requests in flight for the engine to batch.
  *
  * <p>The returned future completes normally for every outcome of the request itself, errors
@@ -76,6 +78,9 @@ final class CompletionHandler {
         if (served == null) {
             return answer(ResultEvent.failure(request, 404, ErrorInfo.of(ErrorCodes.MODEL_NOT_FOUND, "model '" + modelName
                     + "' is not loaded by this worker (it serves " + models.keySet() + ")").atParam("model"), clock.millis()));
+        }
+        if (ChatRequestValidator.COMPLETIONS.equals(request.url())) {
+            return submitLegacy(request, served, modelName);
         }
         long arrivalNanos = System.nanoTime();
         ChatRequest chat;
@@ -146,8 +151,61 @@ final class CompletionHandler {
         return result;
     }
 
+    /** How one kind of response body writes its parts; the rest (usage, timings, metrics) is shared. */
+    private interface BodyShape {
+        String id(RequestEvent request);
+
+        String object();
+
+        void choice(ObjectNode out, int index, Completion c);
+
+        default void extras(ObjectNode body, List<Choice> choices) {}
+    }
+
     private ResultEvent completion(RequestEvent request, ServedModel served, ChatRequest chat, int promptTokens,
             List<Choice> choices, long arrivalNanos) {
+        return completion(request, served, promptTokens, choices, arrivalNanos, new BodyShape() {
+            @Override
+            public String id(RequestEvent r) {
+                return Ids.completionId(r.requestId());
+            }
+
+            @Override
+            public String object() {
+                return "chat.completion";
+            }
+
+            @Override
+            public void choice(ObjectNode o, int i, Completion c) {
+                o.put("index", i);
+                ObjectNode message = o.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", c.text());
+                message.putNull("refusal");
+                if (chat.logprobs() && c.logprobs() != null) {
+                    o.set("logprobs", LogprobsJson.choice(c.logprobs(), chat.topLogprobs()));
+                } else {
+                    o.putNull("logprobs");
+                }
+                o.put("finish_reason", c.finishReason());
+            }
+
+            @Override
+            public void extras(ObjectNode body, List<Choice> done) {
+                if (chat.promptLogprobs() != null) {
+                    List<TokenLogprob> scored = done.get(0).completion().promptLogprobs();
+                    if (scored != null) {
+                        body.set("prompt_logprobs", LogprobsJson.prompt(scored, chat.promptLogprobs()));
+                    } else {
+                        body.putNull("prompt_logprobs");
+                    }
+                }
+            }
+        });
+    }
+
+    private ResultEvent completion(RequestEvent request, ServedModel served, int promptTokens, List<Choice> choices,
+            long arrivalNanos, BodyShape shape) {
         long nowNanos = System.nanoTime();
         long nowMillis = clock.millis();
         long startNanos = Long.MAX_VALUE;
@@ -155,8 +213,8 @@ final class CompletionHandler {
         long endNanos = Long.MIN_VALUE;
         int completionTokens = 0;
         ObjectNode body = Json.object();
-        body.put("id", Ids.completionId(request.requestId()));
-        body.put("object", "chat.completion");
+        body.put("id", shape.id(request));
+        body.put("object", shape.object());
         ArrayNode out = Json.MAPPER.createArrayNode();
         for (int i = 0; i < choices.size(); i++) {
             Choice choice = choices.get(i);
@@ -170,18 +228,7 @@ final class CompletionHandler {
             // As vLLM counts it, time to first token runs from arrival, queue included.
             served.metrics().choice(Math.max(0, choice.startNanos() - arrivalNanos), c.firstTokenNanos(),
                     c.totalNanos() - c.firstTokenNanos(), c.completionTokens());
-            ObjectNode o = out.addObject();
-            o.put("index", i);
-            ObjectNode message = o.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", c.text());
-            message.putNull("refusal");
-            if (chat.logprobs() && c.logprobs() != null) {
-                o.set("logprobs", LogprobsJson.choice(c.logprobs(), chat.topLogprobs()));
-            } else {
-                o.putNull("logprobs");
-            }
-            o.put("finish_reason", c.finishReason());
+            shape.choice(out.addObject(), i, c);
         }
         served.metrics().request(Math.max(0, endNanos - arrivalNanos), promptTokens, completionTokens);
 
@@ -196,14 +243,7 @@ final class CompletionHandler {
         usage.put("prompt_tokens", promptTokens);
         usage.put("completion_tokens", completionTokens);
         usage.put("total_tokens", promptTokens + completionTokens);
-        if (chat.promptLogprobs() != null) {
-            List<TokenLogprob> scored = choices.get(0).completion().promptLogprobs();
-            if (scored != null) {
-                body.set("prompt_logprobs", LogprobsJson.prompt(scored, chat.promptLogprobs()));
-            } else {
-                body.putNull("prompt_logprobs");
-            }
-        }
+        shape.extras(body, choices);
         // The router stamps an implausible submitted_at, but any client can write to a generation
         // topic: measured from a time that cannot be the submission, queue and end-to-end would be
         // decades long. Such a request counts from its arrival at this worker instead.
@@ -214,6 +254,104 @@ final class CompletionHandler {
                 Math.max(0, TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos)), Math.max(0, endMillis - submitted));
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
                 served.model().name(), 200, body, null, true, endMillis, timings, request.tenant());
+    }
+
+    /**
+     * A legacy {@code /v1/completions} request: one submit per prompt, so a list of prompts batches
+     * in the engine like the choices of a chat request; choice i answers prompt i.
+     */
+    private CompletableFuture<ResultEvent> submitLegacy(RequestEvent request, ServedModel served, String modelName) {
+        long arrivalNanos = System.nanoTime();
+        CompletionRequest legacy;
+        try {
+            legacy = CompletionRequest.from(request.body(), served.model());
+        } catch (RuntimeException e) {
+            return answer(generationFailed(request, e));
+        }
+        int context = served.model().contextLength();
+        List<SamplingParams> params = new ArrayList<>();
+        int promptTokens = 0;
+        try {
+            for (int i = 0; i < legacy.prompts().size(); i++) {
+                int[] ids = legacy.prompts().get(i).ids();
+                String param = legacy.prompts().size() == 1 ? "prompt" : "prompt[" + i + "]";
+                if (ids.length == 0) {
+                    return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_PARAMETER, param
+                            + " encodes to no tokens: a decoder needs at least one to continue").atParam(param), clock.millis()));
+                }
+                if (ids.length >= context) {
+                    return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.CONTEXT_LENGTH_EXCEEDED, param + " is "
+                            + ids.length + " tokens but model '" + modelName + "' has a context of " + context
+                            + " tokens: shorten it").atParam(param), clock.millis()));
+                }
+                promptTokens += ids.length;
+                params.add(legacy.sampling(ids.length, context));
+            }
+        } catch (IllegalArgumentException e) {
+            return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_PARAMETER, e.getMessage()),
+                    clock.millis()));
+        }
+        List<CompletableFuture<Completion>> submitted = new ArrayList<>();
+        List<CompletableFuture<Choice>> choices = new ArrayList<>();
+        try {
+            for (int i = 0; i < params.size(); i++) {
+                CompletableFuture<Completion> f = served.engine().submit(legacy.prompts().get(i).ids(), params.get(i));
+                submitted.add(f);
+                choices.add(f.thenApply(c -> new Choice(c, System.nanoTime())));
+            }
+        } catch (RuntimeException e) {
+            submitted.forEach(f -> f.cancel(true));
+            return WorkerErrors.engineBroken(e) ? CompletableFuture.failedFuture(engineFailure(request, modelName, e))
+                    : answer(generationFailed(request, e));
+        }
+        int total = promptTokens;
+        CompletableFuture<ResultEvent> result = CompletableFuture.allOf(choices.toArray(CompletableFuture[]::new))
+                .handleAsync((done, failure) -> {
+                    if (failure != null) {
+                        return generationFailedOrThrow(request, modelName, failure);
+                    }
+                    try {
+                        return completion(request, served, total, choices.stream().map(CompletableFuture::join).toList(),
+                                arrivalNanos, new LegacyShape(legacy, served));
+                    } catch (RuntimeException e) {
+                        return generationFailed(request, e);
+                    }
+                }, responses);
+        result.whenComplete((r, failure) -> {
+            if (failure != null) {
+                submitted.forEach(f -> f.cancel(true));
+            }
+        });
+        return result;
+    }
+
+    /** OpenAI's {@code text_completion}: {@code choices[i]} = {index, text, logprobs, finish_reason}. */
+    private record LegacyShape(CompletionRequest legacy, ServedModel served) implements BodyShape {
+        @Override
+        public String id(RequestEvent r) {
+            return Ids.textCompletionId(r.requestId());
+        }
+
+        @Override
+        public String object() {
+            return "text_completion";
+        }
+
+        @Override
+        public void choice(ObjectNode o, int i, Completion c) {
+            CompletionRequest.Prompt prompt = legacy.prompts().get(i);
+            String echoed = legacy.echo() ? prompt.echoText(served.model()) : "";
+            o.put("index", i);
+            o.put("text", echoed + c.text());
+            if (legacy.logprobs() != null) {
+                String first = legacy.echo() ? served.model().tokenText(prompt.ids()[0]) : null;
+                o.set("logprobs", LegacyLogprobsJson.of(first, c.promptLogprobs(), c.logprobs(), legacy.logprobs(),
+                        echoed.length()));
+            } else {
+                o.putNull("logprobs");
+            }
+            o.put("finish_reason", c.finishReason());
+        }
     }
 
     private ResultEvent generationFailedOrThrow(RequestEvent request, String model, Throwable failure) {

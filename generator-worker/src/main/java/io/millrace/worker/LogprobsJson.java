@@ -87,7 +87,7 @@ final class LogprobsJson {
         return node;
     }
 
-    private static double finite(double logprob) {
+    static double finite(double logprob) {
         return Double.isFinite(logprob) ? logprob : UNLIKELY;
     }
 }

@@ -40,7 +40,7 @@ final class ModelDirectories {
         return List.of(tiny);
     }
 
-    /** Names (directory names, as workers serve them) and context lengths, without loading any model. */
+    /** Names (directory names, as workers serve them), context lengths and vocabulary sizes, without loading any model. */
     static ModelCatalog catalog(List<Path> dirs) throws IOException {
         List<ModelCatalog.Entry> entries = new ArrayList<>();
         for (Path dir : dirs) {
@@ -51,7 +51,8 @@ final class ModelDirectories {
             }
             JsonNode c = Json.parse(Files.readString(config));
             int context = c.path("n_positions").asInt(c.path("max_position_embeddings").asInt(0));
-            entries.add(new ModelCatalog.Entry(dir.toAbsolutePath().normalize().getFileName().toString(), context));
+            entries.add(new ModelCatalog.Entry(dir.toAbsolutePath().normalize().getFileName().toString(), context,
+                    c.path("vocab_size").asInt(0)));
         }
         return new ModelCatalog(entries);
     }

@@ -8,11 +8,19 @@ import java.util.Set;
 
 /**
  * What makes a chat-completion request acceptable, checked the same way wherever a request enters:
- * by ingest for batch lines and by the router for events any Kafka client produced. Returns the
- * first problem, with a message that says what is wrong and how to fix it.
+ * by ingest for batch lines, by the router for events any Kafka client produced, and by the API.
+ * Returns the first problem, with a message that says what is wrong and how to fix it.
+ *
+ * <p>It judges OpenAI's legacy {@code /v1/completions} bodies too ({@link #COMPLETIONS}): a
+ * {@code prompt} in any of its four forms (a string, strings, token ids, lists of token ids) in
+ * place of messages, {@code logprobs} as a number of alternatives (0 to 5) and {@code echo}.
+ * {@code n} must be 1 there: each prompt gets one choice, whose index is the prompt's.
  */
 public final class ChatRequestValidator {
     public static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+    public static final String COMPLETIONS = "/v1/completions";
+    /** OpenAI's limit on the legacy {@code logprobs}. */
+    public static final int MAX_LEGACY_LOGPROBS = 5;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final int MAX_N = 16;
     private static final int MAX_STOP = 4;
@@ -46,29 +54,26 @@ public final class ChatRequestValidator {
         if (r.method() != null && !"POST".equals(r.method())) {
             return fail(ErrorCodes.INVALID_METHOD, "method " + shown(r.method()) + " is not supported: use \"POST\"", "method");
         }
-        if (!CHAT_COMPLETIONS.equals(r.url())) {
-            return fail(ErrorCodes.INVALID_URL, "url " + shown(r.url()) + " is not supported: use \"" + CHAT_COMPLETIONS + "\"", "url");
+        boolean legacy = COMPLETIONS.equals(r.url());
+        if (!CHAT_COMPLETIONS.equals(r.url()) && !legacy) {
+            return fail(ErrorCodes.INVALID_URL, "url " + shown(r.url()) + " is not supported: use \"" + CHAT_COMPLETIONS
+                    + "\" or \"" + COMPLETIONS + "\"", "url");
         }
         JsonNode body = r.body();
         if (body == null || !body.isObject()) {
-            return fail(ErrorCodes.INVALID_BODY, "body must be a JSON object with model and messages", "body");
+            return fail(ErrorCodes.INVALID_BODY, "body must be a JSON object with model and " + (legacy ? "prompt" : "messages"), "body");
         }
         // A batch line's answer is a line of a file: nobody could read it as a stream (OpenAI refuses it too).
         if (r.batchId() != null && body.path("stream").asBoolean(false)) {
             return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
         }
-        return validateBody(body);
+        return legacy ? validateCompletionBody(body) : validateBody(body);
     }
 
     private Optional<ErrorInfo> validateBody(JsonNode body) {
-        JsonNode model = body.get("model");
-        if (model == null || !model.isTextual() || model.asText().isBlank()) {
-            return fail(ErrorCodes.MODEL_NOT_FOUND, "body.model is missing: name one of the served models " + catalog.names(), "model");
-        }
-        Optional<ModelCatalog.Entry> entry = catalog.find(model.asText());
+        Optional<ModelCatalog.Entry> entry = servedModel(body);
         if (entry.isEmpty()) {
-            return fail(ErrorCodes.MODEL_NOT_FOUND, "model " + shown(model) + " is not served here: use one of "
-                    + catalog.names(), "model");
+            return modelProblem(body);
         }
         Optional<ErrorInfo> messages = validateMessages(body.get("messages"));
         if (messages.isPresent()) {
@@ -79,6 +84,137 @@ public final class ChatRequestValidator {
             return maxTokens;
         }
         return validateSampling(body);
+    }
+
+    private Optional<ErrorInfo> validateCompletionBody(JsonNode body) {
+        Optional<ModelCatalog.Entry> entry = servedModel(body);
+        if (entry.isEmpty()) {
+            return modelProblem(body);
+        }
+        Optional<ErrorInfo> e = validatePrompt(body.get("prompt"), entry.get());
+        if (e.isEmpty()) {
+            JsonNode max = body.get("max_tokens");
+            // 0 is OpenAI's way to only score an echoed prompt.
+            if (max != null && !max.isNull() && max.isIntegralNumber() && max.canConvertToLong() && max.asLong() == 0) {
+                e = Optional.empty();
+            } else {
+                e = validateMaxTokens(body, entry.get());
+            }
+        }
+        if (e.isEmpty()) e = validateCommonSampling(body);
+        if (e.isPresent()) {
+            return e;
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && !(whole(n, 1, 1))) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + shown(n) + ": /v1/completions answers one choice per prompt here,"
+                    + " so n must be 1; send the prompt several times (with different seeds) for more", "n");
+        }
+        JsonNode bestOf = body.get("best_of");
+        if (bestOf != null && !bestOf.isNull() && !whole(bestOf, 1, 1)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "best_of is " + shown(bestOf) + ": only 1 is supported", "best_of");
+        }
+        JsonNode logprobs = body.get("logprobs");
+        if (logprobs != null && !logprobs.isNull() && !whole(logprobs, 0, MAX_LEGACY_LOGPROBS)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "logprobs is " + shown(logprobs) + ": in /v1/completions it must be a whole number"
+                    + " from 0 to " + MAX_LEGACY_LOGPROBS + " (how many alternatives to list per token), or null", "logprobs");
+        }
+        JsonNode echo = body.get("echo");
+        if (echo != null && !echo.isNull() && !echo.isBoolean()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "echo is " + shown(echo) + ": it must be true or false", "echo");
+        }
+        JsonNode stream = body.get("stream");
+        if (stream != null && !stream.isNull() && !(stream.isBoolean() && !stream.asBoolean())) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported on /v1/completions yet: remove it, or use"
+                    + " /v1/chat/completions", "stream");
+        }
+        JsonNode suffix = body.get("suffix");
+        if (suffix != null && !suffix.isNull()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "suffix is not supported: remove it", "suffix");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * OpenAI's four prompt forms: a string, a list of strings, a list of token ids, a list of lists
+     * of token ids. Every prompt must be non-empty (a decoder continues at least one token), and
+     * token ids must lie in the model's vocabulary where the catalog knows its size.
+     */
+    private static Optional<ErrorInfo> validatePrompt(JsonNode prompt, ModelCatalog.Entry model) {
+        String forms = "a string, an array of strings, an array of token ids or an array of arrays of token ids";
+        if (prompt == null || prompt.isNull()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "body.prompt is missing: send " + forms, "prompt");
+        }
+        if (prompt.isTextual()) {
+            return prompt.asText().isEmpty()
+                    ? fail(ErrorCodes.INVALID_PARAMETER, "prompt is empty: send at least one character", "prompt")
+                    : Optional.empty();
+        }
+        if (!prompt.isArray() || prompt.isEmpty()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "prompt must be " + forms + ", and not empty", "prompt");
+        }
+        JsonNode first = prompt.get(0);
+        if (first.isNumber()) {
+            return tokenIds(prompt, "prompt", model, new long[1]);
+        }
+        if (prompt.size() > InputLimits.MAX_PROMPTS) {
+            return fail(ErrorCodes.REQUEST_TOO_LARGE, "prompt holds " + prompt.size() + " prompts, over the limit of "
+                    + InputLimits.MAX_PROMPTS + ": send them in several requests", "prompt");
+        }
+        long[] total = new long[1];
+        for (int i = 0; i < prompt.size(); i++) {
+            JsonNode p = prompt.get(i);
+            String where = "prompt[" + i + "]";
+            if (first.isTextual()) {
+                if (!p.isTextual() || p.asText().isEmpty()) {
+                    return fail(ErrorCodes.INVALID_PARAMETER, where + " must be a non-empty string, as the first prompt is", where);
+                }
+            } else if (first.isArray()) {
+                if (!p.isArray() || p.isEmpty()) {
+                    return fail(ErrorCodes.INVALID_PARAMETER, where + " must be a non-empty array of token ids, as the first prompt is",
+                            where);
+                }
+                Optional<ErrorInfo> e = tokenIds(p, where, model, total);
+                if (e.isPresent()) {
+                    return e;
+                }
+            } else {
+                return fail(ErrorCodes.INVALID_PARAMETER, "prompt must be " + forms, "prompt");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<ErrorInfo> tokenIds(JsonNode ids, String where, ModelCatalog.Entry model, long[] total) {
+        total[0] += ids.size();
+        if (total[0] > InputLimits.MAX_PROMPT_TOKEN_IDS) {
+            return fail(ErrorCodes.REQUEST_TOO_LARGE, "the prompts hold over " + InputLimits.MAX_PROMPT_TOKEN_IDS
+                    + " token ids, the limit of one request: send them in several requests", where);
+        }
+        long max = model.vocabSize() > 0 ? model.vocabSize() - 1 : Integer.MAX_VALUE;
+        for (int j = 0; j < ids.size(); j++) {
+            JsonNode id = ids.get(j);
+            if (!whole(id, 0, max)) {
+                return fail(ErrorCodes.INVALID_PARAMETER, where + "[" + j + "] is " + shown(id) + ": a token id must be a whole number from 0 to "
+                        + max + (model.vocabSize() > 0 ? " (model '" + model.name() + "' has " + model.vocabSize() + " tokens)" : ""),
+                        where + "[" + j + "]");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<ModelCatalog.Entry> servedModel(JsonNode body) {
+        JsonNode model = body.get("model");
+        return model != null && model.isTextual() ? catalog.find(model.asText()) : Optional.empty();
+    }
+
+    private Optional<ErrorInfo> modelProblem(JsonNode body) {
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            return fail(ErrorCodes.MODEL_NOT_FOUND, "body.model is missing: name one of the served models " + catalog.names(), "model");
+        }
+        return fail(ErrorCodes.MODEL_NOT_FOUND, "model " + shown(model) + " is not served here: use one of "
+                + catalog.names(), "model");
     }
 
     private Optional<ErrorInfo> validateMessages(JsonNode messages) {
@@ -146,6 +282,27 @@ public final class ChatRequestValidator {
     }
 
     private Optional<ErrorInfo> validateSampling(JsonNode body) {
+        Optional<ErrorInfo> common = validateCommonSampling(body);
+        if (common.isPresent()) {
+            return common;
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && !whole(n, 1, MAX_N)) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + shown(n) + ": it must be a whole number from 1 to " + MAX_N, "n");
+        }
+        Optional<ErrorInfo> logprobs = validateLogprobs(body);
+        if (logprobs.isPresent()) {
+            return logprobs;
+        }
+        JsonNode stream = body.get("stream");
+        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream must be true or false", "stream");
+        }
+        return Optional.empty();
+    }
+
+    /** What chat and legacy completions share: temperature, top_p, penalties, top_k, seed, stop. */
+    private static Optional<ErrorInfo> validateCommonSampling(JsonNode body) {
         Optional<ErrorInfo> e = range(body, "temperature", 0, 2);
         if (e.isEmpty()) e = range(body, "top_p", 0, 1);
         if (e.isEmpty()) e = range(body, "presence_penalty", -2, 2);
@@ -157,10 +314,6 @@ public final class ChatRequestValidator {
         if (topK != null && !topK.isNull() && !whole(topK, -1, Integer.MAX_VALUE)) {
             return fail(ErrorCodes.INVALID_PARAMETER, "top_k is " + shown(topK) + ": it must be a whole number, at least 1 to keep the k most"
                     + " likely tokens, or -1 or 0 for no top-k cut", "top_k");
-        }
-        JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && !whole(n, 1, MAX_N)) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "n is " + shown(n) + ": it must be a whole number from 1 to " + MAX_N, "n");
         }
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull() && !whole(seed, Long.MIN_VALUE, Long.MAX_VALUE)) {
@@ -177,14 +330,6 @@ public final class ChatRequestValidator {
             if (!ok) {
                 return fail(ErrorCodes.INVALID_PARAMETER, "stop must be a string or an array of at most " + MAX_STOP + " non-empty strings", "stop");
             }
-        }
-        Optional<ErrorInfo> logprobs = validateLogprobs(body);
-        if (logprobs.isPresent()) {
-            return logprobs;
-        }
-        JsonNode stream = body.get("stream");
-        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "stream must be true or false", "stream");
         }
         return Optional.empty();
     }

@@ -62,6 +62,11 @@ public final class Ids {
         return "chatcmpl-" + shortHash(requestId);
     }
 
+    /** The id of a legacy {@code text_completion}, as OpenAI spells it. */
+    public static String textCompletionId(String requestId) {
+        return "cmpl-" + shortHash(requestId);
+    }
+
     private static String shortHash(String s) {
         return sha256Hex(s.getBytes(StandardCharsets.UTF_8)).substring(0, 24);
     }

@@ -44,6 +44,14 @@ public final class InputLimits {
     public static final int MAX_MESSAGES = 2048;
 
     /**
+     * Prompts in one {@code /v1/completions} request (its list forms), and token ids in all of
+     * them together. Each prompt becomes one generation, so this bounds a request's work as
+     * MAX_MESSAGES bounds a chat's; lm-evaluation-harness sends batches of far fewer.
+     */
+    public static final int MAX_PROMPTS = 2048;
+    public static final int MAX_PROMPT_TOKEN_IDS = 262_144;
+
+    /**
      * The longest id: custom_id, request_id (the record key) and batch_id. Ids are repeated in every
      * event and result of the request and in the dedup store, so they must stay small.
      */

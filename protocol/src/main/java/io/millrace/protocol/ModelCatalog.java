@@ -11,8 +11,15 @@ import java.util.Set;
  * router checks requests against. The generator workers own the models themselves.
  */
 public final class ModelCatalog {
-    /** A served model. {@code contextLength} is 0 when unknown (then only workers check lengths). */
-    public record Entry(String name, int contextLength) {}
+    /**
+     * A served model. {@code contextLength} is 0 when unknown (then only workers check lengths);
+     * {@code vocabSize} is 0 when unknown (then only workers check the token ids of a prompt).
+     */
+    public record Entry(String name, int contextLength, int vocabSize) {
+        public Entry(String name, int contextLength) {
+            this(name, contextLength, 0);
+        }
+    }
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 

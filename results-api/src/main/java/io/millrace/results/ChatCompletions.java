@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * {@code POST /v1/chat/completions}, answered synchronously through the pipeline: the body becomes
+ * {@code POST /v1/chat/completions} and the legacy {@code POST /v1/completions}, answered
+ * synchronously through the pipeline: the body becomes
  * a request event on {@code millrace.requests} like any other (router dedup, validation, routing,
  * a worker), and the HTTP answer is its committed result.
  *
@@ -34,6 +35,8 @@ import java.util.concurrent.TimeoutException;
 final class ChatCompletions {
     /** Longest Idempotency-Key accepted; Stripe and OpenAI-compatible gateways use up to 255. */
     static final int MAX_IDEMPOTENCY_KEY = 255;
+    /** What the worker generates for a /v1/completions body without max_tokens, as OpenAI and vLLM do. */
+    static final long LEGACY_DEFAULT_MAX_TOKENS = 16;
 
     private final ChatRequestValidator validator;
     private final ModelCatalog models;
@@ -73,8 +76,14 @@ final class ChatCompletions {
             for (JsonNode m : body.path("messages")) {
                 chars += m.path("content").toString().length();
             }
+            // A legacy prompt: its JSON's length (token ids count about a token per 4 characters too).
+            boolean legacy = body.has("prompt") && !body.has("messages");
+            if (legacy) {
+                chars += body.get("prompt").toString().length();
+            }
             JsonNode max = body.hasNonNull("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
             long limit = max != null && max.canConvertToLong() ? Math.max(0, max.asLong())
+                    : legacy ? LEGACY_DEFAULT_MAX_TOKENS
                     : models.find(body.path("model").asText()).map(e -> (long) e.contextLength()).orElse(0L);
             return chars / 4 + limit;
         } catch (InvalidInput | RuntimeException e) {
@@ -98,6 +107,11 @@ final class ChatCompletions {
      * by the synchronous and the streamed answer.
      */
     Prepared prepare(byte[] rawBody, String idempotencyKey, String tenant) {
+        return prepare(rawBody, idempotencyKey, tenant, ChatRequestValidator.CHAT_COMPLETIONS);
+    }
+
+    /** @param url the endpoint, {@link ChatRequestValidator#CHAT_COMPLETIONS} or {@link ChatRequestValidator#COMPLETIONS} */
+    Prepared prepare(byte[] rawBody, String idempotencyKey, String tenant, String url) {
         JsonNode body;
         try {
             body = Json.readInput(Json.TREE_READER, rawBody);
@@ -111,10 +125,12 @@ final class ChatCompletions {
                     "The Idempotency-Key header must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters.")));
         }
         // A key names a request within its tenant: two tenants' same key are two requests.
+        // The same key on the two endpoints names two requests (chat's ids are kept as they were).
+        String named = (tenant == null ? "" : tenant) + "\n" + idempotencyKey
+                + (ChatRequestValidator.CHAT_COMPLETIONS.equals(url) ? "" : "\n" + url);
         String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID() : "api-idem-" + Ids.sha256Hex(
-                ((tenant == null ? "" : tenant) + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8)).substring(0, 32);
-        RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", ChatRequestValidator.CHAT_COMPLETIONS,
-                body, null, clock.millis(), tenant);
+                named.getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+        RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", url, body, null, clock.millis(), tenant);
         Optional<ErrorInfo> problem = validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();
@@ -150,7 +166,11 @@ final class ChatCompletions {
 
     /** @param tenant the caller's tenant: the request and its result belong to it */
     CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant) {
-        Prepared prepared = prepare(rawBody, idempotencyKey, tenant);
+        return handle(rawBody, idempotencyKey, tenant, ChatRequestValidator.CHAT_COMPLETIONS);
+    }
+
+    CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant, String url) {
+        Prepared prepared = prepare(rawBody, idempotencyKey, tenant, url);
         if (prepared instanceof Prepared.Refused refused) {
             return done(refused.reply());
         }

@@ -8,6 +8,7 @@ import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
@@ -63,6 +64,8 @@ public final class ResultsApiService implements AutoCloseable {
     private final String bootstrapServers;
     private final Duration requestTimeout;
     private final boolean requireKeys;
+    private final List<Path> modelDirs;
+    private TokenizerApi tokenizers;
     private RequestSubmitter submitter;
     private KeyRing keys;
     private DeltaFollower streamDeltas;
@@ -90,9 +93,18 @@ public final class ResultsApiService implements AutoCloseable {
      * @param requestTimeout how long a synchronous request waits for its result before a 504
      * @param requireKeys    every {@code /v1} request needs an API key from {@code millrace.api-keys};
      *                       false only for local development ({@code --auth none})
+     * @param modelDirs      the served models' directories (the workers' own), whose tokenizers the
+     *                       tokenizer endpoints run; empty: those endpoints are not served
      */
-    public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
+    public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
+            List<Path> modelDirs) {
+        /** Settings without model directories: the tokenizer endpoints are not served. */
+        public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
+            this(httpPort, models, requestTimeout, requireKeys, List.of());
+        }
+
         public ApiSettings {
+            modelDirs = List.copyOf(modelDirs);
             if (httpPort < 0 || httpPort > 65535) {
                 throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
             }
@@ -108,6 +120,7 @@ public final class ResultsApiService implements AutoCloseable {
         ModelCatalog models = api.models();
         Duration requestTimeout = api.requestTimeout();
         this.requireKeys = api.requireKeys();
+        this.modelDirs = api.modelDirs();
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(config)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -149,8 +162,9 @@ public final class ResultsApiService implements AutoCloseable {
         files = FilesApi.connect(bootstrapServers, Clock.systemUTC());
         streamDeltas = new DeltaFollower(bootstrapServers);
         ChatStream stream = new ChatStream(chat, streamDeltas, requestTimeout, Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, auth,
-                new RateLimiter(System::nanoTime), requestedPort);
+        tokenizers = TokenizerApi.load(modelDirs, models);
+        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, tokenizers,
+                auth, new RateLimiter(System::nanoTime), requestedPort);
         http.start();
         started = true;
         stage.start();
@@ -207,6 +221,9 @@ public final class ResultsApiService implements AutoCloseable {
         }
         if (submitter != null) {
             submitter.close();
+        }
+        if (tokenizers != null) {
+            tokenizers.close();
         }
         cancels.close();
         stage.close();

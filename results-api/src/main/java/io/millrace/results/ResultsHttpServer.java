@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.millrace.protocol.BatchOutputLine;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.ModelCatalog;
@@ -37,10 +38,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded, '/' as %2F included</li>
+ *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions})</li>
  *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
  *       {@link FilesApi#MAX_UPLOAD_REQUEST_BYTES}</li>
+ *   <li>{@code GET /tokenizer_info}, {@code POST /tokenize}, {@code POST /detokenize}: vLLM's
+ *       tokenizer endpoints at the root, as lm-evaluation-harness asks them ({@link TokenizerApi})</li>
  *   <li>{@code GET /health/live}: 200 while the service can recover by itself, 503 once only a
  *       restart helps (what a liveness probe asks); {@code GET /health} is the same</li>
  *   <li>{@code GET /health/ready}: 200 once the views answer (state restored), 503 while starting,
@@ -62,6 +66,7 @@ public final class ResultsHttpServer {
     private static final String ANSWERED = "millrace.answered";
     private static final String CALLER = "millrace.caller";
     private static final Duration COMPLETION_WINDOW = Duration.ofHours(24);
+    private static final List<String> TOKENIZER_PATHS = List.of("/tokenizer_info", "/tokenize", "/detokenize");
 
     private final ResultsView view;
     private final BooleanSupplier live;
@@ -105,6 +110,16 @@ public final class ResultsHttpServer {
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, Authenticator auth, RateLimiter limiter,
             int port) {
+        this(view, live, ready, cancels, models, chat, stream, files, null, auth, limiter, port);
+    }
+
+    /**
+     * @param tokenizers answers {@code GET /tokenizer_info}, {@code POST /tokenize} and
+     *                   {@code POST /detokenize} at the root, keys checked as on /v1; null: not served
+     */
+    ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
+            ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, TokenizerApi tokenizers,
+            Authenticator auth, RateLimiter limiter, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -131,20 +146,33 @@ public final class ResultsHttpServer {
                     throw new BodyTooLargeException(limit);
                 }
             });
-            config.routes.before("/v1/*", ctx -> {
+            io.javalin.http.Handler authenticate = ctx -> {
                 KeyRing.Result who = auth.authenticate(ctx.header("Authorization"));
                 if (who.refusal() != null) {
                     throw new Refused(who.refusal(), java.util.Map.of("WWW-Authenticate", "Bearer"));
                 }
                 ctx.attribute(CALLER, who.caller());
-            });
+            };
+            config.routes.before("/v1/*", authenticate);
+            // vLLM serves these at the root, and lm-evaluation-harness asks them there; a key is
+            // needed as on /v1 (they load no result, but they are the same server's API).
+            for (String path : TOKENIZER_PATHS) {
+                config.routes.before(path, authenticate);
+            }
             config.routes.get("/health", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/live", ctx -> health(ctx, live.getAsBoolean()));
             config.routes.get("/health/ready", ctx -> health(ctx, live.getAsBoolean() && ready.getAsBoolean()));
             config.routes.get("/v1/models", ctx -> reply(ctx, 200, modelList()));
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
-                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter));
+                config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.CHAT_COMPLETIONS));
+                // The legacy endpoint is not streamed (the validator refuses stream: true on it).
+                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, null, limiter, ChatRequestValidator.COMPLETIONS));
+            }
+            if (tokenizers != null) {
+                config.routes.get("/tokenizer_info", ctx -> answer(ctx, tokenizers.info(ctx.queryParam("model"))));
+                config.routes.post("/tokenize", ctx -> answer(ctx, tokenizers.tokenize(ctx.bodyAsBytes())));
+                config.routes.post("/detokenize", ctx -> answer(ctx, tokenizers.detokenize(ctx.bodyAsBytes())));
             }
             config.routes.get("/v1/batches", this::listBatches);
             if (files != null) {
@@ -250,7 +278,7 @@ public final class ResultsHttpServer {
         return m;
     }
 
-    private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter) throws Exception {
+    private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter, String url) throws Exception {
         byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
         String idempotencyKey = ctx.header("Idempotency-Key");
         KeyRing.Caller caller = caller(ctx);
@@ -274,9 +302,9 @@ public final class ResultsHttpServer {
             return;
         }
         // Answered when the result commits, without holding a server thread while it is generated.
-        ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant()).handle((r, e) -> {
+        ctx.future(() -> chat.handle(body, idempotencyKey, caller.tenant(), url).handle((r, e) -> {
             if (e != null) {
-                log.error("POST /v1/chat/completions failed", e);
+                log.error("POST {} failed", url, e);
                 error(ctx, ApiError.internal());
             } else {
                 r.headers().forEach(ctx::header);
@@ -383,6 +411,9 @@ public final class ResultsHttpServer {
 
     private static String allowed(Context ctx) {
         String path = rawPath(ctx);
+        if (path.equals("/tokenize") || path.equals("/detokenize")) {
+            return "POST";
+        }
         if (path.equals("/v1/files") || path.equals("/v1/batches")) {
             return "GET, POST";
         }
@@ -391,6 +422,11 @@ public final class ResultsHttpServer {
         }
         // The other routes that take POST are the cancel actions; everything else here is read-only.
         return path.endsWith("/cancel") ? "POST" : "GET";
+    }
+
+    private static void answer(Context ctx, ChatCompletions.Reply r) {
+        r.headers().forEach(ctx::header);
+        reply(ctx, r.status(), r.body());
     }
 
     private static void unlessAnswered(Context ctx, ApiError error) {

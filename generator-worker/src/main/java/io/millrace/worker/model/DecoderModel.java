@@ -95,6 +95,24 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     /**
+     * Tokenizes a {@code /v1/completions} prompt as it is, no chat template; special tokens only as
+     * the tokenizer adds them by default ({@link HfTokenizer#encodeWithSpecialTokens}).
+     */
+    public int[] encodePrompt(String text) {
+        return tokenizer.encodeWithSpecialTokens(text);
+    }
+
+    /** The text of token ids, special tokens left out: an echoed token-id prompt. */
+    public String decode(int[] ids) {
+        return tokenizer.decode(ids, ids.length);
+    }
+
+    /** A token's text as logprobs show it: its bytes decoded alone (U+FFFD for part of a character). */
+    public String tokenText(int id) {
+        return new String(tokenizer.tokenBytes(id), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
      * Generates a completion of {@code promptIds}: stops at an end-of-sequence token, a stop string,
      * {@code maxNewTokens}, or the end of the context, whichever comes first.
      *

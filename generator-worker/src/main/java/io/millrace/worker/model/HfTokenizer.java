@@ -52,6 +52,21 @@ final class HfTokenizer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Encodes text as Hugging Face's {@code tokenizer(text)} does by default
+     * ({@code add_special_tokens=True}): the post-processor adds what the model's tokenizer.json
+     * says it adds (a BOS for Llama-style tokenizers, nothing for GPT-2's). This is how vLLM
+     * encodes a {@code /v1/completions} prompt, which has no chat template to spell them out.
+     */
+    int[] encodeWithSpecialTokens(String text) {
+        long[] ids = tokenizer.encode(text, true, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
     /** Decodes ids to text, leaving special tokens out. */
     String decode(int[] ids, int length) {
         long[] longs = new long[length];

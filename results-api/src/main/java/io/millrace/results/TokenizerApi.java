@@ -1,0 +1,206 @@
+package io.millrace.results;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.protocol.InvalidInput;
+import io.millrace.protocol.Json;
+import io.millrace.protocol.ModelCatalog;
+import io.millrace.tokenizer.ModelTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * vLLM's tokenizer endpoints, which lm-evaluation-harness asks before it falls back to a local
+ * Hugging Face tokenizer: {@code GET /tokenizer_info}, {@code POST /tokenize} and
+ * {@code POST /detokenize}, at the server's root (lm-eval's server is its base_url without
+ * {@code /v1/completions}). A {@code model} field (a query parameter on the GET) picks the model;
+ * without one, the first served. They run here, in the API process, from the model directories'
+ * tokenizer files: no request goes through the pipeline.
+ */
+final class TokenizerApi implements AutoCloseable {
+    private final Map<String, ModelTokenizer> tokenizers = new LinkedHashMap<>();
+    private final ModelCatalog models;
+
+    private TokenizerApi(List<ModelTokenizer> loaded, ModelCatalog models) {
+        loaded.forEach(t -> tokenizers.put(t.name(), t));
+        this.models = models;
+    }
+
+    /** Loads the tokenizer of each model directory; null when there is none (the routes are then not served). */
+    static TokenizerApi load(List<Path> modelDirs, ModelCatalog models) {
+        if (modelDirs.isEmpty()) {
+            return null;
+        }
+        List<ModelTokenizer> loaded = new ArrayList<>();
+        try {
+            for (Path dir : modelDirs) {
+                loaded.add(ModelTokenizer.load(dir));
+            }
+        } catch (RuntimeException e) {
+            loaded.forEach(ModelTokenizer::close);
+            throw e;
+        }
+        return new TokenizerApi(loaded, models);
+    }
+
+    static TokenizerApi of(List<ModelTokenizer> loaded, ModelCatalog models) {
+        return new TokenizerApi(loaded, models);
+    }
+
+    /** {@code GET /tokenizer_info}: the special tokens and chat template of tokenizer_config.json. */
+    ChatCompletions.Reply info(String model) {
+        ModelTokenizer t;
+        try {
+            t = pick(model);
+        } catch (Problem p) {
+            return ChatCompletions.Reply.error(p.error);
+        }
+        ModelTokenizer.Info i = t.info();
+        ObjectNode out = Json.object();
+        out.put("model", t.name());
+        out.put("eos_token", i.eosToken());
+        out.put("bos_token", i.bosToken());
+        out.put("pad_token", i.padToken());
+        out.put("unk_token", i.unkToken());
+        out.put("chat_template", i.chatTemplate());
+        Long max = i.modelMaxLength() != null ? i.modelMaxLength() : contextLength(t.name());
+        if (max != null) {
+            out.put("model_max_length", max);
+        } else {
+            out.putNull("model_max_length");
+        }
+        if (i.addBosToken() != null) {
+            out.put("add_bos_token", i.addBosToken());
+        }
+        return ok(out);
+    }
+
+    /**
+     * {@code POST /tokenize} {@code {"prompt", "add_special_tokens"}} → {@code {"count", "max_model_len",
+     * "tokens"}}. add_special_tokens defaults to true, as in vLLM and Hugging Face.
+     */
+    ChatCompletions.Reply tokenize(byte[] rawBody) {
+        try {
+            JsonNode body = read(rawBody);
+            ModelTokenizer t = pick(body.get("model"));
+            if (body.has("messages")) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "messages", "Tokenizing chat messages is not supported"
+                        + " yet: send the rendered text as 'prompt'."));
+            }
+            JsonNode prompt = body.get("prompt");
+            if (prompt == null || !prompt.isTextual()) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "prompt", "'prompt' must be a string: the text to tokenize."));
+            }
+            JsonNode special = body.get("add_special_tokens");
+            if (special != null && !special.isNull() && !special.isBoolean()) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "add_special_tokens", "'add_special_tokens' must be true or false."));
+            }
+            int[] ids = t.encode(prompt.asText(), special == null || special.isNull() || special.asBoolean());
+            ObjectNode out = Json.object();
+            out.put("count", ids.length);
+            Long max = contextLength(t.name());
+            if (max != null) {
+                out.put("max_model_len", max);
+            } else {
+                out.putNull("max_model_len");
+            }
+            ArrayNode tokens = out.putArray("tokens");
+            for (int id : ids) {
+                tokens.add(id);
+            }
+            out.putNull("token_strs");
+            return ok(out);
+        } catch (Problem p) {
+            return ChatCompletions.Reply.error(p.error);
+        }
+    }
+
+    /** {@code POST /detokenize} {@code {"tokens"}} → {@code {"prompt"}}, special tokens kept. */
+    ChatCompletions.Reply detokenize(byte[] rawBody) {
+        try {
+            JsonNode body = read(rawBody);
+            ModelTokenizer t = pick(body.get("model"));
+            JsonNode tokens = body.get("tokens");
+            if (tokens == null || !tokens.isArray()) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "tokens", "'tokens' must be an array of token ids."));
+            }
+            int vocab = models.find(t.name()).map(ModelCatalog.Entry::vocabSize).orElse(0);
+            long max = vocab > 0 ? vocab - 1 : Integer.MAX_VALUE;
+            int[] ids = new int[tokens.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode id = tokens.get(i);
+                if (!id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() < 0 || id.asLong() > max) {
+                    throw new Problem(ApiError.invalid("invalid_parameter", "tokens[" + i + "]", "tokens[" + i + "] is " + id
+                            + ": a token id must be a whole number from 0 to " + max + "."));
+                }
+                ids[i] = id.asInt();
+            }
+            ObjectNode out = Json.object();
+            out.put("prompt", t.decode(ids));
+            return ok(out);
+        } catch (Problem p) {
+            return ChatCompletions.Reply.error(p.error);
+        }
+    }
+
+    private Long contextLength(String model) {
+        return models.find(model).filter(e -> e.contextLength() > 0).map(e -> (long) e.contextLength()).orElse(null);
+    }
+
+    private ModelTokenizer pick(JsonNode model) {
+        if (model == null || model.isNull()) {
+            return pick((String) null);
+        }
+        if (!model.isTextual()) {
+            throw new Problem(ApiError.invalid("invalid_parameter", "model", "'model' must be the name of a served model."));
+        }
+        return pick(model.asText());
+    }
+
+    private ModelTokenizer pick(String model) {
+        if (model == null) {
+            return tokenizers.values().iterator().next();
+        }
+        ModelTokenizer t = tokenizers.get(model);
+        if (t == null) {
+            throw new Problem(ApiError.modelNotFound(model, tokenizers.keySet()));
+        }
+        return t;
+    }
+
+    private static JsonNode read(byte[] rawBody) {
+        try {
+            JsonNode body = Json.readInput(Json.TREE_READER, rawBody);
+            if (body == null || !body.isObject()) {
+                throw new Problem(ApiError.invalid("invalid_body", null, "The request body must be a JSON object."));
+            }
+            return body;
+        } catch (InvalidInput e) {
+            throw new Problem(ApiError.invalid(e.code(), null, "The request body cannot be read: " + e.problem()
+                    + " (send one JSON object)."));
+        }
+    }
+
+    private static ChatCompletions.Reply ok(JsonNode body) {
+        return new ChatCompletions.Reply(200, body, Map.of());
+    }
+
+    @Override
+    public void close() {
+        tokenizers.values().forEach(ModelTokenizer::close);
+    }
+
+    /** A refusal, decided deep in parsing; answered as its error. */
+    private static final class Problem extends RuntimeException {
+        final ApiError error;
+
+        Problem(ApiError error) {
+            super(error.code(), null, false, false);
+            this.error = error;
+        }
+    }
+}
