@@ -141,7 +141,8 @@ final class Deployment implements AutoCloseable {
         }
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
-                    new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys()), Map.of());
+                    new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys(), s.batchWindow()),
+                    Map.of());
             started.push(api);
             api.start();
         }

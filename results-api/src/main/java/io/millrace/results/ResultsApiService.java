@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees:
  * <ul>
- *   <li><b>Read-only.</b> Writes nothing to the contract topics, only its own changelog and
- *       repartition topics, so running, stopping or resetting it never changes results.</li>
+ *   <li><b>Results are read-only.</b> Writes no result, so running, stopping or resetting it never
+ *       changes results. It writes batch events (creation, cancel, expiry, and the output files'
+ *       ids once {@link BatchFinalizer} stored them), files and requests.</li>
  *   <li><b>Committed results only.</b> Runs with {@code exactly_once_v2}, so it reads with
  *       {@code read_committed}: a result from an aborted or open transaction is never served.</li>
  *   <li><b>Exact counts.</b> Store updates commit atomically with input offsets, so a crash or a
@@ -49,6 +50,8 @@ public final class ResultsApiService implements AutoCloseable {
     /** How long {@code POST /v1/chat/completions} waits for its result by default, as OpenAI's SDKs allow for a slow answer. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration HTTP_GRACE = Duration.ofSeconds(1);
+    /** How often finished and expired batches are looked for: the delay between a last result and "completed". */
+    private static final Duration FINALIZER_TICK = Duration.ofMillis(500);
     // A record that does not parse would fail every replacement thread and every restart (its
     // offset never commits), stopping the whole view for one record. This stage answers nobody,
     // so skipping it (logged) only hides that record from the view.
@@ -68,6 +71,8 @@ public final class ResultsApiService implements AutoCloseable {
     private DeltaFollower streamDeltas;
     private ResultFollower follower;
     private FilesApi files;
+    private BatchFinalizer finalizer;
+    private final Duration batchWindow;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -90,9 +95,21 @@ public final class ResultsApiService implements AutoCloseable {
      * @param requestTimeout how long a synchronous request waits for its result before a 504
      * @param requireKeys    every {@code /v1} request needs an API key from {@code millrace.api-keys};
      *                       false only for local development ({@code --auth none})
+     * @param batchWindow    how long a batch created over HTTP has before it expires: OpenAI's 24 h
+     *                       (the only {@code completion_window} accepted); shorter only for tests
      */
-    public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
+    public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
+            Duration batchWindow) {
+        public static final Duration BATCH_WINDOW = Duration.ofHours(24);
+
+        public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
+            this(httpPort, models, requestTimeout, requireKeys, BATCH_WINDOW);
+        }
+
         public ApiSettings {
+            if (batchWindow.isNegative() || batchWindow.isZero()) {
+                throw new IllegalArgumentException("the batch window must be positive, got " + batchWindow);
+            }
             if (httpPort < 0 || httpPort > 65535) {
                 throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
             }
@@ -108,6 +125,7 @@ public final class ResultsApiService implements AutoCloseable {
         ModelCatalog models = api.models();
         Duration requestTimeout = api.requestTimeout();
         this.requireKeys = api.requireKeys();
+        this.batchWindow = api.batchWindow();
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(config)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -151,9 +169,12 @@ public final class ResultsApiService implements AutoCloseable {
         ChatStream stream = new ChatStream(chat, streamDeltas, requestTimeout, Clock.systemUTC());
         http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, auth,
                 new RateLimiter(System::nanoTime), requestedPort);
+        http.batchWindow(batchWindow);
         http.start();
         started = true;
         stage.start();
+        finalizer = new BatchFinalizer(view, files, cancels::publish, Clock.systemUTC());
+        finalizer.start(FINALIZER_TICK);
     }
 
     /**
@@ -192,6 +213,9 @@ public final class ResultsApiService implements AutoCloseable {
                 // A slow exchange must not keep the consumers and producers below open.
                 log.warn("the HTTP server did not stop within {}: {}", HTTP_GRACE, e.toString());
             }
+        }
+        if (finalizer != null) {
+            finalizer.close();
         }
         if (follower != null) {
             follower.close();
