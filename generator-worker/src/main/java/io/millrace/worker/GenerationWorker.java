@@ -152,8 +152,11 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     }
 
     private ResultEvent batchCancelled(RequestEvent request) {
-        return ResultEvent.failure(request, CANCELLED_STATUS, ErrorInfo.of(ErrorCodes.BATCH_CANCELLED, "batch "
-                + request.batchId() + " was cancelled before this request was answered"), clock.millis());
+        String code = cancelledBatches.reason(request.batchId());
+        String why = ErrorCodes.BATCH_EXPIRED.equals(code) ? " reached the end of its completion window"
+                : " was cancelled";
+        return ResultEvent.failure(request, CANCELLED_STATUS, ErrorInfo.of(code, "batch "
+                + request.batchId() + why + " before this request was answered"), clock.millis());
     }
 
     /**

@@ -26,15 +26,24 @@ class CancelledBatchesTest {
     }
 
     @Test
-    void theLatestEventIsTheBatchsState() {
+    void aStopOutlivesAStaleEventButNotATombstone() {
         cancelled.apply("a", batch("a").cancel(2_000));
-        cancelled.apply("a", batch("a"));
-        assertThat(cancelled.contains("a")).isFalse();
-        // Live again before the worker acted: nothing to cancel.
-        assertThat(cancelled.takeNewlyCancelled()).isEmpty();
+        // An ingest that did not see the cancel publishes the batch in progress: still cancelled.
+        cancelled.apply("a", batch("a").inProgress(3, 3_000));
+        assertThat(cancelled.contains("a")).isTrue();
+        assertThat(cancelled.reason("a")).isEqualTo("batch_cancelled");
+        assertThat(cancelled.takeNewlyCancelled()).containsExactly("a");
 
         cancelled.apply("b", batch("b").cancel(2_000));
         cancelled.apply("b", null); // tombstone
         assertThat(cancelled.contains("b")).isFalse();
+    }
+
+    @Test
+    void anExpiredBatchIsStoppedWithItsOwnCode() {
+        cancelled.apply("e", batch("e").expire(5_000));
+        assertThat(cancelled.contains("e")).isTrue();
+        assertThat(cancelled.reason("e")).isEqualTo("batch_expired");
+        assertThat(cancelled.takeNewlyCancelled()).containsExactly("e");
     }
 }

@@ -142,7 +142,7 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
                     new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys(),
-                            modelDirs), Map.of());
+                            modelDirs, s.batchWindow()), Map.of());
             started.push(api);
             api.start();
         }

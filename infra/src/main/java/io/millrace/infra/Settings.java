@@ -17,7 +17,8 @@ import java.util.Map;
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
  * @param workerSettings   {@code --set} pairs for the worker: {@code worker.*} (engine, in-flight
- *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings
+ *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings;
+ *                         and {@link #BATCH_WINDOW_SECONDS} for the API, only for tests
  * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
  *                         default); false for {@code --auth none} and for the batch command's own API
  * @param requestTimeout   how long a synchronous HTTP request waits for its result before a 504
@@ -25,6 +26,11 @@ import java.util.Map;
 record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
         int metricsPort, Map<String, Object> workerSettings, boolean requireKeys, Duration requestTimeout) {
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * {@code --set api.batch.window.seconds=N}: batches created over HTTP expire after N seconds
+     * instead of 24 h, so tests can watch an expiry. Clients still may only ask for "24h".
+     */
+    static final String BATCH_WINDOW_SECONDS = "api.batch.window.seconds";
     Settings {
         if (kafkaPort < 0 || kafkaPort > 65535) {
             throw new UsageException("--kafka-port " + kafkaPort + " is not a TCP port: use 1-65535 (0 for any free port)");
@@ -44,6 +50,9 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         modelDirs = List.copyOf(modelDirs);
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
+            if (key.equals(BATCH_WINDOW_SECONDS)) {
+                continue;
+            }
             if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")) {
                 throw new UsageException("--set " + key + ": only worker.*, consumer.* and producer.* settings"
                         + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
@@ -56,6 +65,23 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
             int metricsPort, Map<String, Object> workerSettings) {
         this(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, workerSettings, false,
                 DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    /** How long a batch created over HTTP has before it expires. */
+    Duration batchWindow() {
+        Object v = workerSettings.get(BATCH_WINDOW_SECONDS);
+        if (v == null) {
+            return Duration.ofHours(24);
+        }
+        try {
+            long seconds = Long.parseLong(v.toString().trim());
+            if (seconds > 0) {
+                return Duration.ofSeconds(seconds);
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new UsageException("--set " + BATCH_WINDOW_SECONDS + "=" + v + ": use a whole number of seconds above 0");
     }
 
     Settings withApi(boolean keys, Duration timeout) {

@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  *       only after its requests and its in-progress event are acknowledged. A crash or rebalance
  *       before that ingests the batch again: request ids are {@code <batch_id>:<custom_id>} (or by
  *       line), so the router drops requests it has seen and results are compacted by id.</li>
+ *   <li><b>No lost cancel.</b> Before publishing the batch in progress (or failed) it reads what
+ *       was published about the batch since, and keeps a cancel that arrived meanwhile.</li>
  *   <li><b>Its own events pass through.</b> The in-progress, failed and cancelled events it reads
  *       back are not validating, so nothing is ingested twice because of them.</li>
  * </ul>
@@ -58,8 +60,11 @@ public final class FileBatchIngestor implements AutoCloseable {
     public static final String GROUP_ID = "millrace-ingest";
     static final Duration RETRY_DELAY = Duration.ofSeconds(1);
     private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration TAIL_TIMEOUT = Duration.ofSeconds(10);
 
     private final KafkaConsumer<String, byte[]> consumer;
+    /** Reads what was published about a batch after the event being ingested (no group, nothing committed). */
+    private final KafkaConsumer<String, byte[]> tail;
     private final KafkaProducer<String, byte[]> producer;
     private final StoredFiles files;
     private final BatchIngestor ingestor;
@@ -88,6 +93,12 @@ public final class FileBatchIngestor implements AutoCloseable {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 10,
                 ProducerConfig.CLIENT_ID_CONFIG, "millrace-ingest-requests"), new StringSerializer(), new ByteArraySerializer());
+        tail = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.CLIENT_ID_CONFIG, "millrace-ingest-batch-tail"),
+                new StringDeserializer(), new ByteArrayDeserializer());
         files = new StoredFiles(bootstrapServers);
         ingestor = new BatchIngestor(producer, validator, clock);
         thread = new Thread(this::run, "millrace-ingest");
@@ -130,7 +141,7 @@ public final class FileBatchIngestor implements AutoCloseable {
         try {
             BatchEvent batch = parse(r);
             if (batch != null && batch.validating() && !batch.cancelled()) {
-                ingest(batch);
+                ingest(batch, tp, r.offset());
             }
         } catch (WakeupException e) {
             throw e;
@@ -162,12 +173,12 @@ public final class FileBatchIngestor implements AutoCloseable {
         }
     }
 
-    private void ingest(BatchEvent batch) throws IOException {
+    private void ingest(BatchEvent batch, TopicPartition tp, long offset) throws IOException {
         Optional<FileEvent> file = files.find(batch.inputFileId())
                 // Checked when the batch was created; checked again, as a file id is no secret.
                 .filter(f -> Objects.equals(f.tenant(), batch.tenant()));
         if (file.isEmpty()) {
-            fail(batch, "The input file " + batch.inputFileId() + " no longer exists: upload it again and create a new batch.");
+            fail(batch, tp, offset, "The input file " + batch.inputFileId() + " no longer exists: upload it again and create a new batch.");
             return;
         }
         BatchIngestor.Submitted s;
@@ -179,18 +190,47 @@ public final class FileBatchIngestor implements AutoCloseable {
             }, batch.batchId(), batch.tenant(), Set.of());
         } catch (StoredFiles.FileGone e) {
             // Lines read before the chunk went missing may be published: their results stay, unannounced.
-            fail(batch, "The input file " + batch.inputFileId() + " was deleted while the batch read it (" + e.getMessage()
+            fail(batch, tp, offset, "The input file " + batch.inputFileId() + " was deleted while the batch read it (" + e.getMessage()
                     + "): upload it again and create a new batch.");
             return;
         }
-        ingestor.publishBatch(batch.inProgress(s.total(), clock.millis()));
+        ingestor.publishBatch(batch.inProgress(s.total(), clock.millis()).mergedAfter(latest(batch, tp, offset)));
         log.info("batch {}: {} lines of {} published ({} requests, {} rejected)", batch.batchId(), s.total(),
                 batch.inputFileId(), s.accepted(), s.rejected());
     }
 
-    private void fail(BatchEvent batch, String message) {
+    private void fail(BatchEvent batch, TopicPartition tp, long offset, String message) {
         log.warn("batch {} failed: {}", batch.batchId(), message);
-        ingestor.publishBatch(batch.fail(new ErrorInfo("file_not_found", message, "input_file_id", null), clock.millis()));
+        ingestor.publishBatch(batch.fail(new ErrorInfo("file_not_found", message, "input_file_id", null), clock.millis())
+                .mergedAfter(latest(batch, tp, offset)));
+    }
+
+    /**
+     * The batch as last published, merging what came after the event being ingested: a cancel that
+     * arrived while the file was read would otherwise be overwritten by the in-progress event (the
+     * topic keeps the latest event per batch). Readers merge too, so the window left between this
+     * read and the send costs nothing but the cancel in a compacted-away event.
+     */
+    private BatchEvent latest(BatchEvent batch, TopicPartition tp, long offset) {
+        tail.assign(List.of(tp));
+        long end = tail.endOffsets(List.of(tp)).get(tp);
+        tail.seek(tp, offset + 1);
+        BatchEvent merged = batch;
+        long deadline = System.nanoTime() + TAIL_TIMEOUT.toNanos();
+        while (tail.position(tp) < end) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cannot read " + tp + " up to " + end + " in " + TAIL_TIMEOUT.toSeconds() + " s");
+            }
+            for (ConsumerRecord<String, byte[]> r : tail.poll(POLL)) {
+                if (batch.batchId().equals(r.key())) {
+                    BatchEvent later = parse(r);
+                    if (later != null) {
+                        merged = later.mergedAfter(merged);
+                    }
+                }
+            }
+        }
+        return merged;
     }
 
     private void sleep() {
@@ -215,6 +255,7 @@ public final class FileBatchIngestor implements AutoCloseable {
         } else {
             consumer.close(Duration.ofSeconds(5));
         }
+        tail.close(Duration.ofSeconds(5));
         files.close();
         producer.close(Duration.ofSeconds(5));
     }

@@ -14,12 +14,13 @@ import java.util.Set;
  * {@code {"error":{"message","type","param","code"}}} (plus {@code line}, the input line), with
  * {@code error: null}. The top-level {@code error} is for failures that had no such answer: lines
  * that are not a request at all (not JSON, no or repeated custom_id, too large) and requests of a
- * cancelled batch.
+ * cancelled or expired batch.
  */
 public final class BatchOutputLine {
     /** Failures without a request answer: the top-level {@code error}, shaped like OpenAI's batch errors.data. */
     private static final Set<String> WITHOUT_RESPONSE = Set.of(ErrorCodes.INVALID_JSON, ErrorCodes.MISSING_CUSTOM_ID,
-            ErrorCodes.DUPLICATE_CUSTOM_ID, ErrorCodes.REQUEST_TOO_LARGE, ErrorCodes.BATCH_CANCELLED);
+            ErrorCodes.DUPLICATE_CUSTOM_ID, ErrorCodes.REQUEST_TOO_LARGE, ErrorCodes.BATCH_CANCELLED,
+            ErrorCodes.BATCH_EXPIRED);
 
     private BatchOutputLine() {}
 

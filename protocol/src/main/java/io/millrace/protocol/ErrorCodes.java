@@ -25,6 +25,8 @@ public final class ErrorCodes {
     public static final String INTERNAL_ERROR = "internal_error";
     /** The request's batch was cancelled before the request was answered. */
     public static final String BATCH_CANCELLED = "batch_cancelled";
+    /** A request of a batch whose completion window ran out before it was answered (OpenAI's code). */
+    public static final String BATCH_EXPIRED = "batch_expired";
 
     private ErrorCodes() {}
 }

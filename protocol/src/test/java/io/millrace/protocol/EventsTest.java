@@ -68,6 +68,32 @@ class EventsTest {
     }
 
     @Test
+    void batchEventsMergeSoAStaleWriterLosesNothing() {
+        BatchEvent created = BatchEvent.ofFile("b", "/v1/chat/completions", "file-1", "24h", 5L, 10L, null, "acme");
+        BatchEvent running = created.inProgress(6, 7L);
+        // A cancel published from a copy that had not seen the ingest keeps the total and the start.
+        BatchEvent staleCancel = created.cancel(8L).mergedAfter(running);
+        assertThat(staleCancel.total()).isEqualTo(6);
+        assertThat(staleCancel.inProgressAt()).isEqualTo(7L);
+        assertThat(staleCancel.cancelledAt()).isEqualTo(8L);
+        // An ingest that did not see the cancel arrive while it read the file keeps the cancel.
+        BatchEvent lateIngest = created.inProgress(6, 9L).mergedAfter(created.cancel(8L));
+        assertThat(lateIngest.cancelled()).isTrue();
+        assertThat(lateIngest.total()).isEqualTo(6);
+        // Files, expiry and completion are kept the same way; another batch's event is not merged.
+        BatchEvent done = running.expire(11L).finalized("file-o", "file-e", 12L, 13L);
+        assertThat(done.completedAt()).as("an expired batch does not complete").isNull();
+        BatchEvent merged = running.mergedAfter(done);
+        assertThat(merged.outputFileId()).isEqualTo("file-o");
+        assertThat(merged.errorFileId()).isEqualTo("file-e");
+        assertThat(merged.expiredAt()).isEqualTo(11L);
+        assertThat(merged.finalized()).isTrue();
+        assertThat(running.mergedAfter(BatchEvent.ofFile("other", "/v1/chat/completions", "f", "24h", 1L, 2L, null, null)))
+                .isSameAs(running);
+        assertThat(running.finalized("o", null, 12L, 13L).completedAt()).isEqualTo(13L);
+    }
+
+    @Test
     void outputLinesFollowTheOpenAiBatchFormat() throws Exception {
         ResultEvent ok = new ResultEvent("b:1", "b", "1", 1L, "m", 200, Json.parse("{\"object\":\"chat.completion\"}"), null,
                 true, 99L, null);
@@ -86,6 +112,9 @@ class EventsTest {
         assertThat(Json.write(BatchOutputLine.of(notJson))).isEqualTo("{\"id\":\"" + Ids.batchRequestId("b:2")
                 + "\",\"custom_id\":\"2\",\"response\":null,\"error\":{\"code\":\"invalid_json\",\"message\":\"not json\","
                 + "\"line\":7}}");
+        ResultEvent expired = ResultEvent.failure(req, 499, ErrorInfo.of(ErrorCodes.BATCH_EXPIRED, "late"), 1L);
+        assertThat(BatchOutputLine.of(expired).get("response").isNull()).isTrue();
+        assertThat(BatchOutputLine.of(expired).at("/error/code").asText()).isEqualTo("batch_expired");
     }
 
     @Test

@@ -15,10 +15,13 @@ import java.util.TreeMap;
  * <p>Millrace validates lines at ingest and publishes results as they come. A batch created over
  * HTTP is {@code validating} until the ingest role has published its lines (then it knows its
  * total), or {@code failed} when its file could not be read; a batch of the batch command is in
- * progress from creation. An in-progress batch is {@code completed} once every line has a result;
- * finalizing takes no time. A cancelled batch is {@code cancelling} until every line has a result
+ * progress from creation. A batch of the command is {@code completed} once every line has a result
+ * (the command writes its own files). A cancelled batch is {@code cancelling} until every line has a result
  * (workers answer the rest with {@code batch_cancelled}), then {@code cancelled}: finished work is
- * still returned, as OpenAI does. Output and error files, and expiry, are not there yet: null.
+ * still returned, as OpenAI does. A batch of a stored file is {@code finalizing} between its last
+ * result and the storing of its output and error files ({@link BatchFinalizer}), and only then
+ * {@code completed} (or {@code cancelled}, or {@code expired} when its window ran out first:
+ * workers answered the rest {@code batch_expired}).
  */
 public final class BatchView {
     public static final String COMPLETION_WINDOW = "24h";
@@ -34,10 +37,17 @@ public final class BatchView {
         boolean validating = batch.validating();
         boolean failed = batch.failed();
         boolean done = !validating && !failed && counts.answered() >= batch.total();
+        // A batch of a stored file ends once its output and error files are stored; one of the
+        // batch command (which writes its own files) as soon as every line has its result.
+        boolean fileBatch = batch.inputFileId() != null;
+        boolean ended = fileBatch ? batch.finalized() : done;
         // An empty batch has no result to date its completion: it completed when it went in progress.
         Long inProgressAt = validating || failed ? null : batch.inProgressAt() == null ? createdAt : seconds(batch.inProgressAt());
-        Long completedAt = !done ? null : counts.lastCompletedAt() == null ? inProgressAt
+        Long doneAt = !done ? null : counts.lastCompletedAt() == null ? inProgressAt
                 : Math.max(inProgressAt, seconds(counts.lastCompletedAt()));
+        Long finalizingAt = batch.finalized() ? Long.valueOf(seconds(batch.finalizingAt()))
+                : done ? doneAt : batch.expired() ? Long.valueOf(seconds(batch.expiredAt())) : null;
+        Long completedAt = !fileBatch ? doneAt : batch.completedAt() == null ? null : seconds(batch.completedAt());
 
         ObjectNode o = Json.object();
         o.put("id", batch.batchId());
@@ -59,18 +69,18 @@ public final class BatchView {
         }
         o.put("input_file_id", batch.inputFileId());
         o.put("completion_window", batch.completionWindow() == null ? COMPLETION_WINDOW : batch.completionWindow());
-        o.put("status", status(batch, done));
-        o.putNull("output_file_id");
-        o.putNull("error_file_id");
+        o.put("status", status(batch, done, ended));
+        o.put("output_file_id", batch.outputFileId());
+        o.put("error_file_id", batch.errorFileId());
         o.put("created_at", createdAt);
         o.put("in_progress_at", inProgressAt);
         o.put("expires_at", batch.expiresAt() == null ? createdAt + WINDOW_SECONDS : seconds(batch.expiresAt()));
-        o.put("finalizing_at", batch.cancelled() ? null : completedAt);
-        o.put("completed_at", batch.cancelled() ? null : completedAt);
+        o.put("finalizing_at", batch.cancelled() ? null : finalizingAt);
+        o.put("completed_at", batch.cancelled() || batch.expired() ? null : completedAt);
         o.put("failed_at", failed ? seconds(batch.failedAt()) : null);
-        o.putNull("expired_at");
+        o.put("expired_at", batch.expired() && !batch.cancelled() ? seconds(batch.expiredAt()) : null);
         o.put("cancelling_at", batch.cancelled() ? seconds(batch.cancelledAt()) : null);
-        o.put("cancelled_at", batch.cancelled() && (done || validating) ? (done ? completedAt : seconds(batch.cancelledAt())) : null);
+        o.put("cancelled_at", batch.cancelled() && (ended || validating) ? (done ? doneAt : seconds(batch.cancelledAt())) : null);
         ObjectNode requestCounts = o.putObject("request_counts");
         requestCounts.put("total", batch.total());
         requestCounts.put("completed", counts.completed());
@@ -79,7 +89,7 @@ public final class BatchView {
         return o;
     }
 
-    private static String status(BatchEvent batch, boolean done) {
+    private static String status(BatchEvent batch, boolean done, boolean ended) {
         if (batch.failed()) {
             return "failed";
         }
@@ -88,10 +98,18 @@ public final class BatchView {
             return batch.cancelled() ? "cancelled" : "validating";
         }
         if (batch.cancelled()) {
-            return done ? "cancelled" : "cancelling";
+            return ended ? "cancelled" : "cancelling";
         }
-        return done ? "completed" : "in_progress";
+        if (batch.expired()) {
+            // Workers answer what is left batch_expired, then the files are written.
+            return ended ? "expired" : "finalizing";
+        }
+        if (ended) {
+            return "completed";
+        }
+        return done ? "finalizing" : "in_progress";
     }
+
     /** The caller's metadata plus the input file name; a caller's own {@code input_file} wins. */
     private static Map<String, String> metadata(BatchEvent batch) {
         if (batch.inputFile() == null) {

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees:
  * <ul>
- *   <li><b>Read-only.</b> Writes nothing to the contract topics, only its own changelog and
- *       repartition topics, so running, stopping or resetting it never changes results.</li>
+ *   <li><b>Results are read-only.</b> Writes no result, so running, stopping or resetting it never
+ *       changes results. It writes batch events (creation, cancel, expiry, and the output files'
+ *       ids once {@link BatchFinalizer} stored them), files and requests.</li>
  *   <li><b>Committed results only.</b> Runs with {@code exactly_once_v2}, so it reads with
  *       {@code read_committed}: a result from an aborted or open transaction is never served.</li>
  *   <li><b>Exact counts.</b> Store updates commit atomically with input offsets, so a crash or a
@@ -50,6 +51,8 @@ public final class ResultsApiService implements AutoCloseable {
     /** How long {@code POST /v1/chat/completions} waits for its result by default, as OpenAI's SDKs allow for a slow answer. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration HTTP_GRACE = Duration.ofSeconds(1);
+    /** How often finished and expired batches are looked for: the delay between a last result and "completed". */
+    private static final Duration FINALIZER_TICK = Duration.ofMillis(500);
     // A record that does not parse would fail every replacement thread and every restart (its
     // offset never commits), stopping the whole view for one record. This stage answers nobody,
     // so skipping it (logged) only hides that record from the view.
@@ -71,6 +74,8 @@ public final class ResultsApiService implements AutoCloseable {
     private DeltaFollower streamDeltas;
     private ResultFollower follower;
     private FilesApi files;
+    private BatchFinalizer finalizer;
+    private final Duration batchWindow;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -95,16 +100,23 @@ public final class ResultsApiService implements AutoCloseable {
      *                       false only for local development ({@code --auth none})
      * @param modelDirs      the served models' directories (the workers' own), whose tokenizers the
      *                       tokenizer endpoints run; empty: those endpoints are not served
+     * @param batchWindow    how long a batch created over HTTP has before it expires: OpenAI's 24 h
+     *                       (the only {@code completion_window} accepted); shorter only for tests
      */
     public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
-            List<Path> modelDirs) {
-        /** Settings without model directories: the tokenizer endpoints are not served. */
+            List<Path> modelDirs, Duration batchWindow) {
+        public static final Duration BATCH_WINDOW = Duration.ofHours(24);
+
+        /** Settings without model directories (the tokenizer endpoints are not served) and OpenAI's window. */
         public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
-            this(httpPort, models, requestTimeout, requireKeys, List.of());
+            this(httpPort, models, requestTimeout, requireKeys, List.of(), BATCH_WINDOW);
         }
 
         public ApiSettings {
             modelDirs = List.copyOf(modelDirs);
+            if (batchWindow.isNegative() || batchWindow.isZero()) {
+                throw new IllegalArgumentException("the batch window must be positive, got " + batchWindow);
+            }
             if (httpPort < 0 || httpPort > 65535) {
                 throw new IllegalArgumentException("HTTP port " + httpPort + " is out of range: use 0 (any free port) to 65535");
             }
@@ -121,6 +133,7 @@ public final class ResultsApiService implements AutoCloseable {
         Duration requestTimeout = api.requestTimeout();
         this.requireKeys = api.requireKeys();
         this.modelDirs = api.modelDirs();
+        this.batchWindow = api.batchWindow();
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(config)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -165,9 +178,12 @@ public final class ResultsApiService implements AutoCloseable {
         tokenizers = TokenizerApi.load(modelDirs, models);
         http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, tokenizers,
                 auth, new RateLimiter(System::nanoTime), requestedPort);
+        http.batchWindow(batchWindow);
         http.start();
         started = true;
         stage.start();
+        finalizer = new BatchFinalizer(view, files, cancels::publish, Clock.systemUTC());
+        finalizer.start(FINALIZER_TICK);
     }
 
     /**
@@ -206,6 +222,9 @@ public final class ResultsApiService implements AutoCloseable {
                 // A slow exchange must not keep the consumers and producers below open.
                 log.warn("the HTTP server did not stop within {}: {}", HTTP_GRACE, e.toString());
             }
+        }
+        if (finalizer != null) {
+            finalizer.close();
         }
         if (follower != null) {
             follower.close();

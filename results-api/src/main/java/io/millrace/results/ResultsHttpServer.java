@@ -76,6 +76,7 @@ public final class ResultsHttpServer {
     private final long createdAt = System.currentTimeMillis() / 1000;
     private final Javalin app;
     private final int requestedPort;
+    private volatile Duration batchWindow = COMPLETION_WINDOW;
 
     /**
      * Configures the server; binds and serves on {@link #start()} (port 0 picks a free one).
@@ -180,6 +181,7 @@ public final class ResultsHttpServer {
             }
             config.routes.get("/v1/batches/{batch_id}", ctx -> batch(ctx, segment(ctx, 2)));
             config.routes.post("/v1/batches/{batch_id}/cancel", ctx -> cancel(ctx, segment(ctx, 2)));
+            config.routes.get("/v1/batches/{batch_id}/results", ctx -> batchResults(ctx, segment(ctx, 2)));
             config.routes.get("/v1/requests/{request_id}", ctx -> request(ctx, segment(ctx, 2)));
             if (files != null) {
                 FilesApi.configure(config.jetty.multipartConfig);
@@ -342,9 +344,59 @@ public final class ResultsHttpServer {
         files.owned(req.inputFileId(), tenant); // 404 for a file that is missing or another tenant's
         long now = System.currentTimeMillis();
         BatchEvent batch = BatchEvent.ofFile(newBatchId(), req.endpoint(), req.inputFileId(), req.completionWindow(),
-                now, now + COMPLETION_WINDOW.toMillis(), req.metadata(), tenant);
+                now, now + batchWindow.toMillis(), req.metadata(), tenant);
         cancels.accept(batch);
         reply(ctx, 200, BatchView.of(batch, BatchCounts.NONE));
+    }
+
+    /** How long batches created from now on have before they expire; "24h" is still the only window a client may ask. */
+    void batchWindow(Duration window) {
+        this.batchWindow = window;
+    }
+
+    /** {@code GET /v1/batches/{id}/results}: the output lines so far, in request id order, paged. */
+    private void batchResults(Context ctx, String batchId) {
+        Optional<BatchEvent> batch = view.batch(batchId).filter(b -> visible(ctx, b.tenant()));
+        if (batch.isEmpty()) {
+            error(ctx, ApiError.notFound("batch", batchId));
+            return;
+        }
+        int limit;
+        try {
+            limit = BatchPage.limit(ctx.queryParam("limit"));
+        } catch (IllegalArgumentException e) {
+            error(ctx, ApiError.invalid("invalid_value", "limit", "Invalid 'limit': use an integer from 1 to " + BatchPage.MAX_LIMIT + "."));
+            return;
+        }
+        String after = ctx.queryParam("after");
+        if (after != null && (after.isEmpty() || !(after.startsWith(batchId + ":") || after.startsWith(batchId + "#")))) {
+            error(ctx, ApiError.invalid("invalid_value", "after", "Invalid 'after': use the last_id of the previous page, a request id of this batch."));
+            return;
+        }
+        // The store is one range per partition, read one after the other, not merged: keep the
+        // limit + 1 smallest request ids after the cursor (a bounded heap; the scan still reads the
+        // rest of the batch, at most 50,000 small reads from local RocksDB).
+        java.util.PriorityQueue<ResultEvent> smallest = new java.util.PriorityQueue<>(
+                java.util.Comparator.comparing(ResultEvent::requestId).reversed());
+        try (java.util.stream.Stream<ResultEvent> results = view.batchResults(batchId, after)) {
+            results.forEach(r -> {
+                smallest.add(r);
+                if (smallest.size() > limit + 1) {
+                    smallest.poll();
+                }
+            });
+        }
+        List<ResultEvent> page = new java.util.ArrayList<>(smallest);
+        page.sort(java.util.Comparator.comparing(ResultEvent::requestId));
+        ObjectNode list = Json.object();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        List<ResultEvent> shown = page.subList(0, Math.min(limit, page.size()));
+        shown.forEach(r -> data.add(BatchOutputLine.of(r)));
+        list.put("first_id", shown.isEmpty() ? null : shown.get(0).requestId());
+        list.put("last_id", shown.isEmpty() ? null : shown.get(shown.size() - 1).requestId());
+        list.put("has_more", page.size() > limit);
+        reply(ctx, 200, list);
     }
 
     /** OpenAI's shape, {@code batch_} and 32 hex digits; random, so two creations of one file are two batches. */

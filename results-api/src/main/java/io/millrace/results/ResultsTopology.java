@@ -23,7 +23,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <pre>
  * millrace.results ──▶ results-by-request (latest result per request id)
  *                        └─ with batch id ─▶ repartition by batch id ─▶ batch-counts (add new, subtract old)
- * millrace.batches ──▶ batches-by-id
+ * millrace.batches ──▶ batches-by-id (each batch's events merged: fields once set stay set)
  * </pre>
  *
  * Every store, repartition topic and processor is named, so internal topic names survive changes
@@ -33,6 +33,7 @@ public final class ResultsTopology {
     /** The table processors; Kafka names their source nodes {@code <name>-source}. */
     public static final String RESULTS_TABLE = "results-table";
     public static final String BATCHES_TABLE = "batches-table";
+    public static final String MERGE_BATCHES = "merge-batches";
     public static final String RESULTS_WITH_BATCH = "results-with-batch";
     /** Name of the repartition topic (prefixed by the application id) and its processors. */
     public static final String RESULTS_BY_BATCH = "results-by-batch";
@@ -50,11 +51,16 @@ public final class ResultsTopology {
                         .withKeySerde(Topics.RESULTS.keySerde())
                         .withValueSerde(Topics.RESULTS.valueSerde()));
 
-        builder.table(Topics.BATCHES.name(),
-                Consumed.with(Topics.BATCHES.keySerde(), Topics.BATCHES.valueSerde()).withName(BATCHES_TABLE),
-                Materialized.<String, BatchEvent, KeyValueStore<Bytes, byte[]>>as(Stores.BATCHES_BY_ID)
-                        .withKeySerde(Topics.BATCHES.keySerde())
-                        .withValueSerde(Topics.BATCHES.valueSerde()));
+        // Reduced rather than read as a table: every batch event only sets fields, and a writer may
+        // publish from a stale copy (a cancel read before the batch went in progress, an ingest that
+        // missed a cancel), so the store keeps the merge of all of a batch's events, not the last.
+        builder.stream(Topics.BATCHES.name(),
+                        Consumed.with(Topics.BATCHES.keySerde(), Topics.BATCHES.valueSerde()).withName(BATCHES_TABLE))
+                .groupByKey(Grouped.with(Topics.BATCHES.keySerde(), Topics.BATCHES.valueSerde()))
+                .reduce((earlier, later) -> later.mergedAfter(earlier), Named.as(MERGE_BATCHES),
+                        Materialized.<String, BatchEvent, KeyValueStore<Bytes, byte[]>>as(Stores.BATCHES_BY_ID)
+                                .withKeySerde(Topics.BATCHES.keySerde())
+                                .withValueSerde(Topics.BATCHES.valueSerde()));
 
         // Lone requests (no batch id) have no batch to count towards. Filtering the table, rather
         // than relying on groupBy dropping null keys, keeps the old value of an update visible to

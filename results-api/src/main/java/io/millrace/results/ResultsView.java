@@ -19,6 +19,17 @@ public interface ResultsView {
     /** Every batch this instance knows, in no particular order (the list endpoint filters and pages it). */
     List<BatchEvent> batches();
 
+    /**
+     * The latest results of a batch's requests, ids {@code <batch_id>:<custom_id>} and
+     * {@code <batch_id>#line-N}, read lazily from the store (a range scan: nothing is held but the
+     * current result). In request id order within each store partition only: a live store has
+     * several, read one after the other. Close the stream. Requests of a batch whose ids
+     * do not start with its id (Kafka clients may choose any) are not found here.
+     *
+     * @param after a request id of this batch to start after, or null for the first
+     */
+    java.util.stream.Stream<ResultEvent> batchResults(String batchId, String after);
+
     /** Counts over the latest results of a batch; {@link BatchCounts#NONE} when it has none. */
     BatchCounts counts(String batchId);
 }

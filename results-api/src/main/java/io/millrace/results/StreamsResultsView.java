@@ -56,6 +56,40 @@ public final class StreamsResultsView implements ResultsView {
         return all;
     }
 
+    /**
+     * Request ids of a batch continue its id with ':' (custom ids) or '#' (lines without one).
+     * String keys are stored as UTF-8, whose byte order is code point order, so every such id
+     * lies between {@code <batch_id>#} and {@code <batch_id>;} ('#' &lt; ':' &lt; ';'); ids of other
+     * batches that fall in between (a batch id that extends this one with '$' and the like) are
+     * filtered out by their batch id.
+     */
+    @Override
+    public java.util.stream.Stream<ResultEvent> batchResults(String batchId, String after) {
+        Objects.requireNonNull(batchId, "batchId");
+        String from = after == null ? batchId + "#" : after;
+        KeyValueIterator<String, ResultEvent> it;
+        try {
+            it = stores.<ResultEvent>keyValueStore(Stores.RESULTS_BY_REQUEST).range(from, batchId + ";");
+        } catch (InvalidStateStoreException e) {
+            throw new NotReadyException("store " + Stores.RESULTS_BY_REQUEST + " is not queryable yet: " + e.getMessage(), e);
+        }
+        java.util.Iterator<ResultEvent> values = new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public ResultEvent next() {
+                return it.next().value;
+            }
+        };
+        return java.util.stream.StreamSupport.stream(
+                        java.util.Spliterators.spliteratorUnknownSize(values, java.util.Spliterator.ORDERED), false)
+                .onClose(it::close)
+                .filter(r -> r != null && batchId.equals(r.batchId()) && !r.requestId().equals(after));
+    }
+
     @Override
     public BatchCounts counts(String batchId) {
         BatchCounts counts = this.<BatchCounts>get(Stores.BATCH_COUNTS, batchId);

@@ -52,6 +52,43 @@ class BatchViewTest {
     }
 
     @Test
+    void aFileBatchIsFinalizingUntilItsFilesAreStoredThenCompletedWithThem() {
+        BatchEvent running = BatchEvent.ofFile("b1", "/v1/chat/completions", "file-in", "24h", T0, T0 + 86_400_000L, null, null)
+                .inProgress(3, T0 + 1_000);
+        BatchCounts all = new BatchCounts(2, 1, 2, T0 + 2_000, T0 + 9_000);
+
+        JsonNode finalizing = BatchView.of(running, all);
+        assertThat(finalizing.get("status").asText()).isEqualTo("finalizing");
+        assertThat(finalizing.get("finalizing_at").asLong()).isEqualTo(CREATED_S + 9);
+        assertThat(finalizing.get("completed_at").isNull()).isTrue();
+        assertThat(finalizing.get("output_file_id").isNull()).isTrue();
+
+        JsonNode completed = BatchView.of(running.finalized("file-out", "file-err", T0 + 10_000, T0 + 11_000), all);
+        assertThat(completed.get("status").asText()).isEqualTo("completed");
+        assertThat(completed.get("output_file_id").asText()).isEqualTo("file-out");
+        assertThat(completed.get("error_file_id").asText()).isEqualTo("file-err");
+        assertThat(completed.get("finalizing_at").asLong()).isEqualTo(CREATED_S + 10);
+        assertThat(completed.get("completed_at").asLong()).isEqualTo(CREATED_S + 11);
+    }
+
+    @Test
+    void anExpiredFileBatchFinalizesWhatFinishedAndEndsExpired() {
+        BatchEvent expired = BatchEvent.ofFile("b1", "/v1/chat/completions", "file-in", "24h", T0, T0 + 5_000, null, null)
+                .inProgress(3, T0 + 1_000).expire(T0 + 6_000);
+
+        JsonNode ending = BatchView.of(expired, new BatchCounts(1, 0, 1, T0 + 2_000, T0 + 2_000));
+        assertThat(ending.get("status").asText()).isEqualTo("finalizing");
+        assertThat(ending.get("expired_at").asLong()).isEqualTo(CREATED_S + 6);
+
+        JsonNode ended = BatchView.of(expired.finalized("file-out", "file-err", T0 + 7_000, T0 + 8_000),
+                new BatchCounts(1, 2, 1, T0 + 2_000, T0 + 6_500));
+        assertThat(ended.get("status").asText()).isEqualTo("expired");
+        assertThat(ended.get("completed_at").isNull()).isTrue();
+        assertThat(ended.get("output_file_id").asText()).isEqualTo("file-out");
+        assertThat(ended.get("expires_at").asLong()).isEqualTo(CREATED_S + 5);
+    }
+
+    @Test
     void anEmptyBatchIsCompletedWhenCreated() {
         JsonNode o = BatchView.of(batch("b0", 0), BatchCounts.NONE);
 
@@ -113,9 +150,10 @@ class BatchViewTest {
         assertThat(inProgress.get("status").asText()).isEqualTo("in_progress");
         assertThat(inProgress.get("in_progress_at").asLong()).isEqualTo(CREATED_S + 2);
 
+        // Every line answered: finalizing until the output files are stored (see the test above).
         JsonNode done = BatchView.of(running, new BatchCounts(2, 1, 2, T0 + 1_000, T0 + 9_000));
-        assertThat(done.get("status").asText()).isEqualTo("completed");
-        assertThat(done.get("completed_at").asLong()).isEqualTo(CREATED_S + 9);
+        assertThat(done.get("status").asText()).isEqualTo("finalizing");
+        assertThat(done.get("finalizing_at").asLong()).isEqualTo(CREATED_S + 9);
         assertThat(done.get("errors").isNull()).isTrue();
     }
 

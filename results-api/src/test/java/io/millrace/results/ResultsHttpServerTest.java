@@ -169,6 +169,11 @@ class ResultsHttpServerTest {
             public java.util.List<BatchEvent> batches() {
                 throw new NotReadyException("restoring", null);
             }
+
+            @Override
+            public java.util.stream.Stream<ResultEvent> batchResults(String batchId, String after) {
+                throw new NotReadyException("restoring", null);
+            }
         };
         ResultsHttpServer s = new ResultsHttpServer(restoring, () -> true, () -> false, e -> { }, MODELS, 0);
         s.start();
@@ -241,12 +246,19 @@ class ResultsHttpServerTest {
 
     @Test
     void anOversizedBodyIs413BeforeItIsRead() throws Exception {
-        byte[] big = new byte[(int) ResultsHttpServer.MAX_BODY_BYTES + 1];
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/v1/batches/b1/cancel"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
+        // A raw socket that declares the length and sends no byte of the body: the answer must come
+        // from the header alone. (Sending the body races the server's early close of the connection.)
+        try (java.net.Socket socket = new java.net.Socket("localhost", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/batches/b1/cancel HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + (ResultsHttpServer.MAX_BODY_BYTES + 1) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
 
-        assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(Json.parse(r.body()).at("/error/code").asText()).isEqualTo("request_too_large");
+            assertThat(answer).startsWith("HTTP/1.1 413");
+            assertThat(Json.parse(answer.substring(answer.indexOf("\r\n\r\n") + 4)).at("/error/code").asText())
+                    .isEqualTo("request_too_large");
+        }
         assertThat(get("/health").statusCode()).as("the server goes on").isEqualTo(200);
     }
 
@@ -277,6 +289,43 @@ class ResultsHttpServerTest {
         } finally {
             s.stop(Duration.ZERO);
         }
+    }
+
+    @Test
+    void pagesTheResultsOfABatchSoFarForItsTenantOnly() throws Exception {
+        ResultsHttpServer.Authenticator byTenant = header -> new KeyRing.Result(
+                new KeyRing.Caller("key-" + header, header.substring(7), 0, 0), null);
+        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, MODELS, null, null, null, byTenant,
+                new RateLimiter(System::nanoTime), 0);
+        t.publish(new BatchEvent("ab", "/v1/chat/completions", "in.jsonl", 4, T0, Map.of(), null, "alice"));
+        for (String id : new String[] {"c", "a", "b"}) {
+            t.publish(success("ab", id, T0).withTenant("alice"));
+        }
+        s.start();
+        try {
+            JsonNode first = results(s, "?limit=2", "alice");
+            assertThat(first.get("object").asText()).isEqualTo("list");
+            assertThat(first.get("data")).extracting(d -> d.get("custom_id").asText()).containsExactly("a", "b");
+            assertThat(first.get("data").get(0).at("/response/status_code").asInt()).isEqualTo(200);
+            assertThat(first.get("has_more").asBoolean()).isTrue();
+            assertThat(first.get("last_id").asText()).isEqualTo("ab:b");
+            JsonNode second = results(s, "?limit=2&after=ab:b", "alice");
+            assertThat(second.get("data")).extracting(d -> d.get("custom_id").asText()).containsExactly("c");
+            assertThat(second.get("has_more").asBoolean()).isFalse();
+            assertThat(status(s, "/v1/batches/ab/results", "bob")).isEqualTo(404);
+            assertThat(status(s, "/v1/batches/ab/results?after=zz", "alice")).isEqualTo(400);
+            assertThat(status(s, "/v1/batches/ab/results?limit=0", "alice")).isEqualTo(400);
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    private JsonNode results(ResultsHttpServer s, String query, String tenant) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port()
+                + "/v1/batches/ab/results" + query)).header("Authorization", "Bearer " + tenant).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Json.parse(r.body());
     }
 
     private JsonNode list(ResultsHttpServer s, String query, String tenant) throws Exception {

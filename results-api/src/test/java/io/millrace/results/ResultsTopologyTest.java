@@ -7,6 +7,7 @@ import static io.millrace.results.Fixtures.success;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +100,38 @@ class ResultsTopologyTest {
 
         assertThat(t.view.batch("b1")).contains(batch("b1", 3));
         assertThat(t.view.batch("b2")).isEmpty();
+    }
+
+    @Test
+    void mergesABatchsEventsSoAStaleCancelKeepsItsProgress() {
+        BatchEvent created = BatchEvent.ofFile("b1", "/v1/chat/completions", "file-1", "24h", T0, T0 + 1, null, null);
+        t.publish(created);
+        t.publish(created.inProgress(4, T0 + 10));
+        t.publish(created.cancel(T0 + 20)); // read from a view that had not seen it go in progress
+
+        BatchEvent b = t.view.batch("b1").orElseThrow();
+        assertThat(b.total()).isEqualTo(4);
+        assertThat(b.inProgressAt()).isEqualTo(T0 + 10);
+        assertThat(b.cancelled()).isTrue();
+    }
+
+    @Test
+    void scansTheResultsOfOneBatchInRequestIdOrderAfterACursor() {
+        t.publish(success("b1", "c", T0));
+        t.publish(success("b1", "a", T0));
+        t.publish(failure("b1", "b", T0));
+        t.publish(success("b10", "a", T0)); // another batch whose id extends this one
+        t.publish(success("b0", "z", T0));
+        t.publish(new io.millrace.protocol.events.ResultEvent("b1#line-4", "b1", null, 4L, null, 400, null,
+                io.millrace.protocol.events.ErrorInfo.of("invalid_json", "x"), false, T0, null));
+
+        try (java.util.stream.Stream<io.millrace.protocol.events.ResultEvent> all = t.view.batchResults("b1", null)) {
+            assertThat(all.map(io.millrace.protocol.events.ResultEvent::requestId))
+                    .containsExactly("b1#line-4", "b1:a", "b1:b", "b1:c");
+        }
+        try (java.util.stream.Stream<io.millrace.protocol.events.ResultEvent> rest = t.view.batchResults("b1", "b1:a")) {
+            assertThat(rest.map(io.millrace.protocol.events.ResultEvent::requestId)).containsExactly("b1:b", "b1:c");
+        }
     }
 
     @Test

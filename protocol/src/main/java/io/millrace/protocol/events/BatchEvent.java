@@ -28,6 +28,14 @@ import java.util.Map;
  *                         with an input file id and no in-progress time is still validating
  * @param failedAt         epoch milliseconds when the batch failed as a whole (input file gone), or null
  * @param errors           why it failed, or null
+ * @param outputFileId     the stored file of its successful results ({@code millrace.files}), or null
+ * @param errorFileId      the stored file of its failed results, or null
+ * @param finalizingAt     epoch milliseconds when its output and error files began to be written;
+ *                         published only once both are stored, so a set value means the files exist
+ * @param completedAt      epoch milliseconds when the files were stored (null for a cancelled or
+ *                         expired batch, whose own time says when it ended)
+ * @param expiredAt        epoch milliseconds when its completion window ran out with requests
+ *                         unanswered: workers answer those {@code batch_expired}, as on a cancel
  */
 public record BatchEvent(
         String batchId,
@@ -43,7 +51,12 @@ public record BatchEvent(
         Long expiresAt,
         Long inProgressAt,
         Long failedAt,
-        List<ErrorInfo> errors) {
+        List<ErrorInfo> errors,
+        String outputFileId,
+        String errorFileId,
+        Long finalizingAt,
+        Long completedAt,
+        Long expiredAt) {
 
     /** A batch of no tenant (the batch command's). */
     public BatchEvent(String batchId, String endpoint, String inputFile, long total, long createdAt,
@@ -54,7 +67,8 @@ public record BatchEvent(
     /** A batch read from a local file, in progress from its creation. */
     public BatchEvent(String batchId, String endpoint, String inputFile, long total, long createdAt,
             Map<String, String> metadata, Long cancelledAt, String tenant) {
-        this(batchId, endpoint, inputFile, total, createdAt, metadata, cancelledAt, tenant, null, null, null, null, null, null);
+        this(batchId, endpoint, inputFile, total, createdAt, metadata, cancelledAt, tenant, null, null, null, null, null, null,
+                null, null, null, null, null);
     }
 
     public BatchEvent {
@@ -65,7 +79,7 @@ public record BatchEvent(
     public static BatchEvent ofFile(String batchId, String endpoint, String inputFileId, String completionWindow,
             long createdAt, long expiresAt, Map<String, String> metadata, String tenant) {
         return new BatchEvent(batchId, endpoint, null, 0, createdAt, metadata, null, tenant, inputFileId, completionWindow,
-                expiresAt, null, null, null);
+                expiresAt, null, null, null, null, null, null, null, null);
     }
 
     public boolean cancelled() {
@@ -83,18 +97,76 @@ public record BatchEvent(
 
     public BatchEvent cancel(long at) {
         return cancelled() ? this : new BatchEvent(batchId, endpoint, inputFile, total, createdAt, metadata, at, tenant,
-                inputFileId, completionWindow, expiresAt, inProgressAt, failedAt, errors);
+                inputFileId, completionWindow, expiresAt, inProgressAt, failedAt, errors, outputFileId, errorFileId,
+                finalizingAt, completedAt, expiredAt);
     }
 
     /** This batch with its requests published: {@code total} results to expect. */
     public BatchEvent inProgress(long lines, long at) {
         return new BatchEvent(batchId, endpoint, inputFile, lines, createdAt, metadata, cancelledAt, tenant,
-                inputFileId, completionWindow, expiresAt, at, failedAt, errors);
+                inputFileId, completionWindow, expiresAt, at, failedAt, errors, outputFileId, errorFileId,
+                finalizingAt, completedAt, expiredAt);
     }
 
     /** This batch failed as a whole, before any request of it was published. */
     public BatchEvent fail(ErrorInfo error, long at) {
         return new BatchEvent(batchId, endpoint, inputFile, 0, createdAt, metadata, cancelledAt, tenant,
-                inputFileId, completionWindow, expiresAt, inProgressAt, at, List.of(error));
+                inputFileId, completionWindow, expiresAt, inProgressAt, at, List.of(error), outputFileId, errorFileId,
+                finalizingAt, completedAt, expiredAt);
+    }
+
+    /** Its completion window ran out with requests unanswered; workers answer them {@code batch_expired}. */
+    public BatchEvent expire(long at) {
+        return expired() ? this : new BatchEvent(batchId, endpoint, inputFile, total, createdAt, metadata, cancelledAt, tenant,
+                inputFileId, completionWindow, expiresAt, inProgressAt, failedAt, errors, outputFileId, errorFileId,
+                finalizingAt, completedAt, at);
+    }
+
+    /**
+     * Its output and error files are stored (either may be null: no line of that kind). A
+     * cancelled or expired batch gets no {@code completedAt}: it ended as such.
+     */
+    public BatchEvent finalized(String outputFile, String errorFile, long startedAt, long doneAt) {
+        boolean completes = !cancelled() && !expired();
+        return new BatchEvent(batchId, endpoint, inputFile, total, createdAt, metadata, cancelledAt, tenant,
+                inputFileId, completionWindow, expiresAt, inProgressAt, failedAt, errors, outputFile, errorFile,
+                startedAt, completes ? doneAt : null, expiredAt);
+    }
+
+    public boolean expired() {
+        return expiredAt != null;
+    }
+
+    /** True once its output and error files are stored. */
+    public boolean finalized() {
+        return finalizingAt != null;
+    }
+
+    /** Cancelled or expired: workers answer its unanswered requests instead of generating them. */
+    public boolean stopped() {
+        return cancelled() || expired();
+    }
+
+    /**
+     * This event, published after {@code earlier}, with what {@code earlier} already recorded and
+     * this one lacks. Every change to a batch only sets fields (a batch is never un-cancelled nor
+     * un-ingested), so a writer that published from a stale copy, such as a cancel read from a view
+     * that had not seen the batch go in progress, or an ingest that did not see the cancel that
+     * arrived while it read the file, loses nothing once readers merge.
+     */
+    public BatchEvent mergedAfter(BatchEvent earlier) {
+        if (earlier == null || !batchId.equals(earlier.batchId)) {
+            return this;
+        }
+        boolean staleProgress = inProgressAt == null && earlier.inProgressAt != null;
+        return new BatchEvent(batchId, endpoint, inputFile, staleProgress ? earlier.total : total, createdAt, metadata,
+                or(cancelledAt, earlier.cancelledAt), tenant, inputFileId, completionWindow, expiresAt,
+                or(inProgressAt, earlier.inProgressAt), or(failedAt, earlier.failedAt), or(errors, earlier.errors),
+                or(outputFileId, earlier.outputFileId), or(errorFileId, earlier.errorFileId),
+                or(finalizingAt, earlier.finalizingAt), or(completedAt, earlier.completedAt), or(expiredAt, earlier.expiredAt));
+    }
+
+    private static <T> T or(T value, T earlier) {
+        return value != null ? value : earlier;
     }
 }

@@ -22,6 +22,22 @@ final class FileIds {
         return String.format("file-%012x", createdAtMillis) + HexFormat.of().formatHex(random);
     }
 
+    /**
+     * The id of a file Millrace writes for something that already has an id (a batch's output):
+     * always the same for the same seed, so writing it again after a crash or restart finds or
+     * replaces the one file rather than making a second. The time part is the owner's creation
+     * time, so it sorts among uploads as that owner does.
+     */
+    static String derived(String seed, long ownerCreatedAtMillis) {
+        byte[] digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256").digest(seed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        return String.format("file-%012x", ownerCreatedAtMillis) + HexFormat.of().formatHex(digest, 0, 6);
+    }
+
     /** False for anything no file of this API can be called: looked up without asking Kafka. */
     static boolean wellFormed(String id) {
         return id != null && ID.matcher(id).matches();

@@ -10,6 +10,7 @@ import io.millrace.protocol.events.FileEvent;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.io.InputStream;
@@ -29,8 +30,10 @@ import java.time.Clock;
  * line is reported when a batch runs it.
  */
 public final class FilesApi implements AutoCloseable {
-    /** The only purpose accepted so far: files are batch input. */
+    /** The only purpose accepted for uploads: files are batch input. */
     static final String BATCH = "batch";
+    /** The purpose of the output and error files Millrace writes for batches, as OpenAI names it. */
+    public static final String BATCH_OUTPUT = "batch_output";
     /** The largest upload request: the file limit plus room for the multipart framing and the purpose field. */
     public static final long MAX_UPLOAD_REQUEST_BYTES = UploadScanner.MAX_BYTES + 1024 * 1024;
     static final int IN_MEMORY_PART_BYTES = 64 * 1024;
@@ -218,6 +221,34 @@ public final class FilesApi implements AutoCloseable {
      */
     public FileEvent owned(String id, String tenant) {
         return find(id, tenant);
+    }
+
+    /** The id of the file of kind {@code kind} ("output", "error") that batch {@code batchId} gets; the same on every call. */
+    public static String batchFileId(String batchId, long batchCreatedAt, String kind) {
+        return FileIds.derived(batchId + "/" + kind, batchCreatedAt);
+    }
+
+    /**
+     * Stores a file Millrace writes (a batch's output or errors) under a derived id, once: when a
+     * file of that id is already stored, nothing is written and it is returned. Otherwise the
+     * lines are pulled one at a time and cut into chunks as an upload is, so the content never
+     * sits whole in memory, then the file event makes it visible.
+     *
+     * @param lines each element one line's bytes, its line end included
+     */
+    public FileEvent storeOnce(String fileId, String filename, String tenant, java.util.Iterator<byte[]> lines) throws IOException {
+        index.sync();
+        Optional<FileEvent> existing = index.find(fileId);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        LineStream content = new LineStream(lines);
+        FileStore.Written written = store.writeChunks(fileId, content);
+        FileEvent event = new FileEvent(fileId, filename, BATCH_OUTPUT, content.bytes(), content.lines(), clock.millis(),
+                written.partition(), written.offsets(), tenant);
+        store.publish(event);
+        index.sync();
+        return event;
     }
 
     /** The file, if it exists and is the tenant's: another tenant's file is not found, as a missing one. */
