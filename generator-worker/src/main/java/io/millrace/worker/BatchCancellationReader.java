@@ -26,20 +26,30 @@ final class BatchCancellationReader implements Runnable, AutoCloseable {
 
     private final Consumer<String, byte[]> consumer;
     private final CancelledBatches into;
+    private final CancelledRequests requests;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CountDownLatch caughtUp = new CountDownLatch(1);
 
     /** @param consumer a consumer with no group id, {@code read_committed} */
     BatchCancellationReader(Consumer<String, byte[]> consumer, CancelledBatches into) {
+        this(consumer, into, null);
+    }
+
+    /** @param requests where cancels of lone requests ({@code millrace.cancels}) go; null: not read */
+    BatchCancellationReader(Consumer<String, byte[]> consumer, CancelledBatches into, CancelledRequests requests) {
         this.consumer = consumer;
         this.into = into;
+        this.requests = requests;
     }
 
     @Override
     public void run() {
         try {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.BATCHES.name()).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            List<TopicPartition> partitions = new java.util.ArrayList<>(consumer.partitionsFor(Topics.BATCHES.name()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList());
+            if (requests != null) {
+                consumer.partitionsFor(Topics.CANCELS.name()).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            }
             if (partitions.isEmpty()) {
                 log.warn("topic {} does not exist: batch cancellations will not reach this worker", Topics.BATCHES.name());
             }
@@ -68,6 +78,12 @@ final class BatchCancellationReader implements Runnable, AutoCloseable {
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {
+        if (Topics.CANCELS.name().equals(r.topic())) {
+            if (requests != null) {
+                requests.cancel(r.key()); // the key is the request id; the value says only when
+            }
+            return;
+        }
         if (r.value() == null) {
             into.apply(r.key(), null);
             return;

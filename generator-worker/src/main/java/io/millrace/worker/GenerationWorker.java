@@ -71,6 +71,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     private final CommitPolicy commitPolicy;
     private final Clock clock;
     private final InFlight inFlight = new InFlight();
+    /** Lone requests whose clients gave up; none until {@link #cancelRequestsFrom} is called. */
+    private volatile CancelledRequests cancelledRequests = new CancelledRequests();
     private final AtomicBoolean running = new AtomicBoolean(true);
 
     GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
@@ -97,6 +99,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
                     accept(record);
                 }
                 cancelBatches(cancelledBatches.takeNewlyCancelled());
+                cancelRequests(cancelledRequests.takeNewlyCancelled());
                 if (commitPolicy.due(inFlight.readyCount(consumer.assignment()), clock.millis())) {
                     commit(consumer.assignment());
                 }
@@ -127,12 +130,36 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             request = new RequestEvent(record.key(), null, null, null, null, null, null, null, clock.millis());
             answer = CompletableFuture.completedFuture(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_JSON,
                     "the record on " + record.topic() + " is not a request event: " + problem), clock.millis()));
+        } else if (cancelledRequests.contains(request.requestId())) {
+            answer = CompletableFuture.completedFuture(requestCancelled(request));
         } else if (cancelledBatches.contains(request.batchId())) {
             answer = CompletableFuture.completedFuture(batchCancelled(request));
         } else {
             answer = handler.submit(request);
         }
         inFlight.add(new InFlight.Entry(tp, record.offset(), request, answer));
+    }
+
+    /** Where cancels of lone requests come from (the cancellation reader fills it); set before {@link #run}. */
+    void cancelRequestsFrom(CancelledRequests requests) {
+        this.cancelledRequests = requests;
+    }
+
+    private void cancelRequests(List<String> requestIds) {
+        if (requestIds.isEmpty()) {
+            return;
+        }
+        Set<String> ids = new HashSet<>(requestIds);
+        for (InFlight.Entry e : inFlight.entries()) {
+            if (ids.contains(e.request().requestId()) && e.answerInstead(requestCancelled(e.request()))) {
+                log.info("request {} stopped: its client gave up", e.request().requestId());
+            }
+        }
+    }
+
+    private ResultEvent requestCancelled(RequestEvent request) {
+        return ResultEvent.failure(request, CANCELLED_STATUS, ErrorInfo.of(ErrorCodes.REQUEST_CANCELLED, "request "
+                + request.requestId() + " was cancelled by its client (it disconnected) before it was answered"), clock.millis());
     }
 
     private void cancelBatches(List<String> batchIds) {

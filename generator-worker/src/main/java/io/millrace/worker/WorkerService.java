@@ -95,8 +95,10 @@ public final class WorkerService implements AutoCloseable {
             served.put(m.name(), new ServedModel(m, engine, metrics.model(m.name(), engine)));
         }
         CancelledBatches cancelled = new CancelledBatches();
+        CancelledRequests cancelledRequests = new CancelledRequests();
         BatchCancellationReader reader = new BatchCancellationReader(
-                new KafkaConsumer<>(batchesConsumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()), cancelled);
+                new KafkaConsumer<>(batchesConsumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()), cancelled,
+                cancelledRequests);
         startThread(reader, "millrace-batches-" + instanceId);
         try {
             // Requests of batches cancelled before this start are then answered without generating.
@@ -114,6 +116,7 @@ public final class WorkerService implements AutoCloseable {
                 new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer()),
                 new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas), topics, cancelled, metrics, config,
                 Clock.systemUTC());
+        worker.cancelRequestsFrom(cancelledRequests);
         startThread(worker, "millrace-worker-" + instanceId);
         log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight", instanceId, topics,
                 models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),

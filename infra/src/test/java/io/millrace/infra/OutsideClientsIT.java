@@ -114,6 +114,42 @@ class OutsideClientsIT {
     }
 
     @Test
+    void aStreamWhoseClientDisconnectsStopsGeneratingAndIsAnsweredCancelled() throws Exception {
+        // Long enough (8 choices x 480 tokens) that the cancel reaches the worker while it generates.
+        String body = "{\"model\":\"millrace-tiny\",\"stream\":true,\"n\":8,\"max_tokens\":480,\"temperature\":1,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me everything.\"}]}";
+        String requestId;
+        try (java.net.Socket socket = new java.net.Socket("localhost", serve.api().orElseThrow().httpPort())) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            String id = null;
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("x-request-id:")) {
+                    id = line.substring("x-request-id:".length()).trim();
+                }
+                if (line.startsWith("data: ") && line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
+                    break; // text is flowing: now walk away
+                }
+            }
+            requestId = id;
+        }
+        assertThat(requestId).as("the x-request-id of the stream").isNotNull();
+
+        JsonNode answer = null;
+        for (long deadline = System.currentTimeMillis() + 60_000; answer == null && System.currentTimeMillis() < deadline; Thread.sleep(200)) {
+            HttpResponse<String> r = get("http://localhost:" + serve.api().orElseThrow().httpPort() + "/v1/requests/" + requestId);
+            answer = r.statusCode() == 200 ? Json.parse(r.body()) : null;
+        }
+        assertThat(answer).as("the cancelled request still gets its one result").isNotNull();
+        assertThat(answer.get("status").asText()).isEqualTo("failed");
+        assertThat(answer.at("/response/status_code").asInt()).isEqualTo(499);
+        assertThat(answer.at("/response/body/error/code").asText()).isEqualTo("request_cancelled");
+    }
+
+    @Test
     void aStreamedRequestThatIsRefusedAnswersAnErrorNotAStream() {
         assertThatThrownBy(() -> {
             try (StreamResponse<ChatCompletionChunk> stream = openAi().chat().completions().createStreaming(

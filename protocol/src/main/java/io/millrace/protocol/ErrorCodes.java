@@ -27,6 +27,8 @@ public final class ErrorCodes {
     public static final String BATCH_CANCELLED = "batch_cancelled";
     /** A request of a batch whose completion window ran out before it was answered (OpenAI's code). */
     public static final String BATCH_EXPIRED = "batch_expired";
+    /** A lone request whose client disconnected before its answer (see {@code CancelEvent}). */
+    public static final String REQUEST_CANCELLED = "request_cancelled";
 
     private ErrorCodes() {}
 }

@@ -2,6 +2,7 @@ package io.millrace.protocol;
 
 import io.millrace.protocol.events.ApiKeyEvent;
 import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.CancelEvent;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
 import io.millrace.protocol.events.RequestEvent;
@@ -33,6 +34,7 @@ public final class Topics {
     public static final JsonSerde<BatchEvent> BATCH_SERDE = new JsonSerde<>(BatchEvent.class);
     public static final JsonSerde<ApiKeyEvent> API_KEY_SERDE = new JsonSerde<>(ApiKeyEvent.class);
     public static final JsonSerde<DeltaEvent> DELTA_SERDE = new JsonSerde<>(DeltaEvent.class);
+    public static final JsonSerde<CancelEvent> CANCEL_SERDE = new JsonSerde<>(CancelEvent.class);
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
@@ -91,6 +93,14 @@ public final class Topics {
     public static final Topic<String, DeltaEvent> STREAM = new Topic<>(PREFIX + "stream", KEYS, DELTA_SERDE,
             REQUEST_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(3600L * 1000)));
 
+    /**
+     * Lone requests whose clients gave up (a streamed answer's client disconnected), keyed by
+     * request id; every worker reads all of it. Kept a day: a cancel matters only while its request
+     * may still be queued or running.
+     */
+    public static final Topic<String, CancelEvent> CANCELS = new Topic<>(PREFIX + "cancels", KEYS, CANCEL_SERDE,
+            1, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(24L * 3600 * 1000)));
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -105,7 +115,7 @@ public final class Topics {
 
     /** Every topic a deployment serving these models needs, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
-        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM));
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS));
         models.stream().sorted().forEach(m -> topics.add(generation(m)));
         return topics;
     }

@@ -127,6 +127,7 @@ class EventsTest {
         assertThat(Topics.generation("millrace-tiny").name()).isEqualTo("millrace.gen.millrace-tiny");
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
-                        "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream", "millrace.gen.a");
+                        "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
+                        "millrace.cancels", "millrace.gen.a");
     }
 }

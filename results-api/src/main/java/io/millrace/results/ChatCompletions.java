@@ -164,6 +164,11 @@ final class ChatCompletions {
         });
     }
 
+    /** The client of this request gave up: workers stop it (answered {@code request_cancelled}). */
+    void cancel(RequestEvent request) {
+        submitter.cancel(request.requestId(), clock.millis());
+    }
+
     /** @param tenant the caller's tenant: the request and its result belong to it */
     CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant) {
         return handle(rawBody, idempotencyKey, tenant, ChatRequestValidator.CHAT_COMPLETIONS);

@@ -82,7 +82,16 @@ final class ChatStream {
             res.setCharacterEncoding("UTF-8");
             res.setHeader("Cache-Control", "no-cache");
             res.setHeader("x-request-id", id);
-            stream(request, events, res.getOutputStream());
+            try {
+                stream(request, events, res.getOutputStream());
+            } catch (IOException e) {
+                // The client went away mid-stream: nobody reads the rest, so stop generating it.
+                // (The request still gets its one result, request_cancelled or the completion.)
+                if (result != null && !result.isDone()) {
+                    log.info("client of streamed request {} disconnected: cancelling it", id);
+                    chat.cancel(request);
+                }
+            }
             return null;
         } finally {
             deltas.forget(id);

@@ -44,6 +44,15 @@ final class RequestSubmitter implements AutoCloseable {
         return sent;
     }
 
+    /**
+     * Publishes that the client of {@code requestId} gave up, so that workers stop it; best effort
+     * (nothing waits for it: a lost cancel only costs the generation).
+     */
+    void cancel(String requestId, long now) {
+        producer.send(new ProducerRecord<>(Topics.CANCELS.name(), requestId, Topics.CANCEL_SERDE.serializer()
+                .serialize(Topics.CANCELS.name(), new io.millrace.protocol.events.CancelEvent(requestId, now))));
+    }
+
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(5));
