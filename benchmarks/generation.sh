@@ -42,14 +42,16 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 log "building generator-worker"
 # One reactor for both, so the sibling modules resolve from it: run alone, build-classpath would look
 # for millrace-protocol in ~/.m2 and fail on a fresh clone. generator-worker is the last module
-# built, so its classpath is the one left in the file.
-(cd "$root" && mvn -B -q -Dmaven.test.skip=true package dependency:build-classpath -pl generator-worker -am \
+# built, so its classpath is the one left in the file. The harness is test code (kept out of the
+# production jar), hence test-compile and the test scope.
+(cd "$root" && mvn -B -q test-compile dependency:build-classpath -pl generator-worker -am -Dmdep.includeScope=test \
   -Dmdep.outputFile="$work/classpath.txt")
-# A copy of the jar, so that a rebuild of the tree during the run cannot pull classes from under it.
-cp "$root"/generator-worker/target/millrace-generator-worker-*.jar "$work/generator-worker.jar"
+# Copies of the classes, so that a rebuild of the tree during the run cannot pull them from under it.
+cp -r "$root/generator-worker/target/classes" "$work/classes"
+cp -r "$root/generator-worker/target/test-classes" "$work/test-classes"
 # The classpath goes in the CLASSPATH variable, not on the command line: onnxruntime's Java binding
 # crashes when the JVM's command line is longer than about 4 KB.
-export CLASSPATH="$work/generator-worker.jar:$(cat "$work/classpath.txt")"
+export CLASSPATH="$work/test-classes:$work/classes:$(cat "$work/classpath.txt")"
 # BENCH_JAVA_OPTS: JVM options of the Java steps (default -Xmx2g; onnxruntime's memory is native, outside it).
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:--Xmx2g}"
 java_opts+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
