@@ -65,7 +65,12 @@ public final class BatchIngestor {
      * @return what was published; {@code total} is the count of non-blank lines
      */
     public Submitted publishLines(Lines lines, String batchId, String tenant, Set<String> skip) throws IOException {
-        BatchLineParser parser = new BatchLineParser(batchId, validator, clock);
+        return publishLines(lines, batchId, null, tenant, skip);
+    }
+
+    /** @param endpoint the batch's endpoint, which every line's url must equal; null: any supported url */
+    public Submitted publishLines(Lines lines, String batchId, String endpoint, String tenant, Set<String> skip) throws IOException {
+        BatchLineParser parser = new BatchLineParser(batchId, validator, clock, endpoint);
         long[] counts = new long[3];
         lines.forEach(line -> {
             counts[2]++;

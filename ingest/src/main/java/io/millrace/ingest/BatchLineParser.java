@@ -44,11 +44,19 @@ public final class BatchLineParser {
     private final ChatRequestValidator validator;
     private final Clock clock;
     private final Set<String> seenCustomIds = new HashSet<>();
+    /** The batch's endpoint, which every line's url must equal (OpenAI's rule); null: any the validator takes. */
+    private final String endpoint;
 
     public BatchLineParser(String batchId, ChatRequestValidator validator, Clock clock) {
+        this(batchId, validator, clock, null);
+    }
+
+    /** @param endpoint the batch's endpoint, e.g. {@code /v1/completions}; null: lines may use any supported url */
+    public BatchLineParser(String batchId, ChatRequestValidator validator, Clock clock, String endpoint) {
         this.batchId = Ids.checkBatchId(batchId);
         this.validator = validator;
         this.clock = clock;
+        this.endpoint = endpoint;
     }
 
     /** A line as {@link BatchFile} read it: bytes that may be too long or not UTF-8 at all. */
@@ -123,7 +131,10 @@ public final class BatchLineParser {
         }
         RequestEvent request = new RequestEvent(Ids.requestId(batchId, id), batchId, id, line,
                 text(json, "method"), text(json, "url"), json.get("body"), null, clock.millis());
-        Optional<ErrorInfo> problem = validator.validate(request);
+        Optional<ErrorInfo> problem = endpoint != null && request.url() != null && !endpoint.equals(request.url())
+                ? Optional.of(ErrorInfo.of(ErrorCodes.INVALID_URL, "url '" + request.url() + "' is not the batch's endpoint '"
+                        + endpoint + "': every line of a batch must use its endpoint").atParam("url"))
+                : validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();
             return new LineOutcome.Rejected(ResultEvent.failure(request, 400,

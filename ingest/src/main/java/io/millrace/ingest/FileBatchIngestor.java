@@ -187,7 +187,7 @@ public final class FileBatchIngestor implements AutoCloseable {
                 try (InputStream in = files.open(file.get())) {
                     BatchFile.forEachLine(in, consumer);
                 }
-            }, batch.batchId(), batch.tenant(), Set.of());
+            }, batch.batchId(), batch.endpoint(), batch.tenant(), Set.of());
         } catch (StoredFiles.FileGone e) {
             // Lines read before the chunk went missing may be published: their results stay, unannounced.
             fail(batch, tp, offset, "The input file " + batch.inputFileId() + " was deleted while the batch read it (" + e.getMessage()

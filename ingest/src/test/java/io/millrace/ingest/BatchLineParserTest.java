@@ -25,6 +25,24 @@ class BatchLineParserTest {
                 + ",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":" + body + "}";
     }
 
+    @Test
+    void aLineWhoseUrlIsNotTheBatchsEndpointIsRejectedNamingBoth() {
+        BatchLineParser completionsBatch = new BatchLineParser("batch_x",
+                new ChatRequestValidator(ModelCatalog.of(new ModelCatalog.Entry("tiny", 512))),
+                Clock.fixed(Instant.ofEpochMilli(1000), ZoneOffset.UTC), "/v1/completions");
+
+        LineOutcome chat = completionsBatch.parse(1, line("a", OK_BODY));
+        LineOutcome legacy = completionsBatch.parse(2, "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/completions\","
+                + "\"body\":{\"model\":\"tiny\",\"prompt\":\"Hi\",\"max_tokens\":4}}");
+
+        assertThat(chat).isInstanceOf(LineOutcome.Rejected.class);
+        ResultEvent r = ((LineOutcome.Rejected) chat).error();
+        assertThat(r.error().code()).isEqualTo("invalid_url");
+        assertThat(r.error().param()).isEqualTo("url");
+        assertThat(r.error().message()).contains("/v1/chat/completions").contains("/v1/completions").startsWith("line 1");
+        assertThat(legacy).isInstanceOf(LineOutcome.Accepted.class);
+    }
+
     private ResultEvent rejected(long n, String text) {
         LineOutcome o = parser.parse(n, text);
         assertThat(o).isInstanceOf(LineOutcome.Rejected.class);

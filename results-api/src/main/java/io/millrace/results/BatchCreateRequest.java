@@ -1,6 +1,7 @@
 package io.millrace.results;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Json;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -13,8 +14,9 @@ import java.util.Map;
  * @param metadata null when not given
  */
 record BatchCreateRequest(String inputFileId, String endpoint, String completionWindow, Map<String, String> metadata) {
-    /** The endpoints a batch may run: only chat completions for now. */
-    static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+    /** The endpoints a batch may run: chat and legacy completions (OpenAI also has embeddings). */
+    static final java.util.List<String> ENDPOINTS = java.util.List.of(ChatRequestValidator.CHAT_COMPLETIONS,
+            ChatRequestValidator.COMPLETIONS);
     static final int MAX_METADATA_PAIRS = 16;
     static final int MAX_METADATA_KEY_CHARS = 64;
     static final int MAX_METADATA_VALUE_CHARS = 512;
@@ -43,9 +45,9 @@ record BatchCreateRequest(String inputFileId, String endpoint, String completion
         }
         String inputFileId = requiredString(json, "input_file_id");
         String endpoint = requiredString(json, "endpoint");
-        if (!CHAT_COMPLETIONS.equals(endpoint)) {
+        if (!ENDPOINTS.contains(endpoint)) {
             throw invalid("invalid_value", "endpoint", "Invalid value for 'endpoint': '" + endpoint
-                    + "'. This deployment supports only '" + CHAT_COMPLETIONS + "'.");
+                    + "'. This deployment supports " + ENDPOINTS + ".");
         }
         String window = requiredString(json, "completion_window");
         if (!BatchView.COMPLETION_WINDOW.equals(window)) {

@@ -48,6 +48,9 @@ class BatchCreateRequestTest {
         assertThat(refusal(body("\"24h\"", null).replace("/v1/chat/completions", "/v1/embeddings")))
                 .isEqualTo("400 invalid_value endpoint");
         assertThat(refusal(body("\"48h\"", null))).isEqualTo("400 invalid_value completion_window");
+        assertThat(BatchCreateRequest.parse(body("\"24h\"", null).replace("/v1/chat/completions", "/v1/completions")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).endpoint()).as("legacy completions batches too")
+                .isEqualTo("/v1/completions");
         assertThat(refusal("{\"input_file_id\":\"f\",\"endpoint\":\"/v1/chat/completions\"}"))
                 .isEqualTo("400 missing_required_parameter completion_window");
     }
