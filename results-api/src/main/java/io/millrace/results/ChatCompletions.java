@@ -164,6 +164,11 @@ final class ChatCompletions {
         });
     }
 
+    /** A result committed recently, which the view may not show yet. */
+    Optional<ResultEvent> recent(String requestId) {
+        return follower.recent(requestId);
+    }
+
     /** The client of this request gave up: workers stop it (answered {@code request_cancelled}). */
     void cancel(RequestEvent request) {
         submitter.cancel(request.requestId(), clock.millis());

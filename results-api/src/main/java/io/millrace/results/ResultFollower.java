@@ -70,6 +70,13 @@ final class ResultFollower implements AutoCloseable {
         return f;
     }
 
+    /** One of the last {@link #RECENT} results this follower saw, if it saw this one. */
+    java.util.Optional<ResultEvent> recent(String requestId) {
+        synchronized (recent) {
+            return java.util.Optional.ofNullable(recent.get(requestId));
+        }
+    }
+
     /** Requests waited for now; a gauge for operators, and a check in tests that nothing leaks. */
     int waiting() {
         return waiters.size();

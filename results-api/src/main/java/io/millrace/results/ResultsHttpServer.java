@@ -73,6 +73,8 @@ public final class ResultsHttpServer {
     private final BooleanSupplier ready;
     private final Consumer<BatchEvent> cancels;
     private final ModelCatalog models;
+    /** Also knows results the view has not materialized yet (null in view-only tests). */
+    private final ChatCompletions chat;
     private final long createdAt = System.currentTimeMillis() / 1000;
     private final Javalin app;
     private final int requestedPort;
@@ -129,6 +131,7 @@ public final class ResultsHttpServer {
         this.ready = ready;
         this.cancels = cancels;
         this.models = models;
+        this.chat = chat;
         this.requestedPort = port;
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -439,7 +442,10 @@ public final class ResultsHttpServer {
     }
 
     private void request(Context ctx, String requestId) {
-        Optional<ResultEvent> result = view.result(requestId).filter(r -> visible(ctx, r.tenant()));
+        // The view shows a result only after its own commit; the follower has seen it as soon as it
+        // was committed, so a client that got an answer and asks for it at once finds it.
+        Optional<ResultEvent> result = view.result(requestId).or(() -> chat == null ? Optional.empty() : chat.recent(requestId))
+                .filter(r -> visible(ctx, r.tenant()));
         if (result.isEmpty()) {
             error(ctx, ApiError.notFound("request", requestId));
             return;
