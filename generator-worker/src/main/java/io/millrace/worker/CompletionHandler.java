@@ -114,11 +114,21 @@ final class CompletionHandler {
                     clock.millis()));
         }
 
+        return generate(request, served, modelName, java.util.Collections.nCopies(params.size(), prompt), params, prompt.length,
+                arrivalNanos, chatShape(chat));
+    }
+
+    /**
+     * Submits one prompt per choice to the model's engine and writes the result once every choice is
+     * done; cancelling the result (a revoked partition, a cancelled batch or request) stops them all.
+     */
+    private CompletableFuture<ResultEvent> generate(RequestEvent request, ServedModel served, String modelName,
+            List<int[]> prompts, List<SamplingParams> params, int promptTokens, long arrivalNanos, BodyShape shape) {
         List<CompletableFuture<Completion>> submitted = new ArrayList<>();
         List<CompletableFuture<Choice>> choices = new ArrayList<>();
         try {
-            for (SamplingParams p : params) {
-                CompletableFuture<Completion> f = served.engine().submit(prompt, p);
+            for (int i = 0; i < params.size(); i++) {
+                CompletableFuture<Completion> f = served.engine().submit(prompts.get(i), params.get(i));
                 submitted.add(f);
                 choices.add(f.thenApply(c -> new Choice(c, System.nanoTime())));
             }
@@ -127,16 +137,14 @@ final class CompletionHandler {
             return WorkerErrors.engineBroken(e) ? CompletableFuture.failedFuture(engineFailure(request, modelName, e))
                     : answer(generationFailed(request, e));
         }
-        ChatRequest asked = chat;
-        int promptTokens = prompt.length;
         CompletableFuture<ResultEvent> result = CompletableFuture.allOf(choices.toArray(CompletableFuture[]::new))
                 .handleAsync((done, failure) -> {
                     if (failure != null) {
                         return generationFailedOrThrow(request, modelName, failure);
                     }
                     try {
-                        return completion(request, served, asked, promptTokens,
-                                choices.stream().map(CompletableFuture::join).toList(), arrivalNanos);
+                        return completion(request, served, promptTokens,
+                                choices.stream().map(CompletableFuture::join).toList(), arrivalNanos, shape);
                     } catch (RuntimeException e) {
                         // A completion this worker cannot write up is that request's failure, not the engine's.
                         return generationFailed(request, e);
@@ -151,7 +159,6 @@ final class CompletionHandler {
         return result;
     }
 
-    /** How one kind of response body writes its parts; the rest (usage, timings, metrics) is shared. */
     private interface BodyShape {
         String id(RequestEvent request);
 
@@ -162,9 +169,9 @@ final class CompletionHandler {
         default void extras(ObjectNode body, List<Choice> choices) {}
     }
 
-    private ResultEvent completion(RequestEvent request, ServedModel served, ChatRequest chat, int promptTokens,
-            List<Choice> choices, long arrivalNanos) {
-        return completion(request, served, promptTokens, choices, arrivalNanos, new BodyShape() {
+    /** OpenAI's {@code chat.completion}: {@code choices[i]} = {index, message, logprobs, finish_reason}. */
+    private static BodyShape chatShape(ChatRequest chat) {
+        return new BodyShape() {
             @Override
             public String id(RequestEvent r) {
                 return Ids.completionId(r.requestId());
@@ -201,7 +208,7 @@ final class CompletionHandler {
                     }
                 }
             }
-        });
+        };
     }
 
     private ResultEvent completion(RequestEvent request, ServedModel served, int promptTokens, List<Choice> choices,
@@ -291,38 +298,8 @@ final class CompletionHandler {
             return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_PARAMETER, e.getMessage()),
                     clock.millis()));
         }
-        List<CompletableFuture<Completion>> submitted = new ArrayList<>();
-        List<CompletableFuture<Choice>> choices = new ArrayList<>();
-        try {
-            for (int i = 0; i < params.size(); i++) {
-                CompletableFuture<Completion> f = served.engine().submit(legacy.prompts().get(i).ids(), params.get(i));
-                submitted.add(f);
-                choices.add(f.thenApply(c -> new Choice(c, System.nanoTime())));
-            }
-        } catch (RuntimeException e) {
-            submitted.forEach(f -> f.cancel(true));
-            return WorkerErrors.engineBroken(e) ? CompletableFuture.failedFuture(engineFailure(request, modelName, e))
-                    : answer(generationFailed(request, e));
-        }
-        int total = promptTokens;
-        CompletableFuture<ResultEvent> result = CompletableFuture.allOf(choices.toArray(CompletableFuture[]::new))
-                .handleAsync((done, failure) -> {
-                    if (failure != null) {
-                        return generationFailedOrThrow(request, modelName, failure);
-                    }
-                    try {
-                        return completion(request, served, total, choices.stream().map(CompletableFuture::join).toList(),
-                                arrivalNanos, new LegacyShape(legacy, served));
-                    } catch (RuntimeException e) {
-                        return generationFailed(request, e);
-                    }
-                }, responses);
-        result.whenComplete((r, failure) -> {
-            if (failure != null) {
-                submitted.forEach(f -> f.cancel(true));
-            }
-        });
-        return result;
+        return generate(request, served, modelName, legacy.prompts().stream().map(CompletionRequest.Prompt::ids).toList(), params,
+                promptTokens, arrivalNanos, new LegacyShape(legacy, served));
     }
 
     /** OpenAI's {@code text_completion}: {@code choices[i]} = {index, text, logprobs, finish_reason}. */
