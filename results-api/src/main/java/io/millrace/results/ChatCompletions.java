@@ -69,9 +69,12 @@ final class ChatCompletions {
      * (characters / 4, the usual estimate) plus the most it may generate (max_tokens, else the
      * model's context). Unreadable bodies cost nothing: they are refused without generating.
      */
-    long tokenCost(byte[] rawBody) {
+    long tokenCost(Body parsed) {
+        if (parsed.json() == null) {
+            return 0;
+        }
         try {
-            JsonNode body = Json.readInput(Json.TREE_READER, rawBody);
+            JsonNode body = parsed.json();
             long chars = 0;
             for (JsonNode m : body.path("messages")) {
                 chars += m.path("content").toString().length();
@@ -86,8 +89,23 @@ final class ChatCompletions {
                     : legacy ? LEGACY_DEFAULT_MAX_TOKENS
                     : models.find(body.path("model").asText()).map(e -> (long) e.contextLength()).orElse(0L);
             return chars / 4 + limit;
-        } catch (InvalidInput | RuntimeException e) {
+        } catch (RuntimeException e) {
             return 0;
+        }
+    }
+
+    /**
+     * A request body read once: its JSON, or why it is unreadable. The rate limiter, the choice of
+     * a streamed answer and the request itself all look at it; a body of up to 900 KiB is parsed
+     * once, not once for each.
+     */
+    record Body(JsonNode json, InvalidInput problem) {
+        static Body read(byte[] raw) {
+            try {
+                return new Body(Json.readInput(Json.TREE_READER, raw), null);
+            } catch (InvalidInput e) {
+                return new Body(null, e);
+            }
         }
     }
 
@@ -106,16 +124,15 @@ final class ChatCompletions {
      * Reads and checks a body, and names the request: everything before it is published, shared
      * by the synchronous and the streamed answer.
      */
-    Prepared prepare(byte[] rawBody, String idempotencyKey, String tenant) {
-        return prepare(rawBody, idempotencyKey, tenant, ChatRequestValidator.CHAT_COMPLETIONS);
+    Prepared prepare(Body parsed, String idempotencyKey, String tenant) {
+        return prepare(parsed, idempotencyKey, tenant, ChatRequestValidator.CHAT_COMPLETIONS);
     }
 
     /** @param url the endpoint, {@link ChatRequestValidator#CHAT_COMPLETIONS} or {@link ChatRequestValidator#COMPLETIONS} */
-    Prepared prepare(byte[] rawBody, String idempotencyKey, String tenant, String url) {
-        JsonNode body;
-        try {
-            body = Json.readInput(Json.TREE_READER, rawBody);
-        } catch (InvalidInput e) {
+    Prepared prepare(Body parsed, String idempotencyKey, String tenant, String url) {
+        JsonNode body = parsed.json();
+        if (parsed.problem() != null) {
+            InvalidInput e = parsed.problem();
             String where = e.lineNr() > 0 ? " at line " + e.lineNr() + ", column " + e.columnNr() : "";
             return new Prepared.Refused(Reply.error(ApiError.invalid(e.code(), null, "The request body cannot be read" + where + ": "
                     + e.problem() + " (send one JSON object).")));
@@ -140,13 +157,9 @@ final class ChatCompletions {
     }
 
     /** Whether a body asks for a streamed answer ({@code "stream": true}). */
-    static boolean streamed(byte[] rawBody) {
-        try {
-            JsonNode body = Json.readInput(Json.TREE_READER, rawBody);
-            return body != null && body.path("stream").asBoolean(false);
-        } catch (InvalidInput | RuntimeException e) {
-            return false; // refused as it is by prepare()
-        }
+    static boolean streamed(Body body) {
+        // An unreadable body is refused as it is by prepare().
+        return body.json() != null && body.json().path("stream").asBoolean(false);
     }
 
     /** A stored result of an idempotent request of this tenant, if one was already answered. */
@@ -180,7 +193,11 @@ final class ChatCompletions {
     }
 
     CompletableFuture<Reply> handle(byte[] rawBody, String idempotencyKey, String tenant, String url) {
-        Prepared prepared = prepare(rawBody, idempotencyKey, tenant, url);
+        return handle(Body.read(rawBody), idempotencyKey, tenant, url);
+    }
+
+    CompletableFuture<Reply> handle(Body body, String idempotencyKey, String tenant, String url) {
+        Prepared prepared = prepare(body, idempotencyKey, tenant, url);
         if (prepared instanceof Prepared.Refused refused) {
             return done(refused.reply());
         }

@@ -58,9 +58,9 @@ final class ChatStream {
      * Streams the answer to {@code res}, or returns the JSON answer when there is nothing to stream
      * (a refused body, a publish that failed): then nothing was written yet.
      */
-    ChatCompletions.Reply handle(byte[] rawBody, String idempotencyKey, String tenant, HttpServletResponse res)
+    ChatCompletions.Reply handle(ChatCompletions.Body body, String idempotencyKey, String tenant, HttpServletResponse res)
             throws IOException, InterruptedException {
-        ChatCompletions.Prepared prepared = chat.prepare(rawBody, idempotencyKey, tenant);
+        ChatCompletions.Prepared prepared = chat.prepare(body, idempotencyKey, tenant);
         if (prepared instanceof ChatCompletions.Prepared.Refused refused) {
             return refused.reply();
         }

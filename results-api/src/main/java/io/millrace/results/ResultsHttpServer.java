@@ -284,7 +284,9 @@ public final class ResultsHttpServer {
     }
 
     private static void chat(Context ctx, ChatCompletions chat, ChatStream stream, RateLimiter limiter, String url) throws Exception {
-        byte[] body = ctx.bodyAsBytes(); // over MAX_BODY_BYTES: 413 from the error mapper
+        // Over MAX_BODY_BYTES: 413 from the error mapper. Parsed once for the limiter, the choice of
+        // a stream and the request.
+        ChatCompletions.Body body = ChatCompletions.Body.read(ctx.bodyAsBytes());
         String idempotencyKey = ctx.header("Idempotency-Key");
         KeyRing.Caller caller = caller(ctx);
         if (caller.keyId() != null) {

@@ -49,9 +49,9 @@ class ChatCompletionsTest {
 
     @Test
     void streamIsNoticedInTheBodyOnly() {
-        assertThat(ChatCompletions.streamed("{\"stream\": true}".getBytes(StandardCharsets.UTF_8))).isTrue();
-        assertThat(ChatCompletions.streamed("{\"stream\": false}".getBytes(StandardCharsets.UTF_8))).isFalse();
-        assertThat(ChatCompletions.streamed("{\"stream\": ".getBytes(StandardCharsets.UTF_8))).as("refused by prepare").isFalse();
+        assertThat(ChatCompletions.streamed(ChatCompletions.Body.read("{\"stream\": true}".getBytes(StandardCharsets.UTF_8)))).isTrue();
+        assertThat(ChatCompletions.streamed(ChatCompletions.Body.read("{\"stream\": false}".getBytes(StandardCharsets.UTF_8)))).isFalse();
+        assertThat(ChatCompletions.streamed(ChatCompletions.Body.read("{\"stream\": ".getBytes(StandardCharsets.UTF_8)))).as("refused by prepare").isFalse();
     }
 
     @Test
