@@ -4,10 +4,16 @@ import java.time.Duration;
 
 /**
  * When the worker opens a transaction: a transaction costs a few round trips to the broker
- * whatever it holds, so results are committed together, at most every {@code interval} while
- * they keep coming, or as soon as {@code maxResults} are ready. A result that finds the worker
- * idle (nothing committed for an interval) is committed at once, so low load sees no added
+ * whatever it holds, so batch results are committed together, at most every {@code interval}
+ * while they keep coming, or as soon as {@code maxResults} are ready. A result that finds the
+ * worker idle (nothing committed for an interval) is committed at once, so low load sees no added
  * latency.
+ *
+ * <p>A result that a client is waiting for (an interactive request: no batch) is committed at
+ * once, whatever the interval: holding it for company put ~60 ms on the median of a synchronous
+ * HTTP call (benchmarks/api-latency.sh). Under interactive load the commits still batch
+ * themselves: the loop commits while results keep arriving, and each commit takes what became
+ * ready during the one before (group commit).
  */
 final class CommitPolicy {
     private final long intervalMillis;
@@ -23,7 +29,13 @@ final class CommitPolicy {
     }
 
     boolean due(int readyResults, long nowMillis) {
-        return readyResults > 0 && (readyResults >= maxResults || nowMillis - lastCommitMillis >= intervalMillis);
+        return due(readyResults, false, nowMillis);
+    }
+
+    /** @param interactiveReady whether a ready result answers a waiting client */
+    boolean due(int readyResults, boolean interactiveReady, long nowMillis) {
+        return readyResults > 0 && (interactiveReady || readyResults >= maxResults
+                || nowMillis - lastCommitMillis >= intervalMillis);
     }
 
     void committed(long nowMillis) {

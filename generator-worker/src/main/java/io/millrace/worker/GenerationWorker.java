@@ -27,6 +27,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     /** Lone requests whose clients gave up; none until {@link #cancelRequestsFrom} is called. */
     private volatile CancelledRequests cancelledRequests = new CancelledRequests();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Whether the loop is inside {@link Consumer#poll}, where a wakeup cuts it short. */
+    private final AtomicBoolean polling = new AtomicBoolean();
 
     GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
             List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock) {
@@ -95,12 +98,13 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             consumer.subscribe(topics, new Rebalance());
             while (running.get()) {
                 applyPause();
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                for (ConsumerRecord<String, byte[]> record : poll()) {
                     accept(record);
                 }
                 cancelBatches(cancelledBatches.takeNewlyCancelled());
                 cancelRequests(cancelledRequests.takeNewlyCancelled());
-                if (commitPolicy.due(inFlight.readyCount(consumer.assignment()), clock.millis())) {
+                Set<TopicPartition> assignment = consumer.assignment();
+                if (commitPolicy.due(inFlight.readyCount(assignment), inFlight.interactiveReady(assignment), clock.millis())) {
                     commit(consumer.assignment());
                 }
             }
@@ -112,6 +116,37 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         } finally {
             forget(inFlight.entries().stream().map(InFlight.Entry::partition).distinct().toList());
             closeClients();
+        }
+    }
+
+    /**
+     * One poll, cut short when a waiting client's result becomes ready ({@link #wakeWhenReady}):
+     * the loop then commits it at once instead of up to a poll timeout later.
+     */
+    private Iterable<ConsumerRecord<String, byte[]>> poll() {
+        polling.set(true);
+        try {
+            return consumer.poll(POLL_TIMEOUT);
+        } catch (WakeupException e) {
+            // Only wakeWhenReady wakes this consumer: the records stay fetched for the next poll.
+            return List.of();
+        } finally {
+            polling.set(false);
+        }
+    }
+
+    /**
+     * Wakes the poll loop when this interactive request's answer is ready. A wakeup that lands just
+     * after a poll returned is thrown by the next poll, which the loop ignores the same way; the
+     * loop calls no other consumer method that waits, but for {@link #rewind}, which retries.
+     */
+    private void wakeWhenReady(RequestEvent request, CompletableFuture<ResultEvent> answer) {
+        if (request.batchId() == null && !answer.isDone()) {
+            answer.whenComplete((r, e) -> {
+                if (polling.get()) {
+                    consumer.wakeup();
+                }
+            });
         }
     }
 
@@ -137,6 +172,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         } else {
             answer = handler.submit(request);
         }
+        wakeWhenReady(request, answer);
         inFlight.add(new InFlight.Entry(tp, record.offset(), request, answer));
     }
 
@@ -251,7 +287,12 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         forget(partitions);
         Set<TopicPartition> owned = new HashSet<>(partitions);
         owned.retainAll(consumer.assignment()); // a partition revoked meanwhile: its new owner starts from the committed offset
-        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
+        Map<TopicPartition, OffsetAndMetadata> committed;
+        try {
+            committed = consumer.committed(owned);
+        } catch (WakeupException e) {
+            committed = consumer.committed(owned); // a wakeup meant for a poll: ask again
+        }
         for (TopicPartition tp : owned) {
             OffsetAndMetadata at = committed.get(tp);
             if (at != null) {

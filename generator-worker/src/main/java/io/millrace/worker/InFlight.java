@@ -151,6 +151,24 @@ final class InFlight {
     }
 
     /**
+     * Whether any result {@link #takeReady} would take now answers a waiting client: a request
+     * outside any batch (an HTTP call, or a client's own event), whose caller is blocked on it.
+     */
+    boolean interactiveReady(Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            for (Entry e : queues.getOrDefault(tp, new ArrayDeque<>())) {
+                if (!e.ready()) {
+                    break;
+                }
+                if (e.request().batchId() == null) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
      * Removes and returns, per partition, the entries before its commit boundary (the first
      * entry without a result), in offset order. Partitions with none are left out.
      */

@@ -29,6 +29,14 @@ class CommitPolicyTest {
     }
 
     @Test
+    void aResultAWaitingClientNeedsIsCommittedAtOnceWhateverTheInterval() {
+        policy.committed(5_000);
+        assertThat(policy.due(1, true, 5_001)).isTrue();
+        assertThat(policy.due(1, false, 5_001)).isFalse();
+        assertThat(policy.due(0, true, 5_001)).isFalse();
+    }
+
+    @Test
     void rejectsNonsense() {
         assertThatThrownBy(() -> new CommitPolicy(Duration.ofMillis(-1), 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new CommitPolicy(Duration.ZERO, 0)).isInstanceOf(IllegalArgumentException.class);

@@ -55,6 +55,22 @@ class InFlightTest {
     }
 
     @Test
+    void knowsWhetherATakeableResultAnswersAWaitingClient() {
+        CompletableFuture<ResultEvent> batch = add(P0, 0);
+        CompletableFuture<ResultEvent> lone = new CompletableFuture<>();
+        inFlight.add(new InFlight.Entry(P0, 1, new RequestEvent("lone", null, null, null, "POST", "/v1/chat/completions",
+                null, "m", 0), lone));
+        lone.complete(ok("lone"));
+        assertThat(inFlight.interactiveReady(List.of(P0))).as("behind an unanswered batch request").isFalse();
+        batch.complete(ok("batch"));
+        assertThat(inFlight.interactiveReady(List.of(P0))).isTrue();
+        assertThat(inFlight.interactiveReady(List.of(P1))).isFalse();
+        inFlight.takeReady(List.of(P0));
+        add(P0, 2).complete(ok("only batch"));
+        assertThat(inFlight.interactiveReady(List.of(P0))).isFalse();
+    }
+
+    @Test
     void partitionsHaveIndependentBoundaries() {
         add(P0, 0).complete(ok("x"));
         add(P0, 1);

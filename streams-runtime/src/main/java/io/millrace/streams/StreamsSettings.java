@@ -3,6 +3,7 @@ package io.millrace.streams;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -52,6 +53,11 @@ public record StreamsSettings(String applicationId, Map<String, Object> stageSet
         // 20 ms, not 100: a synchronous HTTP request crosses the router's commit, and 100 ms put
         // ~50 ms on its median (benchmarks/api-latency.sh); 50 commits a second cost little.
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
+        // A send refused with CONCURRENT_TRANSACTIONS (the previous commit's markers still being
+        // written) is retried after this back-off: the default 100 ms put that much on a request's
+        // latency each time; markers take about a millisecond. Grows exponentially up to
+        // retry.backoff.max.ms (1 s) for errors that last.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
         props.putAll(stageSettings);
         if (overrides != null) {
             overrides.forEach((k, v) -> {
