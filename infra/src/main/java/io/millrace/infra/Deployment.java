@@ -39,6 +39,7 @@ final class Deployment implements AutoCloseable {
     private String bootstrapServers;
     private ModelCatalog catalog;
     private WorkerService worker;
+    private RouterService router;
     private ResultsApiService api;
     private MetricsEndpoint metrics;
 
@@ -143,7 +144,7 @@ final class Deployment implements AutoCloseable {
             ingest.start();
         }
         if (roles.contains(Role.ROUTER)) {
-            RouterService router = new RouterService(bootstrapServers, state.resolve("router"), routerConfig(s), Map.of());
+            router = new RouterService(bootstrapServers, state.resolve("router"), routerConfig(s), Map.of());
             started.push(router);
             router.start();
         }
@@ -199,6 +200,10 @@ final class Deployment implements AutoCloseable {
 
     Optional<MetricsEndpoint> metrics() {
         return Optional.ofNullable(metrics);
+    }
+
+    Optional<RouterService> router() {
+        return Optional.ofNullable(router);
     }
 
     Optional<WorkerService> worker() {
