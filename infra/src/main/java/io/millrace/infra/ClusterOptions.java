@@ -43,12 +43,15 @@ final class ClusterOptions {
     Settings settings(Map<String, String> env, int httpPort, int metricsPort, StageOptions stage) {
         String bootstrap = bootstrapServers != null ? bootstrapServers : env.get(ENV_BOOTSTRAP);
         Path data = dataDir != null ? dataDir : Path.of(env.getOrDefault(ENV_DATA_DIR, DEFAULT_DATA_DIR));
-        return new Settings(bootstrap, data, kafkaPort, httpPort, models(), stage.instanceId, metricsPort, stage.settings());
+        DeploymentConfig deployment = stage.deployment();
+        return new Settings(bootstrap, data, kafkaPort, httpPort, models(deployment), stage.instanceId, metricsPort, stage.settings(),
+                false, Settings.DEFAULT_REQUEST_TIMEOUT, deployment);
     }
 
-    private List<Path> models() {
+    /** {@code --model-dir} when given, else the config file's models (else none: the built-in one). */
+    private List<Path> models(DeploymentConfig deployment) {
         if (modelDirs == null) {
-            return List.of();
+            return deployment.models().stream().map(DeploymentConfig.ModelSpec::directory).toList();
         }
         return Arrays.stream(modelDirs.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(Path::of).toList();
     }

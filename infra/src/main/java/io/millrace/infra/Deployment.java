@@ -5,6 +5,8 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
 import io.millrace.results.ResultsApiService;
+import io.millrace.protocol.Stores;
+import io.millrace.router.CacheSettings;
 import io.millrace.router.RouterConfig;
 import io.millrace.router.RouterService;
 import io.millrace.worker.WorkerService;
@@ -37,6 +39,7 @@ final class Deployment implements AutoCloseable {
     private String bootstrapServers;
     private ModelCatalog catalog;
     private WorkerService worker;
+    private RouterService router;
     private ResultsApiService api;
     private MetricsEndpoint metrics;
 
@@ -113,7 +116,13 @@ final class Deployment implements AutoCloseable {
             log.info("using the Kafka cluster at {}", bootstrapServers);
         }
         modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir());
-        catalog = ModelDirectories.catalog(modelDirs);
+        ModelCatalog served = ModelDirectories.catalog(modelDirs);
+        // The file may name models that --model-dir replaced: check its names against what is served.
+        s.deployment().checkNames(served.names());
+        catalog = served.withAliases(s.deployment().aliases());
+        for (String line : s.deployment().inactive()) {
+            log.warn(line);
+        }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
             TopicProvisioner.provision(admin, Topics.all(catalog.names()));
@@ -135,7 +144,7 @@ final class Deployment implements AutoCloseable {
             ingest.start();
         }
         if (roles.contains(Role.ROUTER)) {
-            RouterService router = new RouterService(bootstrapServers, state.resolve("router"), new RouterConfig(catalog), Map.of());
+            router = new RouterService(bootstrapServers, state.resolve("router"), routerConfig(s), Map.of());
             started.push(router);
             router.start();
         }
@@ -165,6 +174,18 @@ final class Deployment implements AutoCloseable {
         }
     }
 
+    /** The router's models, aliases and cache; model identities are hashed only when the cache is on. */
+    private RouterConfig routerConfig(Settings s) {
+        CacheSettings cache = s.cache();
+        try {
+            Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs) : Map.of();
+            return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
+                    + " (or turn the cache off with --set cache.enabled=false)", e);
+        }
+    }
+
     String bootstrapServers() {
         return bootstrapServers;
     }
@@ -179,6 +200,10 @@ final class Deployment implements AutoCloseable {
 
     Optional<MetricsEndpoint> metrics() {
         return Optional.ofNullable(metrics);
+    }
+
+    Optional<RouterService> router() {
+        return Optional.ofNullable(router);
     }
 
     Optional<WorkerService> worker() {

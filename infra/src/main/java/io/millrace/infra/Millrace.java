@@ -94,6 +94,9 @@ public final class Millrace {
      * parse error; anything else the command threw is a failed run, exit 1, told in one line.
      */
     private static int failure(Exception e, CommandLine command) {
+        if (e instanceof java.io.UncheckedIOException unchecked) {
+            e = unchecked.getCause();
+        }
         if (e instanceof UsageException) {
             return usageError(new ParameterException(command, e.getMessage(), e), new String[0]);
         }

@@ -7,8 +7,14 @@ import io.millrace.worker.model.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.InputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +44,40 @@ final class ModelDirectories {
             TinyModel.write(tiny);
         }
         return List.of(tiny);
+    }
+
+    /**
+     * Each model's identity: {@code sha256:} and the SHA-256 over its directory's regular files (relative
+     * path, size and bytes, in path order). The router's response cache keys on it, so a directory
+     * re-exported under the same name never answers with the old weights' completions. Read at start
+     * by the process that routes: a model of a few GB costs seconds here, not per request.
+     */
+    static Map<String, String> identities(List<Path> dirs) throws IOException {
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (Path dir : dirs) {
+            ids.put(dir.toAbsolutePath().normalize().getFileName().toString(), identity(dir));
+        }
+        return ids;
+    }
+
+    static String identity(Path dir) throws IOException {
+        MessageDigest digest = io.millrace.protocol.Ids.sha256();
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            files = walk.filter(Files::isRegularFile).map(dir::relativize).sorted().toList();
+        }
+        byte[] buffer = new byte[1 << 16];
+        for (Path rel : files) {
+            Path file = dir.resolve(rel);
+            // Path and size first: no two different trees hash the same bytes in the same order.
+            digest.update((rel.toString().replace('\\', '/') + "\n" + Files.size(file) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            try (InputStream in = Files.newInputStream(file)) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    digest.update(buffer, 0, n);
+                }
+            }
+        }
+        return "sha256:" + HexFormat.of().formatHex(digest.digest());
     }
 
     /** Names (directory names, as workers serve them), context lengths and vocabulary sizes, without loading any model. */

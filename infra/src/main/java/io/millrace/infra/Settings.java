@@ -16,15 +16,19 @@ import java.util.Map;
  * @param modelDirs        model directories; empty: the built-in model
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
- * @param workerSettings   {@code --set} pairs for the worker: {@code worker.*} (engine, in-flight
- *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings;
- *                         and {@link #BATCH_WINDOW_SECONDS} for the API, only for tests
+ * @param workerSettings   {@code --set} pairs (over the config file's): {@code worker.*} (engine, in-flight
+ *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings for
+ *                         the worker; {@code cache.*} for the router ({@link CacheOptions}); and
+ *                         {@link #BATCH_WINDOW_SECONDS} for the API, only for tests
  * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
  *                         default); false for {@code --auth none} and for the batch command's own API
  * @param requestTimeout   how long a synchronous HTTP request waits for its result before a 504
+ * @param deployment       the {@code --config} file's models, aliases and routing ({@link DeploymentConfig#EMPTY}
+ *                         without one); its settings are already merged into {@code workerSettings}
  */
 record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
-        int metricsPort, Map<String, Object> workerSettings, boolean requireKeys, Duration requestTimeout) {
+        int metricsPort, Map<String, Object> workerSettings, boolean requireKeys, Duration requestTimeout,
+        DeploymentConfig deployment) {
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
     /**
      * {@code --set api.batch.window.seconds=N}: batches created over HTTP expire after N seconds
@@ -50,14 +54,29 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         modelDirs = List.copyOf(modelDirs);
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
-            if (key.equals(BATCH_WINDOW_SECONDS)) {
+            if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.")) {
                 continue;
             }
             if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")) {
-                throw new UsageException("--set " + key + ": only worker.*, consumer.* and producer.* settings"
+                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.* and cache.* settings"
                         + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
             }
         }
+        CacheOptions.from(workerSettings); // a bad cache value fails here, at start
+        if (deployment == null) {
+            deployment = DeploymentConfig.EMPTY;
+        }
+    }
+
+    Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPort, List<Path> modelDirs, String instanceId,
+            int metricsPort, Map<String, Object> workerSettings, boolean requireKeys, Duration requestTimeout) {
+        this(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, workerSettings, requireKeys,
+                requestTimeout, DeploymentConfig.EMPTY);
+    }
+
+    /** The response cache's settings ({@code cache.*} keys, from {@code --set} or the config file). */
+    io.millrace.router.CacheSettings cache() {
+        return CacheOptions.from(workerSettings);
     }
 
     /** Settings of a process whose API needs no key (the batch command's, tests'). */
@@ -86,7 +105,7 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
 
     Settings withApi(boolean keys, Duration timeout) {
         return new Settings(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, workerSettings,
-                keys, timeout);
+                keys, timeout, deployment);
     }
 
     /** Settings without a metrics endpoint. */

@@ -1,5 +1,8 @@
 package io.millrace.infra;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,17 +17,36 @@ final class StageOptions {
     String instanceId;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "worker setting, repeatable, a later one wins: worker.engine (batch or sequential),"
+            description = "setting, repeatable, a later one wins, over the config file's: worker.engine (batch or sequential),"
                     + " worker.max.in.flight, worker.max.queued.per.partition, worker.commit.interval.ms,"
-                    + " worker.commit.max.results, or a Kafka client setting as consumer.* / producer.*")
+                    + " worker.commit.max.results, a Kafka client setting as consumer.* / producer.*, or the response"
+                    + " cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries")
     List<String> set = new ArrayList<>();
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "deployment file (YAML): models and prices, aliases, cache, any --set key; see examples/millrace.yaml")
+    Path config;
+
+    private DeploymentConfig deployment;
+
+    /** The {@code --config} file, read once; {@link DeploymentConfig#EMPTY} without one. */
+    DeploymentConfig deployment() {
+        if (deployment == null) {
+            try {
+                deployment = config == null ? DeploymentConfig.EMPTY : DeploymentFile.read(config);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return deployment;
+    }
+
     /**
-     * The {@code --set} pairs in order, so a later one wins. Which keys are allowed is {@link Settings}'
-     * rule; here only the form is checked.
+     * The config file's settings, then the {@code --set} pairs in order, so a later one wins. Which keys
+     * are allowed is {@link Settings}' rule; here only the form is checked.
      */
     Map<String, Object> settings() {
-        Map<String, Object> map = new LinkedHashMap<>();
+        Map<String, Object> map = new LinkedHashMap<>(deployment().settings());
         for (String kv : set) {
             int eq = kv.indexOf('=');
             if (eq <= 0) {

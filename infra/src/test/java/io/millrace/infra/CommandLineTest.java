@@ -47,6 +47,39 @@ class CommandLineTest {
     }
 
     @Test
+    void aConfigFileGivesModelsAliasesAndSettingsAndSetWinsOverIt() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("models/m1"));
+        Path config = dir.resolve("millrace.yaml");
+        java.nio.file.Files.writeString(config, "models: [{directory: models/m1}]\naliases: {gpt-4o-mini: m1}\n"
+                + "cache: {enabled: true, ttl: 2h}\nset: {worker.engine: sequential}\n");
+        Settings s = Commands.parse(ServeCommand.class, "serve", "--config", config.toString(), "--set", "cache.enabled=false")
+                .settings();
+        assertThat(s.modelDirs()).containsExactly(dir.resolve("models/m1").toAbsolutePath().normalize());
+        assertThat(s.deployment().aliases()).containsEntry("gpt-4o-mini", "m1");
+        assertThat(s.workerSettings()).containsEntry("worker.engine", "sequential").containsEntry("cache.enabled", "false");
+        assertThat(s.cache().enabled()).as("--set wins over the file").isFalse();
+        assertThat(s.cache().ttl()).isEqualTo(Duration.ofHours(2));
+        // --model-dir wins over the file's models.
+        assertThat(Commands.parse(BatchCommand.class, "batch", "in.jsonl", "--config", config.toString(), "--model-dir", "x")
+                .settings().modelDirs()).containsExactly(Path.of("x"));
+    }
+
+    @Test
+    void aBadConfigFileIsAUsageErrorNamingTheKey() throws Exception {
+        Path config = dir.resolve("bad.yaml");
+        java.nio.file.Files.writeString(config, "cache: {ttl: forever}\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Millrace.run(List.of("serve", "--config", config.toString()), new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err), Map.of());
+        assertThat(code).isEqualTo(Millrace.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("cache.ttl=forever: 'forever' is not a duration");
+        int missing = Millrace.run(List.of("serve", "--config", dir.resolve("none.yaml").toString()),
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err), Map.of());
+        assertThat(missing).isEqualTo(Millrace.FAILED);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("no such config file");
+    }
+
+    @Test
     void aRepeatedOptionTakesTheLaterValue() {
         assertThat(Commands.parse(BatchCommand.class, "batch", "in.jsonl", "--output", "a", "--output", "b").output)
                 .isEqualTo(Path.of("b"));
@@ -159,7 +192,7 @@ class CommandLineTest {
                 "--set noequals is not key=value: write e.g. --set worker.engine=sequential");
         assertUsageError(run("serve", "--request-timeout", "0"), "usage: millrace serve", "--request-timeout 0 must be at least 1 second");
         assertUsageError(run("serve", "--set", "streams.x=1"), "usage: millrace serve",
-                "--set streams.x: only worker.*, consumer.* and producer.* settings can be set");
+                "--set streams.x: only worker.*, consumer.*, producer.* and cache.* settings can be set");
         Path input = Files.writeString(dir.resolve("in.jsonl"), "");
         assertUsageError(run("batch", input.toString(), "--kafka-port", "70000"), "usage: millrace batch",
                 "--kafka-port 70000 is not a TCP port");

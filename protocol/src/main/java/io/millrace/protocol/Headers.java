@@ -20,6 +20,7 @@ public final class Headers {
     public static final String RESULT_V1 = "result.v1";
     public static final String BATCH_V1 = "batch.v1";
     public static final String FILE_V1 = "file.v1";
+    public static final String CACHE_V1 = "cache.v1";
 
     private Headers() {}
 }

@@ -12,6 +12,17 @@ public final class Stores {
     /** How long a request id is remembered for deduplication. */
     public static final Duration DEDUP_RETENTION = Duration.ofDays(7);
 
+    /**
+     * router-stream: the response cache, a global in-memory LRU store over {@code millrace.response-cache}
+     * (every instance holds all of it, bounded by entry count).
+     */
+    public static final String ROUTER_RESPONSE_CACHE = "router-response-cache";
+    /**
+     * router-stream: the cache key of each cacheable request routed to a worker, by request id, until
+     * its result arrives (then the result is stored under that key and the entry deleted).
+     */
+    public static final String ROUTER_CACHE_PENDING = "router-cache-pending";
+
     /** results-api: latest result per request id. */
     public static final String RESULTS_BY_REQUEST = "results-by-request";
     /** results-api: submitted batches by batch id. */

@@ -2,6 +2,7 @@ package io.millrace.protocol;
 
 import io.millrace.protocol.events.ApiKeyEvent;
 import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.CacheEntry;
 import io.millrace.protocol.events.CancelEvent;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
@@ -36,6 +37,7 @@ public final class Topics {
     public static final JsonSerde<DeltaEvent> DELTA_SERDE = new JsonSerde<>(DeltaEvent.class);
     public static final JsonSerde<CancelEvent> CANCEL_SERDE = new JsonSerde<>(CancelEvent.class);
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
+    public static final JsonSerde<CacheEntry> CACHE_SERDE = new JsonSerde<>(CacheEntry.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -101,6 +103,18 @@ public final class Topics {
     public static final Topic<String, CancelEvent> CANCELS = new Topic<>(PREFIX + "cancels", KEYS, CANCEL_SERDE,
             1, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(24L * 3600 * 1000)));
 
+    /** The longest a cached response may live: {@link #RESPONSE_CACHE}'s retention, which bounds the topic. */
+    public static final long RESPONSE_CACHE_MAX_TTL_MS = 7L * 24 * 3600 * 1000;
+
+    /**
+     * The router's response cache: one {@link CacheEntry} per cache key, written by the router in its
+     * transaction and read whole by every router instance (a global store), so a cached answer
+     * survives restarts and is shared. Compacted (the latest entry per key) and deleted after a week,
+     * the longest TTL allowed, so the topic stays bounded whatever keys come and go.
+     */
+    public static final Topic<String, CacheEntry> RESPONSE_CACHE = new Topic<>(PREFIX + "response-cache", KEYS, CACHE_SERDE,
+            3, Map.of("cleanup.policy", "compact,delete", "retention.ms", WEEK_MS));
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -115,7 +129,8 @@ public final class Topics {
 
     /** Every topic a deployment serving these models needs, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
-        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS));
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
+                RESPONSE_CACHE));
         models.stream().sorted().forEach(m -> topics.add(generation(m)));
         return topics;
     }

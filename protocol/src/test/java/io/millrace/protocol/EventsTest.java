@@ -128,6 +128,6 @@ class EventsTest {
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
                         "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
-                        "millrace.cancels", "millrace.gen.a");
+                        "millrace.cancels", "millrace.response-cache", "millrace.gen.a");
     }
 }

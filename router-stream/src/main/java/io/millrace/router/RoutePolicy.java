@@ -25,7 +25,7 @@ import java.util.Optional;
  *       key (else the request_id), or dead-letter when neither is usable;
  *   <li>request invalid by {@link ChatRequestValidator}: answer its error;
  *   <li>routed event over {@link InputLimits#MAX_EVENT_BYTES}: answer {@code request_too_large};
- *   <li>otherwise route it to its model, with {@code model} set and {@code submitted_at} stamped
+ *   <li>otherwise route it to its model (an alias's served model), with {@code model} set and {@code submitted_at} stamped
  *       with the arrival time when the producer gave none that is plausible ({@link SubmittedAt}).
  * </ol>
  */
@@ -34,8 +34,10 @@ final class RoutePolicy {
     private static final int MAX_QUOTED = 120;
 
     private final ChatRequestValidator validator;
+    private final ModelCatalog catalog;
 
     RoutePolicy(ModelCatalog catalog) {
+        this.catalog = catalog;
         this.validator = new ChatRequestValidator(catalog);
     }
 
@@ -78,7 +80,11 @@ final class RoutePolicy {
         if (problem.isPresent()) {
             return reject(event, problem.get(), now);
         }
-        RequestEvent routed = event.withModel(event.requestedModel())
+        // An alias is routed to its served model; the body keeps the name the client sent, so the
+        // routed event records both (body.model: requested, model: served).
+        String served = catalog.resolve(event.requestedModel()).orElseThrow(() -> new IllegalStateException(
+                "the validator accepted model " + event.requestedModel() + ", which the catalog does not resolve"));
+        RequestEvent routed = event.withModel(served)
                 .withSubmittedAt(SubmittedAt.orArrival(event.submittedAt(), recordTimestamp, now));
         // Jackson writes the body again, possibly longer than it came (1e6 becomes 1000000.0); a
         // routed event too large for its topic would fail the router's transaction, so measure it.

@@ -3,6 +3,7 @@ package io.millrace.router;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Stores;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * What the router needs to decide about a request, validated when built so a bad deployment fails
@@ -12,8 +13,13 @@ import java.time.Duration;
  *                       and each model's requests go to {@code millrace.gen.<model>}
  * @param dedupRetention how long a request id is remembered; duplicates within it are dropped.
  *                       Normally {@link Stores#DEDUP_RETENTION}; shorter only for tests
+ * @param modelIdentity  each served model's identity (a hash of its directory's content), which the
+ *                       response cache keys on: a model re-exported under the same name never answers
+ *                       with the old one's completions. Needed for every model when the cache is on
+ * @param cache          the response cache's settings
  */
-public record RouterConfig(ModelCatalog catalog, Duration dedupRetention) {
+public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
+        CacheSettings cache) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -26,9 +32,27 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention) {
             throw new IllegalArgumentException("dedupRetention is " + dedupRetention
                     + ": use a positive duration, normally Stores.DEDUP_RETENTION (" + Stores.DEDUP_RETENTION + ")");
         }
+        modelIdentity = Map.copyOf(modelIdentity == null ? Map.of() : modelIdentity);
+        if (cache == null) {
+            throw new IllegalArgumentException("cache is null: pass CacheSettings.DEFAULT, or CacheSettings.DISABLED for no cache");
+        }
+        if (cache.enabled()) {
+            for (String model : catalog.names()) {
+                String id = modelIdentity.get(model);
+                if (id == null || id.isBlank()) {
+                    throw new IllegalArgumentException("model '" + model + "' has no identity, which the response cache keys"
+                            + " on: pass the content hash of its directory in modelIdentity, or disable the cache");
+                }
+            }
+        }
     }
 
-    /** The production configuration: dedup for {@link Stores#DEDUP_RETENTION}. */
+    /** A router without a response cache. */
+    public RouterConfig(ModelCatalog catalog, Duration dedupRetention) {
+        this(catalog, dedupRetention, Map.of(), CacheSettings.DISABLED);
+    }
+
+    /** A router without a response cache, with dedup for {@link Stores#DEDUP_RETENTION}. */
     public RouterConfig(ModelCatalog catalog) {
         this(catalog, Stores.DEDUP_RETENTION);
     }

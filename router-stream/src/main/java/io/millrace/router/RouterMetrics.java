@@ -1,60 +1,123 @@
 package io.millrace.router;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.stats.Value;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 
 /**
  * What the router did with its records, per task, as Streams metrics
  * ({@code stream-millrace-router-metrics}: {@code <outcome>-total} and {@code <outcome>-rate}),
- * exported wherever the application's other Kafka metrics go.
+ * exported wherever the application's other Kafka metrics go. The response cache adds
+ * {@code cache-hits}, {@code cache-misses} (cacheable requests sent to a worker), {@code cache-stored}
+ * and the gauge {@code response-cache-size} (entries this instance holds).
  */
 final class RouterMetrics implements AutoCloseable {
     static final String SCOPE = "millrace-router";
+    static final String GROUP = "stream-" + SCOPE + "-metrics";
+    /** Which processor's sensors these are: each processor of a task registers its own. */
+    static final String ROUTER = "router";
+    static final String CACHE_FILLER = "cache-filler";
     static final String ROUTED = "routed";
     static final String REJECTED = "rejected";
     static final String DEAD_LETTERED = "dead-lettered";
     static final String DUPLICATES_DROPPED = "duplicates-dropped";
+    static final String CACHE_HITS = "cache-hits";
+    static final String CACHE_MISSES = "cache-misses";
+    static final String CACHE_STORED = "cache-stored";
+    static final String CACHE_SIZE = "response-cache-size";
 
     private final ProcessorContext<?, ?> context;
-    private final Sensor routed;
-    private final Sensor rejected;
-    private final Sensor deadLettered;
-    private final Sensor duplicates;
+    private final String task;
+    private final String node;
+    private final List<Sensor> sensors = new ArrayList<>();
+    private Sensor routed;
+    private Sensor rejected;
+    private Sensor deadLettered;
+    private Sensor duplicates;
+    private Sensor hits;
+    private Sensor misses;
+    private Sensor stored;
+    private Sensor size;
 
     RouterMetrics(ProcessorContext<?, ?> context) {
-        this.context = context;
-        String task = context.taskId().toString();
-        this.routed = sensor(task, ROUTED);
-        this.rejected = sensor(task, REJECTED);
-        this.deadLettered = sensor(task, DEAD_LETTERED);
-        this.duplicates = sensor(task, DUPLICATES_DROPPED);
+        this(context, ROUTER);
     }
 
-    private Sensor sensor(String task, String outcome) {
-        return context.metrics().addRateTotalSensor(SCOPE, task, outcome, Sensor.RecordingLevel.INFO);
+    RouterMetrics(ProcessorContext<?, ?> context, String node) {
+        this.context = context;
+        this.task = context.taskId().toString();
+        this.node = node;
+        // Made at once, so a scraper sees a zero rather than no metric before the first record.
+        if (ROUTER.equals(node)) {
+            routed = sensor(null, ROUTED);
+            rejected = sensor(null, REJECTED);
+            deadLettered = sensor(null, DEAD_LETTERED);
+            duplicates = sensor(null, DUPLICATES_DROPPED);
+        } else {
+            stored = sensor(null, CACHE_STORED);
+        }
+    }
+
+    /** Each sensor is made once; the cache's hits and misses only where the cache is on. */
+    private Sensor sensor(Sensor existing, String outcome) {
+        if (existing != null) {
+            return existing;
+        }
+        // The router's own outcomes keep their entity name (the task) as before the cache existed.
+        String entity = ROUTER.equals(node) ? task : task + "-" + node;
+        Sensor s = context.metrics().addRateTotalSensor(SCOPE, entity, outcome, Sensor.RecordingLevel.INFO);
+        sensors.add(s);
+        return s;
     }
 
     void routed() {
-        routed.record();
+        (routed = sensor(routed, ROUTED)).record();
     }
 
     void rejected() {
-        rejected.record();
+        (rejected = sensor(rejected, REJECTED)).record();
     }
 
     void deadLettered() {
-        deadLettered.record();
+        (deadLettered = sensor(deadLettered, DEAD_LETTERED)).record();
     }
 
     void duplicateDropped() {
-        duplicates.record();
+        (duplicates = sensor(duplicates, DUPLICATES_DROPPED)).record();
+    }
+
+    void cacheHit(long cacheSize) {
+        (hits = sensor(hits, CACHE_HITS)).record();
+        cacheSize(cacheSize);
+    }
+
+    void cacheMiss(long cacheSize) {
+        (misses = sensor(misses, CACHE_MISSES)).record();
+        cacheSize(cacheSize);
+    }
+
+    void cacheStored() {
+        (stored = sensor(stored, CACHE_STORED)).record();
+    }
+
+    /** A gauge of the last size seen: the store is global, so every task reports the same number. */
+    private void cacheSize(long entries) {
+        if (size == null) {
+            size = context.metrics().addSensor(task + "-" + CACHE_SIZE, Sensor.RecordingLevel.INFO);
+            size.add(new MetricName(CACHE_SIZE, GROUP, "entries in this instance's response cache",
+                    Map.of("task-id", task)), new Value());
+            sensors.add(size);
+        }
+        size.record(entries);
     }
 
     /** Sensors outlive a task unless removed: a task that moves away must not leave stale metrics. */
     @Override
     public void close() {
-        for (Sensor s : new Sensor[] {routed, rejected, deadLettered, duplicates}) {
-            context.metrics().removeSensor(s);
-        }
+        sensors.forEach(s -> context.metrics().removeSensor(s));
     }
 }

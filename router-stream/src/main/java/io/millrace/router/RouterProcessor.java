@@ -2,15 +2,18 @@ package io.millrace.router;
 
 import io.millrace.protocol.Headers;
 import io.millrace.protocol.Stores;
+import io.millrace.protocol.events.CacheEntry;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.WindowStore;
 import org.slf4j.Logger;
@@ -20,19 +23,27 @@ import org.slf4j.LoggerFactory;
  * Applies {@link RoutePolicy} to each request record, drops request ids already answered within
  * the dedup retention, and forwards the rest to one of three sinks by name. Outputs are typed per
  * sink, so the processor forwards {@code Object}s and each sink's serializers fix the type.
+ *
+ * <p>With the response cache on, a routed request that is cacheable ({@link CacheKeys}) and whose
+ * key holds a live entry is answered at once with the cached completion ({@link ResponseCache#answer});
+ * on a miss its key is remembered in the pending store, so that {@link CacheFiller} stores its result.
  */
 final class RouterProcessor implements Processor<byte[], byte[], Object, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RouterProcessor.class);
 
     private final RoutePolicy policy;
     private final RouterConfig config;
+    private final CacheKeys cacheKeys;
     private ProcessorContext<Object, Object> context;
     private DedupWindow dedup;
     private RouterMetrics metrics;
+    private ResponseCache cache;
+    private KeyValueStore<String, String> pending;
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
         this.policy = new RoutePolicy(config.catalog());
+        this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
@@ -56,6 +67,10 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         WindowStore<String, Long> store = context.getStateStore(Stores.ROUTER_DEDUP);
         this.dedup = new DedupWindow(store, config.dedupRetention());
         this.metrics = new RouterMetrics(context);
+        if (cacheKeys != null) {
+            this.cache = new ResponseCache(context.getStateStore(Stores.ROUTER_RESPONSE_CACHE));
+            this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
+        }
     }
 
     @Override
@@ -74,6 +89,21 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         }
         if (decision instanceof RouteDecision.Route route) {
             RequestEvent event = route.event();
+            Optional<String> cacheKey = cacheKeys == null ? Optional.empty() : cacheKeys.keyOf(event);
+            if (cacheKey.isPresent()) {
+                long now = context.currentSystemTimeMs();
+                Optional<CacheEntry> hit = cache.lookup(cacheKey.get(), now);
+                if (hit.isPresent()) {
+                    ResultEvent answer = ResponseCache.answer(event, hit.get(), now);
+                    context.forward(record.withKey(event.requestId()).withValue(answer)
+                            .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, answer.batchId())),
+                            RouterTopology.RESULTS_SINK);
+                    metrics.cacheHit(cache.size());
+                    return;
+                }
+                pending.put(event.requestId(), cacheKey.get());
+                metrics.cacheMiss(cache.size());
+            }
             context.forward(record.withKey(route.generationKey()).withValue(event)
                     .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
                     RouterTopology.GENERATION_SINK);

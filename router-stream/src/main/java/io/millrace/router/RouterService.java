@@ -91,6 +91,20 @@ public final class RouterService implements AutoCloseable {
         return stage.state();
     }
 
+    /** Entries in this instance's response cache (0 when the cache is off), for tests and operators. */
+    public long responseCacheEntries() {
+        if (stage.streams().state() != KafkaStreams.State.RUNNING) {
+            return 0;
+        }
+        try {
+            return stage.streams().store(org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(
+                    io.millrace.protocol.Stores.ROUTER_RESPONSE_CACHE,
+                    org.apache.kafka.streams.state.QueryableStoreTypes.<String, byte[]>keyValueStore())).approximateNumEntries();
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+            return 0; // no such store: the cache is off, or the instance is rebalancing
+        }
+    }
+
     /**
      * Stops processing within {@link StreamsStage#CLOSE_TIMEOUT}, committing what was processed. Work
      * not committed by then is aborted, and processed again by whichever instance gets its partitions.

@@ -1,5 +1,6 @@
 package io.millrace.router;
 
+import io.millrace.protocol.Stores;
 import io.millrace.protocol.Topics;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.AutoOffsetReset;
@@ -14,8 +15,19 @@ import org.apache.kafka.streams.Topology;
  *                                                             └─▶ millrace.requests-dlt  records with no id
  * </pre>
  *
- * Every node has a fixed name, and the store its protocol name, so the changelog topic
- * ({@code millrace-router-router-dedup-changelog}) survives changes to the topology.
+ * With the response cache on (the default), two more inputs join:
+ *
+ * <pre>
+ *   millrace.results ──▶ cache-filler (store router-cache-pending, shared with router) ──▶ millrace.response-cache
+ *   millrace.response-cache ──▶ global store router-response-cache (read by router: hits answered at once)
+ * </pre>
+ *
+ * {@code millrace.results} is co-partitioned with {@code millrace.requests} (both keyed by request
+ * id, same partition count), so the filler sees the result of each request its task routed.
+ *
+ * <p>Every node has a fixed name, and each store its protocol name, so the changelog topics
+ * ({@code millrace-router-router-dedup-changelog}, {@code ...-router-cache-pending-changelog})
+ * survive changes to the topology.
  */
 public final class RouterTopology {
     static final String SOURCE = "requests-source";
@@ -23,6 +35,11 @@ public final class RouterTopology {
     static final String GENERATION_SINK = "generation-sink";
     static final String RESULTS_SINK = "results-sink";
     static final String DLT_SINK = "requests-dlt-sink";
+    static final String RESULTS_SOURCE = "results-source";
+    static final String CACHE_FILLER = "cache-filler";
+    static final String CACHE_SINK = "response-cache-sink";
+    static final String CACHE_SOURCE = "response-cache-source";
+    static final String CACHE_UPDATER = "response-cache-updater";
 
     private RouterTopology() {}
 
@@ -45,6 +62,25 @@ public final class RouterTopology {
                 Topics.RESULTS.valueSerde().serializer(), ROUTER);
         topology.addSink(DLT_SINK, Topics.REQUESTS_DLT.name(), Topics.REQUESTS_DLT.keySerde().serializer(),
                 Topics.REQUESTS_DLT.valueSerde().serializer(), ROUTER);
+        if (config.cache().enabled()) {
+            addCache(topology, config.cache());
+        }
         return topology;
+    }
+
+    private static void addCache(Topology topology, CacheSettings cache) {
+        // Results are read as bytes, like requests: any record the filler cannot use is skipped, never fatal.
+        // Latest at the first start: only results of requests this router routes can fill the cache.
+        topology.addSource(AutoOffsetReset.latest(), RESULTS_SOURCE, new RequestTimestamps(), Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer(), Topics.RESULTS.name());
+        topology.addProcessor(CACHE_FILLER, () -> new CacheFiller(cache.ttl()), RESULTS_SOURCE);
+        topology.addStateStore(org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(Stores.ROUTER_CACHE_PENDING),
+                Serdes.String(), Serdes.String()), ROUTER, CACHE_FILLER);
+        topology.addSink(CACHE_SINK, Topics.RESPONSE_CACHE.name(), Topics.RESPONSE_CACHE.keySerde().serializer(),
+                Topics.RESPONSE_CACHE.valueSerde().serializer(), CACHE_FILLER);
+        topology.addGlobalStore(ResponseCache.storeBuilder(cache.maxEntries()), CACHE_SOURCE, new RequestTimestamps(),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), Topics.RESPONSE_CACHE.name(), CACHE_UPDATER,
+                CacheStoreUpdater::new);
     }
 }

@@ -26,6 +26,19 @@ class RoutePolicyTest {
     }
 
     @Test
+    void routesAnAliasToItsServedModelKeepingTheRequestedNameInTheBody() {
+        RoutePolicy aliased = new RoutePolicy(CATALOG.withAliases(java.util.Map.of("gpt-4o-mini", "millrace-small")));
+        RequestEvent in = request("r1", null, "gpt-4o-mini");
+
+        RequestEvent routed = ((RouteDecision.Route) aliased.decide("r1", bytes(in), NOW)).event();
+
+        assertThat(routed.model()).isEqualTo("millrace-small");
+        assertThat(routed.requestedModel()).isEqualTo("gpt-4o-mini");
+        assertThat(reject(policy.decide("r1", bytes(in), NOW), "r1").error().code())
+                .as("without the alias").isEqualTo(ErrorCodes.MODEL_NOT_FOUND);
+    }
+
+    @Test
     void routingOverridesAModelTheProducerSetItself() {
         RequestEvent in = request("r1", null, "millrace-tiny").withModel("something-else");
 

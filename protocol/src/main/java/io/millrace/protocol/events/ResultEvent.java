@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param model      the model that generated it (null when none did)
  * @param generated  whether this result cost generation (false for errors and cache answers)
  * @param tenant     the request's tenant (see {@link RequestEvent#tenant()}), copied by whoever answers
+ * @param cached     whether the router answered it from its response cache (then {@code generated} is
+ *                   false and the body, a copy of an earlier completion with a fresh id, says so too)
  */
 public record ResultEvent(
         String requestId,
@@ -23,7 +25,15 @@ public record ResultEvent(
         boolean generated,
         long completedAt,
         Timings timings,
-        String tenant) {
+        String tenant,
+        boolean cached) {
+
+    /** A result that did not come from the response cache. */
+    public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
+            JsonNode body, ErrorInfo error, boolean generated, long completedAt, Timings timings, String tenant) {
+        this(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt, timings, tenant,
+                false);
+    }
 
     /** A result of no tenant. */
     public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
@@ -34,7 +44,7 @@ public record ResultEvent(
     /** This result for another tenant: ingest stamps a batch's tenant on the errors of its lines. */
     public ResultEvent withTenant(String t) {
         return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
-                timings, t);
+                timings, t, cached);
     }
 
     public boolean succeeded() {

@@ -1,0 +1,117 @@
+package io.millrace.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.millrace.router.CacheSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The deployment file: what it reads, and that every mistake names the file, the key and the fix. */
+class DeploymentFileTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theExampleInTheRepositoryIsValid() throws IOException {
+        Path example = Path.of("..", "examples", "millrace.yaml");
+        DeploymentConfig c = DeploymentFile.read(example);
+        assertThat(c.aliases()).containsEntry("gpt-4o-mini", "millrace-tiny");
+        assertThat(c.settings()).containsEntry(CacheOptions.ENABLED, "true").containsEntry(CacheOptions.TTL, "24h")
+                .containsEntry("worker.engine", "batch");
+        assertThat(CacheOptions.from(c.settings())).isEqualTo(CacheSettings.DEFAULT);
+        assertThat(c.inactive()).isEmpty();
+        c.checkNames(Set.of("millrace-tiny"));
+    }
+
+    @Test
+    void readsModelsPricesAliasesAndTheNotYetActiveSections() throws IOException {
+        Files.createDirectories(dir.resolve("models/qwen"));
+        Files.createDirectories(dir.resolve("models/tiny"));
+        DeploymentConfig c = read("""
+                models:
+                  - directory: models/qwen
+                    price: {input_per_million: 0.1, output_per_million: 0.4}
+                  - directory: models/tiny
+                aliases: {gpt-4o-mini: tiny}
+                fallbacks: {qwen: [tiny]}
+                auto: {small: tiny, large: qwen}
+                quotas: {acme: {tokens_per_day: 1000}}
+                cache: {ttl: 1h, shared: true}
+                set: {worker.max.in.flight: 8}
+                """);
+        assertThat(c.models()).extracting(DeploymentConfig.ModelSpec::name).containsExactly("qwen", "tiny");
+        assertThat(c.models().get(0).directory()).isEqualTo(dir.resolve("models/qwen").toAbsolutePath().normalize());
+        assertThat(c.models().get(0).price()).isEqualTo(new DeploymentConfig.Price(0.1, 0.4));
+        assertThat(c.models().get(1).price()).isEqualTo(new DeploymentConfig.Price(0, 0));
+        assertThat(c.fallbacks()).containsEntry("qwen", List.of("tiny"));
+        assertThat(c.auto()).isEqualTo(new DeploymentConfig.AutoRouting(true, "tiny", "qwen"));
+        assertThat(c.quotas()).containsEntry("acme", 1000L);
+        assertThat(CacheOptions.from(c.settings())).isEqualTo(new CacheSettings(true, true, Duration.ofHours(1),
+                CacheSettings.DEFAULT_MAX_ENTRIES));
+        assertThat(c.settings()).containsEntry("worker.max.in.flight", "8");
+        assertThat(c.inactive()).hasSize(3).allMatch(l -> l.contains("NOT ACTIVE yet"));
+        c.checkNames(Set.of("qwen", "tiny"));
+    }
+
+    @Test
+    void everyMistakeNamesTheFileTheKeyAndTheFix() {
+        assertProblem("cache: {tll: 24h}", "cache.tll: is not a known key: use one of [enabled, max_entries, shared, ttl]");
+        assertProblem("modles: []", "modles: is not a known key");
+        assertProblem("models: [{directory: nowhere}]", "models[0].directory: ", "is not a directory: point it at a model exported");
+        assertProblem("models: [{price: {input_per_million: 1, output_per_million: 1}}]", "models[0].directory: is missing");
+        assertProblem("aliases: {\"bad name\": x}", "aliases: 'bad name' is not a model name");
+        assertProblem("fallbacks: {a: []}", "fallbacks.a: must be a non-empty list");
+        assertProblem("fallbacks: {a: [b, b]}", "fallbacks.a[1]: 'b' is already in this chain");
+        assertProblem("quotas: {acme: {tokens_per_day: -1}}", "quotas.acme.tokens_per_day: must be a whole number of tokens above 0");
+        assertProblem("set: {worker: {engine: batch}}", "set.worker: must be a single value");
+        assertProblem("cache: [1]", "cache: must be a mapping");
+        assertProblem("aliases: {a: [", "is not valid YAML", "line");
+    }
+
+    @Test
+    void aPriceMustBeANumberOfDollars() throws IOException {
+        Files.createDirectories(dir.resolve("m"));
+        assertProblem("models: [{directory: m, price: {input_per_million: cheap, output_per_million: 1}}]",
+                "models[0].price.input_per_million: 'cheap' is not a price");
+        assertProblem("models: [{directory: m, price: {input_per_million: 1}}]", "models[0].price.output_per_million: is missing");
+    }
+
+    @Test
+    void namesAreCheckedAgainstTheServedModels() throws IOException {
+        DeploymentConfig c = read("aliases: {gpt-4o-mini: qwen}\nfallbacks: {tiny: [gone]}");
+        assertThatThrownBy(() -> c.checkNames(Set.of("tiny"))).isInstanceOf(UsageException.class)
+                .hasMessageContaining("aliases.gpt-4o-mini: 'qwen' is not a served model: use one of [tiny]");
+        DeploymentConfig hiding = read("aliases: {tiny: other}");
+        assertThatThrownBy(() -> hiding.checkNames(Set.of("tiny", "other"))).hasMessageContaining("may not hide one");
+    }
+
+    @Test
+    void badCacheValuesSayWhatToWrite() {
+        assertThatThrownBy(() -> CacheOptions.from(Map.of(CacheOptions.TTL, "a day"))).isInstanceOf(UsageException.class)
+                .hasMessageContaining("cache.ttl=a day").hasMessageContaining("e.g. 90s, 30m, 24h or 7d");
+        assertThatThrownBy(() -> CacheOptions.from(Map.of(CacheOptions.TTL, "30d"))).hasMessageContaining("at most 7 days");
+        assertThatThrownBy(() -> CacheOptions.from(Map.of(CacheOptions.ENABLED, "yes"))).hasMessageContaining("use true or false");
+        assertThatThrownBy(() -> CacheOptions.from(Map.of("cache.size", "3"))).hasMessageContaining("cache.size: the cache has no such setting");
+        assertThat(CacheOptions.from(Map.of(CacheOptions.ENABLED, "false")).enabled()).isFalse();
+    }
+
+    private DeploymentConfig read(String yaml) throws IOException {
+        Path file = dir.resolve("millrace.yaml");
+        Files.writeString(file, yaml);
+        return DeploymentFile.read(file);
+    }
+
+    private void assertProblem(String yaml, String... parts) {
+        Path file = dir.resolve("millrace.yaml");
+        assertThatThrownBy(() -> read(yaml)).isInstanceOf(UsageException.class)
+                .hasMessageStartingWith(file + ": ").hasMessageContainingAll(parts);
+    }
+}
