@@ -42,6 +42,7 @@ final class Deployment implements AutoCloseable {
 
     private final Settings settings;
     private List<Path> modelDirs;
+    private ModelVariants variants;
 
     private Deployment(Settings settings) {
         this.settings = settings;
@@ -112,8 +113,10 @@ final class Deployment implements AutoCloseable {
             bootstrapServers = s.bootstrapServers();
             log.info("using the Kafka cluster at {}", bootstrapServers);
         }
-        modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir());
-        catalog = ModelDirectories.catalog(modelDirs);
+        variants = s.modelVariants();
+        modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir(), variants);
+        variants.requireServed(modelDirs);
+        catalog = ModelDirectories.catalog(modelDirs, variants);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
             TopicProvisioner.provision(admin, Topics.all(catalog.names()));
@@ -142,7 +145,7 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
                     new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys(),
-                            modelDirs, s.batchWindow()), Map.of());
+                            ModelDirectories.byServedName(modelDirs, variants), s.batchWindow()), Map.of());
             started.push(api);
             api.start();
         }
@@ -150,7 +153,7 @@ final class Deployment implements AutoCloseable {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
             try {
                 for (Path dir : modelDirs) {
-                    DecoderModel m = DecoderModel.load(dir);
+                    DecoderModel m = DecoderModel.load(dir, variants.of(dir));
                     models.put(m.name(), m);
                 }
                 worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())

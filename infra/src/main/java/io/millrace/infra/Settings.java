@@ -17,7 +17,8 @@ import java.util.Map;
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
  * @param workerSettings   {@code --set} pairs for the worker: {@code worker.*} (engine, in-flight
- *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings;
+ *                         and commit bounds), {@code consumer.*}/{@code producer.*} client settings
+ *                         and {@code model.NAME.variant} ({@link ModelVariants});
  *                         and {@link #BATCH_WINDOW_SECONDS} for the API, only for tests
  * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
  *                         default); false for {@code --auth none} and for the batch command's own API
@@ -53,11 +54,18 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
             if (key.equals(BATCH_WINDOW_SECONDS)) {
                 continue;
             }
-            if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")) {
-                throw new UsageException("--set " + key + ": only worker.*, consumer.* and producer.* settings"
-                        + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
+            if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")
+                    && !key.startsWith(ModelVariants.PREFIX)) {
+                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.* and model.NAME.variant settings"
+                        + " can be set, e.g. --set worker.engine=sequential or --set model.millrace-tiny.variant=q8");
             }
         }
+        ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
+    }
+
+    /** The variant of each model directory ({@code --set model.NAME.variant}). */
+    ModelVariants modelVariants() {
+        return ModelVariants.from(workerSettings);
     }
 
     /** Settings of a process whose API needs no key (the batch command's, tests'). */

@@ -16,7 +16,8 @@ final class StageOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "worker setting, repeatable, a later one wins: worker.engine (batch or sequential),"
                     + " worker.max.in.flight, worker.max.queued.per.partition, worker.commit.interval.ms,"
-                    + " worker.commit.max.results, or a Kafka client setting as consumer.* / producer.*")
+                    + " worker.commit.max.results, a Kafka client setting as consumer.* / producer.*, or"
+                    + " model.NAME.variant (fp32, q8, fp16, q4, ...: which ONNX file of model directory NAME is served)")
     List<String> set = new ArrayList<>();
 
     /**
