@@ -11,6 +11,10 @@
 # usage: benchmarks/generation.sh [--prompts 64] [--new-tokens 128] [--batch-sizes "4 8 16 32"]
 #                                 [--engines "batch sequential transformers.js"] [--work-dir DIR] [--quick]
 #        --quick: 16 prompts x 32 new tokens, transformers.js at batch size 8 only (a few minutes)
+#        --q8: also the model's q8 variant (model_quantized.onnx, written by Millrace's DynamicQuantizer as
+#              onnxruntime's quantize_dynamic does): our batch engine vs transformers.js dtype "q8" at the
+#              batch size --q8-batch-size (default 16) on the same file, and the drift of both from our
+#              fp32 tokens; writes benchmarks/results/generation-q8-<UTC date-time>.json
 #        BENCH_JAVA_OPTS="-Xmx2g" (the default) sets the JVM options of the Java steps.
 # A full run takes about 20 minutes on 2 CPUs; --prompts/--new-tokens make a quicker, smaller one.
 set -euo pipefail
@@ -20,6 +24,8 @@ new_tokens=128
 batch_sizes="4 8 16 32"
 engines="batch sequential transformers.js"
 work=""
+q8=0
+q8_batch_size=16
 while [ $# -gt 0 ]; do
   case "$1" in
     --prompts) prompts="$2"; shift 2 ;;
@@ -28,7 +34,9 @@ while [ $# -gt 0 ]; do
     --engines) engines="$2"; shift 2 ;;
     --work-dir) work="$2"; shift 2 ;;
     --quick) prompts=16; new_tokens=32; batch_sizes="8"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --q8) q8=1; shift ;;
+    --q8-batch-size) q8_batch_size="$2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "generation.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +64,7 @@ export CLASSPATH="$work/test-classes:$work/classes:$(cat "$work/classpath.txt")"
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:--Xmx2g}"
 java_opts+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 bench=io.millrace.worker.bench.GenerationBenchmark
-if [[ " $engines " == *" transformers.js "* ]]; then
+if [[ " $engines " == *" transformers.js "* ]] || [ "$q8" = 1 ]; then
   "$root/tools/npm-ensure" "$root/tools/crosscheck"   # transformers.js, pinned; installs only when missing or stale
 fi
 
@@ -70,7 +78,10 @@ for engine in $engines; do
   case "$engine" in
     batch|sequential)
       log "running ($([ "$engine" = batch ] && echo a || echo b)) Millrace $engine engine: $prompts prompts x $new_tokens tokens"
-      java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine "$engine" --out "$work/$engine.json" >/dev/null
+      # With --q8 the batch run also records its tokens (the fp32 reference of the drift): logprobs on.
+      tokens_opt=()
+      if [ "$q8" = 1 ] && [ "$engine" = batch ]; then tokens_opt=(--tokens-out "$work/batch.tokens.json"); fi
+      java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine "$engine" "${tokens_opt[@]}" --out "$work/$engine.json" >/dev/null
       results+=("$work/$engine.json") ;;
     transformers.js)
       for bs in $batch_sizes; do
@@ -86,3 +97,24 @@ cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 machine="$(nproc) CPUs${cpu:+ ($cpu)}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sm)"
 report="$root/benchmarks/results/generation-$(date -u +%Y-%m-%dT%H%M%SZ).json"
 java "${java_opts[@]}" "$bench" report --machine "$machine" --out "$report" "${results[@]}"
+
+if [ "$q8" = 1 ]; then
+  q8bench=io.millrace.worker.bench.QuantizedComparison
+  if [ ! -f "$work/batch.tokens.json" ]; then
+    log "running the fp32 batch engine for the q8 drift's reference tokens"
+    java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine batch --tokens-out "$work/batch.tokens.json" \
+      --out "$work/batch.json" >/dev/null
+  fi
+  log "writing the q8 variant (model_quantized.onnx)"
+  java "${java_opts[@]}" "$q8bench" quantize "$model"
+  log "running Millrace's batch engine on the q8 variant"
+  java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine batch --variant q8 \
+    --tokens-out "$work/batch-q8.tokens.json" --out "$work/batch-q8.json" >/dev/null
+  log "running transformers.js dtype q8, batch size $q8_batch_size"
+  node "$root/tools/crosscheck/bench.mjs" "$model" "$work/prompts.json" --batch-size "$q8_batch_size" --dtype q8 \
+    --tokens-out "$work/transformers-js-q8.tokens.json" --out "$work/transformers-js-q8.json" >/dev/null
+  java "${java_opts[@]}" "$q8bench" compare --out "$root/benchmarks/results/generation-q8-$(date -u +%Y-%m-%dT%H%M%SZ).json" \
+    --fp32 "$work/batch.json" --fp32-tokens "$work/batch.tokens.json" \
+    --ours "$work/batch-q8.json" --ours-tokens "$work/batch-q8.tokens.json" \
+    --peer "$work/transformers-js-q8.json" --peer-tokens "$work/transformers-js-q8.tokens.json"
+fi

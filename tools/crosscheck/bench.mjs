@@ -1,7 +1,10 @@
 // Generation throughput of transformers.js (onnxruntime-node, CPU) on a model directory: the baseline
 // (c) of benchmarks/generation.sh.
 //
-//   node bench.mjs MODEL_DIR PROMPTS.json --batch-size B [--out RESULT.json]
+//   node bench.mjs MODEL_DIR PROMPTS.json --batch-size B [--dtype fp32|q8] [--tokens-out TOKENS.json] [--out RESULT.json]
+//
+// --dtype: which file transformers.js loads (q8: model_quantized.onnx beside model.onnx); --tokens-out:
+// each prompt's generated ids, {"tokens": [[..], ..]}, for the q8 comparison (QuantizedComparison).
 //
 // PROMPTS.json: {"new_tokens": M, "pad_token_id": P, "prompts": [{"ids": [..]}, ...]} (as
 // GenerationBenchmark writes it). The prompts run in order, B at a time, as one generate() call per
@@ -30,8 +33,10 @@ const option = (name, fallback) => {
 const [modelDir, promptsFile] = positional;
 const batchSize = Number(option('batch-size', '8'));
 const outFile = option('out', null);
+const dtype = option('dtype', 'fp32');
+const tokensOut = option('tokens-out', null);
 if (!modelDir || !promptsFile || !(batchSize > 0)) {
-  console.error('usage: node bench.mjs MODEL_DIR PROMPTS.json --batch-size B [--out RESULT.json]');
+  console.error('usage: node bench.mjs MODEL_DIR PROMPTS.json --batch-size B [--dtype fp32|q8] [--tokens-out TOKENS.json] [--out RESULT.json]');
   process.exit(2);
 }
 
@@ -47,7 +52,7 @@ const generationConfig = JSON.parse(readFileSync(path.join(dir, 'generation_conf
 const eos = new Set([config.eos_token_id, generationConfig.eos_token_id].flat().filter((x) => x != null).map(Number));
 
 const loadStart = performance.now();
-const model = await AutoModelForCausalLM.from_pretrained(dir, { subfolder: '', dtype: 'fp32', device: 'cpu' });
+const model = await AutoModelForCausalLM.from_pretrained(dir, { subfolder: '', dtype, device: 'cpu' });
 const loadMs = performance.now() - loadStart;
 
 function batchInputs(rows) {
@@ -91,6 +96,7 @@ class FirstTokenClock {
 const loadAtStart = os.loadavg()[0];
 const start = performance.now();
 const ttfts = [];
+const tokens = [];
 let generated = 0;
 let paddingTokens = 0;
 for (let i = 0; i < spec.prompts.length; i += batchSize) {
@@ -105,6 +111,7 @@ for (let i = 0; i < spec.prompts.length; i += batchSize) {
       throw new Error(`prompt ${i + b}: generated ${fresh.length} tokens${fresh.some((t) => eos.has(t)) ? ' including an end-of-sequence token' : ''}, expected ${newTokens} without one`);
     }
     generated += fresh.length;
+    tokens.push(fresh);
     paddingTokens += width - rows[b].length;
     ttfts.push(clock.firstTokenAt - start);
   });
@@ -115,7 +122,8 @@ await model.dispose();
 
 const result = {
   engine: 'transformers.js',
-  mode: `static batches of ${batchSize}, left padding`,
+  mode: `static batches of ${batchSize}, left padding${dtype === 'fp32' ? '' : `, ${dtype}`}`,
+  variant: dtype,
   batch_size: batchSize,
   transformers_js_version: JSON.parse(readFileSync(new URL('./node_modules/@huggingface/transformers/package.json', import.meta.url))).version,
   onnxruntime_node_version: JSON.parse(readFileSync(new URL('./node_modules/onnxruntime-node/package.json', import.meta.url))).version,
@@ -134,6 +142,9 @@ const result = {
   load_average_at_end: loadAtEnd,
 };
 const json = JSON.stringify(result, null, 2);
+if (tokensOut) {
+  writeFileSync(tokensOut, JSON.stringify({ tokens }) + '\n');
+}
 if (outFile) {
   writeFileSync(outFile, json + '\n');
 }

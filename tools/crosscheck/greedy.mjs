@@ -1,6 +1,9 @@
 // Greedy generation with transformers.js on a Millrace model directory, loaded unmodified from disk.
 //
-//   node greedy.mjs MODEL_DIR PROMPTS.json
+//   node greedy.mjs MODEL_DIR PROMPTS.json [--dtype fp32|q8|fp16|...] [--subfolder ''|onnx]
+//
+// --dtype picks the file as transformers.js does (q8: model_quantized.onnx), default fp32; --subfolder
+// where it lies: '' (the default here) for Optimum's layout, onnx for the Hub's transformers.js layout.
 //
 // PROMPTS.json: {"prompts": [{"ids": [..], "max_new_tokens": N, "text": "..."?, "messages": [..]?}, ...]}
 // Prints one JSON object: {"results": [{"generated_ids": [..], "decoded": "..", "text_ids": [..]?,
@@ -15,9 +18,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { env, AutoTokenizer, AutoModelForCausalLM, Tensor } from '@huggingface/transformers';
 
-const [modelDir, promptsFile] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args.splice(i, 2)[1] : fallback;
+};
+const dtype = option('dtype', 'fp32');
+const subfolder = option('subfolder', '');
+const [modelDir, promptsFile] = args;
 if (!modelDir || !promptsFile) {
-  console.error('usage: node greedy.mjs MODEL_DIR PROMPTS.json');
+  console.error("usage: node greedy.mjs MODEL_DIR PROMPTS.json [--dtype fp32|q8|...] [--subfolder ''|onnx]");
   process.exit(2);
 }
 
@@ -28,9 +38,9 @@ env.localModelPath = '';
 const dir = path.resolve(modelDir);
 
 const tokenizer = await AutoTokenizer.from_pretrained(dir);
-// subfolder '': model.onnx sits at the directory root (Optimum's layout), not under onnx/ (the Hub's
-// transformers.js layout). dtype fp32: the plain model.onnx, not model_quantized.onnx.
-const model = await AutoModelForCausalLM.from_pretrained(dir, { subfolder: '', dtype: 'fp32', device: 'cpu' });
+// subfolder '' (the default here): model.onnx sits at the directory root (Optimum's layout), not under
+// onnx/ (the Hub's transformers.js layout). dtype fp32 (the default here): the plain model.onnx.
+const model = await AutoModelForCausalLM.from_pretrained(dir, { subfolder, dtype, device: 'cpu' });
 
 const { prompts } = JSON.parse(readFileSync(promptsFile, 'utf8'));
 const results = [];

@@ -45,6 +45,7 @@ final class Deployment implements AutoCloseable {
 
     private final Settings settings;
     private List<Path> modelDirs;
+    private ModelVariants variants;
 
     private Deployment(Settings settings) {
         this.settings = settings;
@@ -115,8 +116,10 @@ final class Deployment implements AutoCloseable {
             bootstrapServers = s.bootstrapServers();
             log.info("using the Kafka cluster at {}", bootstrapServers);
         }
-        modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir());
-        ModelCatalog served = ModelDirectories.catalog(modelDirs);
+        variants = s.modelVariants();
+        modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir(), variants);
+        variants.requireServed(modelDirs);
+        ModelCatalog served = ModelDirectories.catalog(modelDirs, variants);
         // The file may name models that --model-dir replaced: check its names against what is served.
         s.deployment().checkNames(served.names());
         catalog = served.withAliases(s.deployment().aliases());
@@ -151,7 +154,7 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
                     new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys(),
-                            modelDirs, s.batchWindow()), Map.of());
+                            ModelDirectories.byServedName(modelDirs, variants), s.batchWindow()), Map.of());
             started.push(api);
             api.start();
         }
@@ -159,7 +162,7 @@ final class Deployment implements AutoCloseable {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
             try {
                 for (Path dir : modelDirs) {
-                    DecoderModel m = DecoderModel.load(dir);
+                    DecoderModel m = DecoderModel.load(dir, variants.of(dir));
                     models.put(m.name(), m);
                 }
                 worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())

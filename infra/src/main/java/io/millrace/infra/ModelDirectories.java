@@ -3,6 +3,8 @@ package io.millrace.infra;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.ModelCatalog;
+import io.millrace.worker.model.DynamicQuantizer;
+import io.millrace.worker.model.ModelVariant;
 import io.millrace.worker.model.TinyModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,6 +31,14 @@ final class ModelDirectories {
     private ModelDirectories() {}
 
     static List<Path> resolve(List<Path> given, Path dataDir) throws IOException {
+        return resolve(given, dataDir, new ModelVariants(java.util.Map.of()));
+    }
+
+    /**
+     * As above; the built-in model gets the variants asked of it: its q8 file is written on first
+     * use ({@link DynamicQuantizer}), so {@code --set model.millrace-tiny.variant=q8} needs nothing else.
+     */
+    static List<Path> resolve(List<Path> given, Path dataDir, ModelVariants variants) throws IOException {
         for (Path p : given) {
             if (!Files.isDirectory(p)) {
                 throw new IllegalArgumentException("--model-dir " + p + " is not a directory: point it at a model exported by "
@@ -42,6 +52,9 @@ final class ModelDirectories {
         if (!Files.exists(tiny.resolve("model.onnx"))) {
             log.info("writing the built-in model to {} (its text is not meaningful; see README)", tiny);
             TinyModel.write(tiny);
+        }
+        if (variants.of(tiny) == ModelVariant.Q8 && !Files.exists(tiny.resolve(ModelVariant.Q8.fileName("model")))) {
+            log.info("writing the built-in model's q8 variant to {}", DynamicQuantizer.quantize(tiny));
         }
         return List.of(tiny);
     }
@@ -82,6 +95,11 @@ final class ModelDirectories {
 
     /** Names (directory names, as workers serve them), context lengths and vocabulary sizes, without loading any model. */
     static ModelCatalog catalog(List<Path> dirs) throws IOException {
+        return catalog(dirs, new ModelVariants(java.util.Map.of()));
+    }
+
+    /** As above, each named as its variant is served ({@link ModelVariant#servedName}: {@code gpt2-q8}). */
+    static ModelCatalog catalog(List<Path> dirs, ModelVariants variants) throws IOException {
         List<ModelCatalog.Entry> entries = new ArrayList<>();
         for (Path dir : dirs) {
             Path config = dir.resolve("config.json");
@@ -91,9 +109,20 @@ final class ModelDirectories {
             }
             JsonNode c = Json.parse(Files.readString(config));
             int context = c.path("n_positions").asInt(c.path("max_position_embeddings").asInt(0));
-            entries.add(new ModelCatalog.Entry(dir.toAbsolutePath().normalize().getFileName().toString(), context,
+            entries.add(new ModelCatalog.Entry(servedName(dir, variants), context,
                     c.path("vocab_size").asInt(0)));
         }
         return new ModelCatalog(entries);
+    }
+
+    /** The directories by the name each is served under, for the API's tokenizer endpoints. */
+    static java.util.Map<String, Path> byServedName(List<Path> dirs, ModelVariants variants) {
+        java.util.Map<String, Path> named = new java.util.LinkedHashMap<>();
+        dirs.forEach(d -> named.put(servedName(d, variants), d));
+        return named;
+    }
+
+    private static String servedName(Path dir, ModelVariants variants) {
+        return variants.of(dir).servedName(ModelVariants.directoryName(dir));
     }
 }

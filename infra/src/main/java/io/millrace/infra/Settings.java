@@ -17,9 +17,10 @@ import java.util.Map;
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
  * @param workerSettings   {@code --set} pairs (over the config file's): {@code worker.*} (engine, in-flight
- *                         and commit bounds) and {@code consumer.*}/{@code producer.*} client settings for
- *                         the worker; {@code cache.*} for the router ({@link CacheOptions}); and
- *                         {@link #BATCH_WINDOW_SECONDS} for the API, only for tests
+ *                         and commit bounds), {@code consumer.*}/{@code producer.*} client settings and
+ *                         {@code model.NAME.variant} ({@link ModelVariants}) for the worker; {@code cache.*}
+ *                         for the router ({@link CacheOptions}); and {@link #BATCH_WINDOW_SECONDS} for the
+ *                         API, only for tests
  * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
  *                         default); false for {@code --auth none} and for the batch command's own API
  * @param requestTimeout   how long a synchronous HTTP request waits for its result before a 504
@@ -57,12 +58,15 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
             if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.")) {
                 continue;
             }
-            if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")) {
-                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.* and cache.* settings"
-                        + " can be set, e.g. --set worker.engine=sequential or --set consumer.max.poll.records=8");
+            if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")
+                    && !key.startsWith(ModelVariants.PREFIX)) {
+                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.*, model.NAME.variant"
+                        + " and cache.* settings can be set, e.g. --set worker.engine=sequential or"
+                        + " --set model.millrace-tiny.variant=q8");
             }
         }
         CacheOptions.from(workerSettings); // a bad cache value fails here, at start
+        ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
         if (deployment == null) {
             deployment = DeploymentConfig.EMPTY;
         }
@@ -77,6 +81,11 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
     /** The response cache's settings ({@code cache.*} keys, from {@code --set} or the config file). */
     io.millrace.router.CacheSettings cache() {
         return CacheOptions.from(workerSettings);
+    }
+
+    /** The variant of each model directory ({@code --set model.NAME.variant}). */
+    ModelVariants modelVariants() {
+        return ModelVariants.from(workerSettings);
     }
 
     /** Settings of a process whose API needs no key (the batch command's, tests'). */

@@ -19,8 +19,9 @@ final class StageOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "setting, repeatable, a later one wins, over the config file's: worker.engine (batch or sequential),"
                     + " worker.max.in.flight, worker.max.queued.per.partition, worker.commit.interval.ms,"
-                    + " worker.commit.max.results, a Kafka client setting as consumer.* / producer.*, or the response"
-                    + " cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries")
+                    + " worker.commit.max.results, a Kafka client setting as consumer.* / producer.*,"
+                    + " model.NAME.variant (fp32, q8, fp16, q4, ...: which ONNX file of model directory NAME is served),"
+                    + " or the response cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries")
     List<String> set = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE",

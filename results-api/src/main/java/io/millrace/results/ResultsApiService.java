@@ -8,7 +8,6 @@ import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
@@ -67,7 +66,7 @@ public final class ResultsApiService implements AutoCloseable {
     private final String bootstrapServers;
     private final Duration requestTimeout;
     private final boolean requireKeys;
-    private final List<Path> modelDirs;
+    private final Map<String, Path> modelDirs;
     private TokenizerApi tokenizers;
     private RequestSubmitter submitter;
     private KeyRing keys;
@@ -98,22 +97,22 @@ public final class ResultsApiService implements AutoCloseable {
      * @param requestTimeout how long a synchronous request waits for its result before a 504
      * @param requireKeys    every {@code /v1} request needs an API key from {@code millrace.api-keys};
      *                       false only for local development ({@code --auth none})
-     * @param modelDirs      the served models' directories (the workers' own), whose tokenizers the
-     *                       tokenizer endpoints run; empty: those endpoints are not served
+     * @param modelDirs      the served models' directories (the workers' own) by served name, whose
+     *                       tokenizers the tokenizer endpoints run; empty: those endpoints are not served
      * @param batchWindow    how long a batch created over HTTP has before it expires: OpenAI's 24 h
      *                       (the only {@code completion_window} accepted); shorter only for tests
      */
     public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
-            List<Path> modelDirs, Duration batchWindow) {
+            Map<String, Path> modelDirs, Duration batchWindow) {
         public static final Duration BATCH_WINDOW = Duration.ofHours(24);
 
         /** Settings without model directories (the tokenizer endpoints are not served) and OpenAI's window. */
         public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
-            this(httpPort, models, requestTimeout, requireKeys, List.of(), BATCH_WINDOW);
+            this(httpPort, models, requestTimeout, requireKeys, Map.of(), BATCH_WINDOW);
         }
 
         public ApiSettings {
-            modelDirs = List.copyOf(modelDirs);
+            modelDirs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(modelDirs));
             if (batchWindow.isNegative() || batchWindow.isZero()) {
                 throw new IllegalArgumentException("the batch window must be positive, got " + batchWindow);
             }

@@ -30,16 +30,14 @@ final class TokenizerApi implements AutoCloseable {
         this.models = models;
     }
 
-    /** Loads the tokenizer of each model directory; null when there is none (the routes are then not served). */
-    static TokenizerApi load(List<Path> modelDirs, ModelCatalog models) {
+    /** Loads the tokenizer of each model directory, by served name; null when there is none (the routes are then not served). */
+    static TokenizerApi load(Map<String, Path> modelDirs, ModelCatalog models) {
         if (modelDirs.isEmpty()) {
             return null;
         }
         List<ModelTokenizer> loaded = new ArrayList<>();
         try {
-            for (Path dir : modelDirs) {
-                loaded.add(ModelTokenizer.load(dir));
-            }
+            modelDirs.forEach((name, dir) -> loaded.add(ModelTokenizer.load(dir, name)));
         } catch (RuntimeException e) {
             loaded.forEach(ModelTokenizer::close);
             throw e;

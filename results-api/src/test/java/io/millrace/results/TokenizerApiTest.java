@@ -6,7 +6,7 @@ import io.millrace.protocol.ModelCatalog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class TokenizerApiTest {
                  "pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,
                  "model":{"type":"WordLevel","vocab":{"[UNK]":0,"hello":1,"world":2},"unk_token":"[UNK]"}}""");
         Files.writeString(m.resolve("tokenizer_config.json"), "{\"eos_token\":\"world\",\"bos_token\":null,\"chat_template\":\"t\"}");
-        api = TokenizerApi.load(List.of(m), ModelCatalog.of(new ModelCatalog.Entry("m1", 64, 3)));
+        api = TokenizerApi.load(Map.of("m1", m), ModelCatalog.of(new ModelCatalog.Entry("m1", 64, 3)));
     }
 
     @AfterEach

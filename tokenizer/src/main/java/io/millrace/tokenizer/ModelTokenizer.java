@@ -38,6 +38,11 @@ public final class ModelTokenizer implements AutoCloseable {
 
     /** Loads {@code dir/tokenizer.json} and, when present, {@code dir/tokenizer_config.json}; the name is the directory's. */
     public static ModelTokenizer load(Path dir) {
+        return load(dir, dir.toAbsolutePath().normalize().getFileName().toString());
+    }
+
+    /** As {@link #load(Path)}, for a model served under another name (a variant: {@code gpt2-q8}). */
+    public static ModelTokenizer load(Path dir, String name) {
         Path file = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("model directory " + dir + " has no tokenizer.json: export the model with"
@@ -52,10 +57,10 @@ public final class ModelTokenizer implements AutoCloseable {
             throw new IllegalArgumentException("cannot load " + file + ": " + e.getMessage()
                     + " (it must be a Hugging Face tokenizers JSON file, as saved by tokenizer.save_pretrained)", e);
         }
-        return new ModelTokenizer(dir.toAbsolutePath().normalize().getFileName().toString(), tokenizer, info);
+        return new ModelTokenizer(name, tokenizer, info);
     }
 
-    /** The served model's name: its directory's, as workers serve it. */
+    /** The served model's name: its directory's, or the one given, as workers serve it. */
     public String name() {
         return name;
     }

@@ -12,7 +12,8 @@ import java.util.Set;
  * A loaded decoder-only model directory (Hugging Face Optimum export layout): {@code model.onnx}
  * or {@code decoder_model_merged.onnx}, {@code config.json}, optional
  * {@code generation_config.json}, {@code tokenizer.json} and {@code tokenizer_config.json} with a
- * chat template.
+ * chat template. Another {@link ModelVariant} of the decoder ({@code model_quantized.onnx}, ...) may
+ * be loaded instead of the full-precision one, at the root or under {@code onnx/} ({@link ModelFiles}).
  *
  * <p>{@link #generate} runs on ONNX Runtime with a KV cache, at batch size 1: a completion depends
  * only on its prompt and {@link SamplingParams}, and the same prompt and seed give the same
@@ -27,15 +28,17 @@ public final class DecoderModel implements AutoCloseable {
     private static final String IM_END = "<|im_end|>";
 
     private final String name;
+    private final ModelVariant variant;
     private final ModelConfig config;
     private final HfTokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final DecoderSession session;
     private final int[] eosTokenIds;
 
-    private DecoderModel(String name, ModelConfig config, HfTokenizer tokenizer, ChatTemplate chatTemplate,
+    private DecoderModel(String name, ModelVariant variant, ModelConfig config, HfTokenizer tokenizer, ChatTemplate chatTemplate,
             DecoderSession session, int[] eosTokenIds) {
         this.name = name;
+        this.variant = variant;
         this.config = config;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -45,11 +48,19 @@ public final class DecoderModel implements AutoCloseable {
 
     /** Loads a model directory, failing with a {@link ModelLoadException} that names what is missing and how to fix it. */
     public static DecoderModel load(Path dir) {
+        return load(dir, ModelVariant.FP32);
+    }
+
+    /**
+     * Loads a variant of a model directory: its decoder file ({@link ModelFiles#locate}), the
+     * directory's config and tokenizer; served as {@link ModelVariant#servedName}.
+     */
+    public static DecoderModel load(Path dir, ModelVariant variant) {
         if (!Files.isDirectory(dir)) {
             throw new ModelLoadException("model directory " + dir + " does not exist: export the model there with"
                     + " optimum-cli export onnx --task text-generation-with-past, or write the built-in one with TinyModel.write");
         }
-        Path modelFile = modelFile(dir);
+        Path modelFile = ModelFiles.locate(dir, variant);
         requireFile(dir, "config.json", "copy the model's config.json beside the ONNX file");
         requireFile(dir, "tokenizer.json", "export it with optimum-cli export onnx (which saves the tokenizer)"
                 + " or copy it beside " + modelFile.getFileName());
@@ -66,7 +77,7 @@ public final class DecoderModel implements AutoCloseable {
             }
             DecoderSession session = new DecoderSession(modelFile, config);
             int[] eosIds = eos.stream().mapToInt(Integer::intValue).sorted().toArray();
-            return new DecoderModel(dir.toAbsolutePath().normalize().getFileName().toString(), config, tokenizer,
+            return new DecoderModel(variant.servedName(dir.toAbsolutePath().normalize().getFileName().toString()), variant, config, tokenizer,
                     chatTemplate, session, eosIds);
         } catch (RuntimeException e) {
             tokenizer.close();
@@ -74,9 +85,14 @@ public final class DecoderModel implements AutoCloseable {
         }
     }
 
-    /** The served model name: the directory's file name. */
+    /** The served model name: the directory's file name, with the variant's suffix unless it is fp32. */
     public String name() {
         return name;
+    }
+
+    /** Which of the directory's decoder files this is. */
+    public ModelVariant variant() {
+        return variant;
     }
 
     /** Positions the model can attend over, prompt and completion together (config.json n_positions / max_position_embeddings). */
@@ -213,17 +229,6 @@ public final class DecoderModel implements AutoCloseable {
             a[i] = from + i;
         }
         return a;
-    }
-
-    private static Path modelFile(Path dir) {
-        for (String candidate : new String[] {"model.onnx", "decoder_model_merged.onnx"}) {
-            Path file = dir.resolve(candidate);
-            if (Files.isRegularFile(file)) {
-                return file;
-            }
-        }
-        throw new ModelLoadException("model directory " + dir + " has no model.onnx or decoder_model_merged.onnx:"
-                + " export the decoder with optimum-cli export onnx --task text-generation-with-past " + dir);
     }
 
     private static void requireFile(Path dir, String file, String fix) {

@@ -13,6 +13,7 @@ import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.EngineConfig;
 import io.millrace.worker.model.EngineStats;
 import io.millrace.worker.model.ModelShape;
+import io.millrace.worker.model.ModelVariant;
 import io.millrace.worker.model.SamplingParams;
 import io.millrace.worker.model.SequentialEngine;
 import io.millrace.worker.model.TinyModel;
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * write-model DIR [--shape gpt2-small]                       the seeded model (deterministic)
  * prompts DIR --prompts N --new-tokens M --out PROMPTS.json  the prompt ids every engine gets
- * run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] --out R.json
+ * run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] [--variant q8] [--tokens-out T.json] --out R.json
  * report --out REPORT.json RESULT.json...                    the table and the ratios
  * </pre>
  *
@@ -115,6 +116,8 @@ public final class GenerationBenchmark {
     private static void run(List<String> args) throws Exception {
         String engineName = option(args, "--engine", "batch");
         int maxBatchSize = Integer.parseInt(option(args, "--max-batch-size", "0"));
+        ModelVariant variant = ModelVariant.parse(option(args, "--variant", "fp32"));
+        String tokensOut = option(args, "--tokens-out", null);
         Path out = Path.of(option(args, "--out", engineName + ".json"));
         if (args.size() != 2) {
             usage("run DIR PROMPTS.json --engine batch|sequential --out RESULT.json");
@@ -130,10 +133,10 @@ public final class GenerationBenchmark {
             }
             prompts.add(ids);
         }
-        SamplingParams greedy = SamplingParams.greedy(newTokens);
+        SamplingParams greedy = tokensOut == null ? SamplingParams.greedy(newTokens) : QuantizedComparison.greedyWithIds(newTokens);
 
         long loadStart = System.nanoTime();
-        try (DecoderModel model = DecoderModel.load(dir)) {
+        try (DecoderModel model = DecoderModel.load(dir, variant)) {
             long loadNanos = System.nanoTime() - loadStart;
             ObjectNode result = JSON.createObjectNode();
             try (CompletionEngine engine = engine(engineName, model, maxBatchSize)) {
@@ -174,12 +177,19 @@ public final class GenerationBenchmark {
                     ttftSum += Math.max(0, firstTokenAt[i] - start);
                     serviceTtftSum += c.firstTokenNanos();
                 }
+                if (tokensOut != null) {
+                    QuantizedComparison.writeTokens(Path.of(tokensOut), futures);
+                }
                 EngineStats after = engine.stats();
                 result.put("load_average_at_end", loadAverage());
                 result.put("engine", engineName.equals("batch") ? "millrace BatchEngine" : "millrace SequentialEngine");
                 result.put("mode", engineName.equals("batch")
                         ? "continuous batching, max " + (maxBatchSize > 0 ? maxBatchSize : EngineConfig.defaults().maxBatchSize()) + " sequences"
                         : "batch size 1, one request at a time");
+                if (variant != ModelVariant.FP32) {
+                    result.put("mode", result.path("mode").asText() + ", " + variant.dtype());
+                }
+                result.put("variant", variant.dtype());
                 result.put("execution_provider", model.executionProvider());
                 result.put("java_version", System.getProperty("java.version"));
                 result.put("prompts", prompts.size());
@@ -342,7 +352,8 @@ public final class GenerationBenchmark {
         System.err.println("GenerationBenchmark: " + problem + "\nusage:\n"
                 + "  write-model DIR [--shape tiny|gpt2-small]\n"
                 + "  prompts DIR [--prompts 64] [--new-tokens 128] [--out PROMPTS.json]\n"
-                + "  run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] [--out RESULT.json]\n"
+                + "  run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] [--variant q8] [--tokens-out T.json]"
+                + " [--out RESULT.json]\n"
                 + "  report [--out REPORT.json] [--machine TEXT] RESULT.json...");
         System.exit(2);
     }

@@ -64,11 +64,7 @@ class TransformersJsCrossCheckIT {
 
     @BeforeAll
     static void runBothSides() throws Exception {
-        crosscheck = findCrosscheckDir();
-        if (!Files.isDirectory(crosscheck.resolve("node_modules/@huggingface/transformers"))) {
-            throw new AssertionError(crosscheck + "/node_modules is missing: `mvn verify` installs it before the ITs;"
-                    + " when running this test alone, run tools/npm-ensure tools/crosscheck (Node 20+) first");
-        }
+        crosscheck = NodeCrossCheck.dir();
         modelDir = tmp.resolve(TinyModel.NAME);
         TinyModel.write(modelDir);
         model = DecoderModel.load(modelDir);
@@ -261,37 +257,6 @@ class TransformersJsCrossCheckIT {
     }
 
     private static JsonNode runNode(Path script, Path dir, Path promptsFile) throws Exception {
-        Path stdout = tmp.resolve("node.out");
-        Path stderr = tmp.resolve("node.err");
-        Process p;
-        try {
-            p = new ProcessBuilder("node", script.toString(), dir.toString(), promptsFile.toString())
-                    .directory(script.getParent().toFile())
-                    .redirectOutput(stdout.toFile())
-                    .redirectError(stderr.toFile())
-                    .start();
-        } catch (IOException e) {
-            throw new AssertionError("cannot run node (Node 20+ must be on PATH): " + e.getMessage(), e);
-        }
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("node " + script.getFileName() + " did not finish in 180 s");
-        }
-        String err = Files.readString(stderr, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new AssertionError("node " + script.getFileName() + " failed (exit " + p.exitValue() + "):\n" + err);
-        }
-        return JSON.readTree(stdout.toFile());
-    }
-
-    /** tools/crosscheck of the repository: Failsafe runs in the module directory, so search upwards. */
-    private static Path findCrosscheckDir() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = d.resolve("tools/crosscheck");
-            if (Files.isRegularFile(candidate.resolve("package.json"))) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("tools/crosscheck/package.json not found above " + Path.of("").toAbsolutePath());
+        return NodeCrossCheck.run(script, tmp, dir.toString(), promptsFile.toString());
     }
 }
