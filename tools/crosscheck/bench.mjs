@@ -93,6 +93,7 @@ const start = performance.now();
 const ttfts = [];
 let generated = 0;
 let paddingTokens = 0;
+const completions = [];
 for (let i = 0; i < spec.prompts.length; i += batchSize) {
   const rows = spec.prompts.slice(i, i + batchSize).map((p) => p.ids);
   const { input_ids, attention_mask, width } = batchInputs(rows);
@@ -105,6 +106,7 @@ for (let i = 0; i < spec.prompts.length; i += batchSize) {
       throw new Error(`prompt ${i + b}: generated ${fresh.length} tokens${fresh.some((t) => eos.has(t)) ? ' including an end-of-sequence token' : ''}, expected ${newTokens} without one`);
     }
     generated += fresh.length;
+    completions.push(fresh);
     paddingTokens += width - rows[b].length;
     ttfts.push(clock.firstTokenAt - start);
   });
@@ -132,6 +134,7 @@ const result = {
   peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
   load_average_at_start: loadAtStart,
   load_average_at_end: loadAtEnd,
+  completions,
 };
 const json = JSON.stringify(result, null, 2);
 if (outFile) {

@@ -241,11 +241,22 @@ final class DecoderSession implements AutoCloseable {
     }
 
     private OrtSession open(Path modelFile, boolean cuda) throws OrtException {
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        try (OrtSession.SessionOptions options = sessionOptions(cuda)) {
+            return env.createSession(modelFile.toString(), options);
+        }
+    }
+
+    /** The options every decoder session runs with; the benchmark's GEMM ceiling uses them too. */
+    static OrtSession.SessionOptions sessionOptions(boolean cuda) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
             if (cuda) {
                 options.addCUDA(0);
             }
-            return env.createSession(modelFile.toString(), options);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
         }
     }
 
