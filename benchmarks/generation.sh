@@ -5,12 +5,15 @@
 #   (a) Millrace's BatchEngine (continuous batching),
 #   (b) Millrace's SequentialEngine (batch size 1),
 #   (c) transformers.js on onnxruntime-node (static batches, left padding; each batch size given),
-# each in a process of its own. Prints tokens/s, average time to first token and peak memory of each and
-# the ratios (a)/(b) and (a)/(c), and writes benchmarks/results/generation-<UTC date-time>.json.
+#   (d) a plain ONNX Runtime loop (Java binding; static batches, left padding; each batch size given),
+# each in a process of its own, after measuring this machine's fp32 GEMM rate through the same ONNX
+# Runtime (the ceiling). Prints tokens/s, GFLOP/s and share of the ceiling, average time to first token
+# and peak memory of each and the ratios (a)/(b), (a)/(best c), (a)/(best d), and writes
+# benchmarks/results/generation-<UTC date-time>.json.
 #
 # usage: benchmarks/generation.sh [--prompts 64] [--new-tokens 128] [--batch-sizes "4 8 16 32"]
-#                                 [--engines "batch sequential transformers.js"] [--work-dir DIR] [--quick]
-#        --quick: 16 prompts x 32 new tokens, transformers.js at batch size 8 only (a few minutes)
+#                                 [--engines "batch sequential transformers.js plain"] [--work-dir DIR] [--quick]
+#        --quick: 16 prompts x 32 new tokens, transformers.js and the plain loop at batch size 8 only (a few minutes)
 #        --q8: also the model's q8 variant (model_quantized.onnx, written by Millrace's DynamicQuantizer as
 #              onnxruntime's quantize_dynamic does): our batch engine vs transformers.js dtype "q8" at the
 #              batch size --q8-batch-size (default 16) on the same file, and the drift of both from our
@@ -22,7 +25,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prompts=64
 new_tokens=128
 batch_sizes="4 8 16 32"
-engines="batch sequential transformers.js"
+engines="batch sequential transformers.js plain"
 work=""
 q8=0
 q8_batch_size=16
@@ -73,6 +76,9 @@ log "writing the gpt2-small model to $model"
 java "${java_opts[@]}" "$bench" write-model "$model" --shape gpt2-small
 java "${java_opts[@]}" "$bench" prompts "$model" --prompts "$prompts" --new-tokens "$new_tokens" --out "$work/prompts.json"
 
+log "measuring the fp32 GEMM ceiling through onnxruntime"
+java "${java_opts[@]}" "$bench" ceiling --out "$work/ceiling.json" >/dev/null
+
 results=()
 for engine in $engines; do
   case "$engine" in
@@ -89,14 +95,20 @@ for engine in $engines; do
         node "$root/tools/crosscheck/bench.mjs" "$model" "$work/prompts.json" --batch-size "$bs" --out "$work/transformers-js-$bs.json" >/dev/null
         results+=("$work/transformers-js-$bs.json")
       done ;;
-    *) echo "generation.sh: unknown engine $engine (batch, sequential, transformers.js)" >&2; exit 2 ;;
+    plain)
+      for bs in $batch_sizes; do
+        log "running (d) plain onnxruntime loop, batch size $bs"
+        java "${java_opts[@]}" "$bench" run "$model" "$work/prompts.json" --engine plain --batch-size "$bs" --out "$work/plain-$bs.json" >/dev/null
+        results+=("$work/plain-$bs.json")
+      done ;;
+    *) echo "generation.sh: unknown engine $engine (batch, sequential, transformers.js, plain)" >&2; exit 2 ;;
   esac
 done
 
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
 machine="$(nproc) CPUs${cpu:+ ($cpu)}, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sm)"
 report="$root/benchmarks/results/generation-$(date -u +%Y-%m-%dT%H%M%SZ).json"
-java "${java_opts[@]}" "$bench" report --machine "$machine" --out "$report" "${results[@]}"
+java "${java_opts[@]}" "$bench" report --machine "$machine" --model "$model" --ceiling "$work/ceiling.json" --out "$report" "${results[@]}"
 
 if [ "$q8" = 1 ]; then
   q8bench=io.millrace.worker.bench.QuantizedComparison

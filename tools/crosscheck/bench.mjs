@@ -99,6 +99,7 @@ const ttfts = [];
 const tokens = [];
 let generated = 0;
 let paddingTokens = 0;
+const completions = [];
 for (let i = 0; i < spec.prompts.length; i += batchSize) {
   const rows = spec.prompts.slice(i, i + batchSize).map((p) => p.ids);
   const { input_ids, attention_mask, width } = batchInputs(rows);
@@ -112,6 +113,7 @@ for (let i = 0; i < spec.prompts.length; i += batchSize) {
     }
     generated += fresh.length;
     tokens.push(fresh);
+    completions.push(fresh);
     paddingTokens += width - rows[b].length;
     ttfts.push(clock.firstTokenAt - start);
   });
@@ -140,6 +142,7 @@ const result = {
   peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
   load_average_at_start: loadAtStart,
   load_average_at_end: loadAtEnd,
+  completions,
 };
 const json = JSON.stringify(result, null, 2);
 if (tokensOut) {

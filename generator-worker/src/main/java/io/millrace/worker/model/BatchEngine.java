@@ -74,7 +74,7 @@ public final class BatchEngine implements CompletionEngine {
         this.prefixCache = config.prefixCacheBytes() == 0 ? null
                 : new PrefixCache(config.prefixCacheBytes(), session.kvTensors(), session.kvHeads(), session.headDim(),
                         session.kvBytes());
-        this.batch = new BatchKv(session, model.contextLength());
+        this.batch = new BatchKv(session, model.contextLength(), config.maxBatchSize());
         this.thread = new Thread(this::run, "millrace-batch-" + model.name());
         thread.setDaemon(true);
         thread.start();

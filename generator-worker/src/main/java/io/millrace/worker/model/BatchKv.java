@@ -37,8 +37,8 @@ import java.util.Map;
  * slots either way), but editing a row in place needs memory Java can write. The whole batch is
  * copied (compacted) only when its rows need more slots than it has, or when it is at least twice
  * as large as its live rows need: then the copy, about as large as the present copy every step
- * makes anyway, halves the cost of every later step. The buffers (two per tensor, grown by half
- * again when too small) hold what the batch has needed so far, at most 2 × 50 MB for each of the 24
+ * makes anyway, halves the cost of every later step. The buffers (two per tensor, grown rarely
+ * and by a lot, see {@link #ensure}) hold what the batch has needed so far, at most 2 × 50 MB for each of the 24
  * tensors of GPT-2 small at 16 rows × 1024 slots; they count against the JVM's
  * -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
  *
@@ -61,8 +61,12 @@ final class BatchKv {
         }
     }
 
+    /** Slots a buffer grows beyond what is needed now: a batch decodes one more slot a step. */
+    static final int HEADROOM_SLOTS = 64;
+
     private final DecoderSession session;
     private final int contextLength;
+    private final int expectedRows;
     private final int tensors;
     private final int heads;
     private final int headDim;
@@ -76,8 +80,14 @@ final class BatchKv {
     private byte[] zeros = new byte[0];
 
     BatchKv(DecoderSession session, int contextLength) {
+        this(session, contextLength, 1);
+    }
+
+    /** @param expectedRows rows the batch will likely grow to (the engine's maxBatchSize): the buffers are sized for them from the start */
+    BatchKv(DecoderSession session, int contextLength, int expectedRows) {
         this.session = session;
         this.contextLength = contextLength;
+        this.expectedRows = expectedRows;
         this.tensors = session.kvTensors();
         this.heads = session.kvHeads();
         this.headDim = session.headDim();
@@ -259,11 +269,15 @@ final class BatchKv {
     }
 
     /**
-     * Buffers that hold [rowCount, heads, slotCount, head_dim], the same ones if they do. Grown by
-     * half again, so a growing batch reallocates rarely; the first {@code keepRows} rows are kept.
+     * Buffers that hold [rowCount, heads, slotCount, head_dim], the same ones if they do; the first
+     * {@code keepRows} rows are kept. Fresh memory is expensive (the JVM zeroes it and the kernel
+     * faults every page in: measured, up to 2 s of a 22 s quick benchmark went to growing these
+     * buffers step by step), so they grow rarely and by a lot: at least to {@code expectedRows}
+     * rows with {@link #HEADROOM_SLOTS} more slots than now, and at least doubled.
      */
     private ByteBuffer[] ensure(ByteBuffer[] buffers, int rowCount, int slotCount, int keepRows) {
-        long needed = (long) rowCount * heads * slotCount * headDim * bytes;
+        long slotBytes = (long) heads * headDim * bytes;
+        long needed = rowCount * slotCount * slotBytes;
         if (needed <= buffers[0].capacity()) {
             return buffers;
         }
@@ -271,7 +285,9 @@ final class BatchKv {
             throw new IllegalStateException("the batch cache needs " + needed + " bytes per tensor, over"
                     + " the 2 GiB a direct buffer holds: lower maxBatchSize");
         }
-        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(needed, buffers[0].capacity() * 3L / 2));
+        long roomy = Math.max(rowCount, expectedRows) * (long) Math.min(slotCount + HEADROOM_SLOTS, contextLength + 1) * slotBytes;
+        long most = Math.max(rowCount, expectedRows) * (contextLength + 1L) * slotBytes; // never more than a full context
+        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(needed, Math.min(most, Math.max(roomy, buffers[0].capacity() * 2L))));
         ByteBuffer[] grown = allocate(size);
         int kept = keepRows * heads * slotCount * headDim * bytes;
         for (int t = 0; t < tensors; t++) {

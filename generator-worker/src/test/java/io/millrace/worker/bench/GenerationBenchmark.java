@@ -1,5 +1,7 @@
 package io.millrace.worker.bench;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -12,18 +14,23 @@ import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.EngineConfig;
 import io.millrace.worker.model.EngineStats;
+import io.millrace.worker.model.GemmCeiling;
 import io.millrace.worker.model.ModelShape;
 import io.millrace.worker.model.ModelVariant;
 import io.millrace.worker.model.SamplingParams;
 import io.millrace.worker.model.SequentialEngine;
 import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.TokenTexts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +42,10 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * write-model DIR [--shape gpt2-small]                       the seeded model (deterministic)
  * prompts DIR --prompts N --new-tokens M --out PROMPTS.json  the prompt ids every engine gets
+ * ceiling --out CEILING.json [--width 768]                  this machine's fp32 GEMM rate ({@link GemmCeiling})
  * run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] [--variant q8] [--tokens-out T.json] --out R.json
- * report --out REPORT.json RESULT.json...                    the table and the ratios
+ * run DIR PROMPTS.json --engine plain --batch-size B --out R.json     peer (d), {@link PlainOrtLoop}
+ * report --model DIR --ceiling CEILING.json --out REPORT.json RESULT.json...   the table and the ratios
  * </pre>
  *
  * <p>{@code run} loads the model, warms it up (one short greedy generation), then submits every prompt
@@ -61,6 +70,7 @@ public final class GenerationBenchmark {
         switch (args[0]) {
             case "write-model" -> writeModel(rest);
             case "prompts" -> prompts(rest);
+            case "ceiling" -> ceiling(rest);
             case "run" -> run(rest);
             case "report" -> report(rest);
             default -> usage("unknown command " + args[0]);
@@ -73,6 +83,20 @@ public final class GenerationBenchmark {
         long start = System.nanoTime();
         TinyModel.write(dir, ModelShape.named(shape));
         System.out.printf(Locale.ROOT, "wrote the %s model to %s in %.1f s%n", shape, dir, seconds(System.nanoTime() - start));
+    }
+
+    /** The GEMM rate at a decode batch's rows (16), a large batch's (64) and a prefill chunk's (256). */
+    private static void ceiling(List<String> args) throws Exception {
+        int width = Integer.parseInt(option(args, "--width", "768"));
+        Path out = Path.of(option(args, "--out", "ceiling.json"));
+        ObjectNode result = JSON.createObjectNode();
+        result.put("shape", "[rows x " + width + "] x [" + width + " x " + 4 * width + "], fp32 MatMul");
+        result.put("load_average_at_start", loadAverage());
+        ObjectNode rates = result.putObject("gflops_by_rows");
+        GemmCeiling.measure(width, new int[] {16, 64, 256}, 2.0).forEach((rows, gflops) -> rates.put(rows.toString(), gflops));
+        result.put("load_average_at_end", loadAverage());
+        JSON.writeValue(out.toFile(), result);
+        System.out.println(JSON.writeValueAsString(result));
     }
 
     /**
@@ -118,6 +142,7 @@ public final class GenerationBenchmark {
         int maxBatchSize = Integer.parseInt(option(args, "--max-batch-size", "0"));
         ModelVariant variant = ModelVariant.parse(option(args, "--variant", "fp32"));
         String tokensOut = option(args, "--tokens-out", null);
+        int batchSize = Integer.parseInt(option(args, "--batch-size", "16"));
         Path out = Path.of(option(args, "--out", engineName + ".json"));
         if (args.size() != 2) {
             usage("run DIR PROMPTS.json --engine batch|sequential --out RESULT.json");
@@ -132,6 +157,10 @@ public final class GenerationBenchmark {
                 ids[i] = p.get("ids").get(i).asInt();
             }
             prompts.add(ids);
+        }
+        if (engineName.equals("plain")) {
+            runPlain(Path.of(args.get(0)), prompts, spec, batchSize, out);
+            return;
         }
         SamplingParams greedy = tokensOut == null ? SamplingParams.greedy(newTokens) : QuantizedComparison.greedyWithIds(newTokens);
 
@@ -167,8 +196,10 @@ public final class GenerationBenchmark {
                 long generated = 0;
                 double ttftSum = 0;
                 double serviceTtftSum = 0;
+                ArrayNode texts = JSON.createArrayNode();
                 for (int i = 0; i < futures.size(); i++) {
                     Completion c = futures.get(i).get();
+                    texts.add(c.text());
                     if (c.completionTokens() != newTokens || !c.finishReason().equals("length")) {
                         throw new IllegalStateException("prompt " + i + " generated " + c.completionTokens() + " tokens (finish "
                                 + c.finishReason() + "), expected " + newTokens + ": the comparison needs full-length completions");
@@ -203,11 +234,78 @@ public final class GenerationBenchmark {
                 result.put("tokens_per_second", generated / seconds(wall));
                 result.put("ttft_avg_ms", ttftSum / prompts.size() / 1e6);
                 result.put("engine_reported_ttft_avg_ms", serviceTtftSum / prompts.size() / 1e6);
+                result.set("texts", texts);
             }
             result.put("peak_rss_bytes", peakRssBytes());
             JSON.writeValue(out.toFile(), result);
             System.out.println(JSON.writeValueAsString(result));
         }
+    }
+
+    /** Peer (d): {@link PlainOrtLoop} over static batches of {@code batchSize} prompts in order, measured as {@link #run} measures. */
+    private static void runPlain(Path dir, List<int[]> prompts, JsonNode spec, int batchSize, Path out) throws Exception {
+        int newTokens = spec.get("new_tokens").asInt();
+        long pad = spec.get("pad_token_id").asLong();
+        Set<Integer> eos = eosIds(dir);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long loadStart = System.nanoTime();
+        ObjectNode result = JSON.createObjectNode();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                OrtSession session = env.createSession(dir.resolve("model.onnx").toString(), options)) {
+            long loadNanos = System.nanoTime() - loadStart;
+            PlainOrtLoop loop = new PlainOrtLoop(session);
+            loop.generate(prompts.subList(0, Math.min(batchSize, prompts.size())), 4, pad, () -> { });
+            result.put("load_average_at_start", loadAverage());
+            List<int[]> completions = new ArrayList<>();
+            double ttftSum = 0;
+            long start = System.nanoTime();
+            for (int i = 0; i < prompts.size(); i += batchSize) {
+                List<int[]> batch = prompts.subList(i, Math.min(i + batchSize, prompts.size()));
+                long[] firstToken = new long[1];
+                completions.addAll(List.of(loop.generate(batch, newTokens, pad, () -> firstToken[0] = System.nanoTime())));
+                ttftSum += (double) (firstToken[0] - start) * batch.size();
+            }
+            long wall = System.nanoTime() - start;
+            result.put("load_average_at_end", loadAverage());
+            for (int i = 0; i < completions.size(); i++) {
+                if (Arrays.stream(completions.get(i)).anyMatch(eos::contains)) {
+                    throw new IllegalStateException("prompt " + i + " generated an end-of-sequence token: the comparison needs full-length completions");
+                }
+            }
+            result.put("engine", "plain onnxruntime loop");
+            result.put("mode", "static batches of " + batchSize + ", left padding");
+            result.put("batch_size", batchSize);
+            result.put("java_version", System.getProperty("java.version"));
+            result.put("prompts", prompts.size());
+            result.put("new_tokens", newTokens);
+            result.put("generated_tokens", (long) prompts.size() * newTokens);
+            result.put("prompt_tokens", prompts.stream().mapToLong(p -> p.length).sum());
+            result.put("load_ms", loadNanos / 1e6);
+            result.put("wall_ms", wall / 1e6);
+            result.put("tokens_per_second", (double) prompts.size() * newTokens / seconds(wall));
+            result.put("ttft_avg_ms", ttftSum / prompts.size() / 1e6);
+            result.set("completions", JSON.valueToTree(completions));
+        }
+        result.put("peak_rss_bytes", peakRssBytes());
+        JSON.writeValue(out.toFile(), result);
+        System.out.println(JSON.writeValueAsString(result));
+    }
+
+    /** The end-of-sequence ids of config.json and generation_config.json. */
+    private static Set<Integer> eosIds(Path dir) throws IOException {
+        Set<Integer> ids = new HashSet<>();
+        for (String file : new String[] {"config.json", "generation_config.json"}) {
+            Path path = dir.resolve(file);
+            if (Files.isRegularFile(path)) {
+                JsonNode eos = JSON.readTree(path.toFile()).path("eos_token_id");
+                if (eos.isArray()) {
+                    eos.forEach(id -> ids.add(id.asInt()));
+                } else if (eos.isNumber()) {
+                    ids.add(eos.asInt());
+                }
+            }
+        }
+        return ids;
     }
 
     private static CompletionEngine engine(String name, DecoderModel model, int maxBatchSize) {
@@ -231,38 +329,77 @@ public final class GenerationBenchmark {
     private static void report(List<String> args) throws IOException {
         Path out = Path.of(option(args, "--out", "report.json"));
         String machine = option(args, "--machine", "");
+        Path modelDir = Path.of(option(args, "--model", "model"));
+        String ceilingFile = option(args, "--ceiling", "");
         List<JsonNode> results = new ArrayList<>();
         for (String file : args) {
             results.add(JSON.readTree(Path.of(file).toFile()));
         }
-        JsonNode batch = find(results, "millrace BatchEngine");
-        JsonNode sequential = find(results, "millrace SequentialEngine");
-        JsonNode best = null;
-        for (JsonNode r : results) {
-            if (r.path("engine").asText().equals("transformers.js")
-                    && (best == null || r.path("tokens_per_second").asDouble() > best.path("tokens_per_second").asDouble())) {
-                best = r;
+        JsonNode ceiling = ceilingFile.isEmpty() ? null : JSON.readTree(Path.of(ceilingFile).toFile());
+        double peak = 0;
+        if (ceiling != null) {
+            for (JsonNode rate : ceiling.path("gflops_by_rows")) {
+                peak = Math.max(peak, rate.asDouble());
             }
         }
-        System.out.printf(Locale.ROOT, "%-28s %-40s %10s %12s %12s %8s %10s%n", "engine", "mode", "tokens/s", "TTFT avg ms",
-                "peak RSS MB", "wall s", "load avg");
+        ModelFlops flops = ModelFlops.read(modelDir.resolve("config.json"));
+        JsonNode batch = find(results, "millrace BatchEngine");
+        JsonNode sequential = find(results, "millrace SequentialEngine");
+        JsonNode bestJs = best(results, "transformers.js");
+        JsonNode bestPlain = best(results, "plain onnxruntime loop");
+        List<String> reference = batch == null ? null : texts(batch, modelDir);
         for (JsonNode r : results) {
-            System.out.printf(Locale.ROOT, "%-28s %-40s %10.1f %12.0f %12.0f %8.1f %4.1f-%-4.1f%s%n", r.path("engine").asText(),
-                    r.path("mode").asText(), r.path("tokens_per_second").asDouble(), r.path("ttft_avg_ms").asDouble(),
+            ObjectNode o = (ObjectNode) r;
+            double gflops = flops.useful(r.path("prompt_tokens").asLong(), r.path("generated_tokens").asLong())
+                    / (r.path("wall_ms").asDouble() / 1000) / 1e9;
+            o.put("gflops", gflops);
+            if (peak > 0) {
+                o.put("ceiling_share", gflops / peak);
+            }
+            if (reference != null && r != batch) {
+                List<String> texts = texts(r, modelDir);
+                int same = 0;
+                for (int i = 0; i < Math.min(texts.size(), reference.size()); i++) {
+                    same += texts.get(i).equals(reference.get(i)) ? 1 : 0;
+                }
+                o.put("completions_identical_to_batch", same);
+            }
+            o.remove("completions");
+        }
+        if (ceiling != null) {
+            System.out.printf(Locale.ROOT, "ceiling: %s: %s GFLOP/s by rows (load avg %.1f-%.1f)%n", ceiling.path("shape").asText(),
+                    ceiling.path("gflops_by_rows").toString(), ceiling.path("load_average_at_start").asDouble(),
+                    ceiling.path("load_average_at_end").asDouble());
+        }
+        System.out.printf(Locale.ROOT, "useful work: %.1f MFLOP per token through the blocks + %.1f MFLOP per sampled token (lm_head)%n",
+                flops.perBlockToken() / 1e6, flops.perSampledToken() / 1e6);
+        System.out.printf(Locale.ROOT, "%-28s %-40s %9s %8s %7s %11s %11s %7s %10s %6s%n", "engine", "mode", "tokens/s", "GFLOP/s",
+                "%ceil", "TTFT avg ms", "peak RSS MB", "wall s", "load avg", "same");
+        for (JsonNode r : results) {
+            System.out.printf(Locale.ROOT, "%-28s %-40s %9.1f %8.1f %6.1f%% %11.0f %11.0f %7.1f %4.1f-%-4.1f %6s%s%n",
+                    r.path("engine").asText(), r.path("mode").asText(), r.path("tokens_per_second").asDouble(),
+                    r.path("gflops").asDouble(), 100 * r.path("ceiling_share").asDouble(), r.path("ttft_avg_ms").asDouble(),
                     r.path("peak_rss_bytes").asDouble() / (1 << 20), r.path("wall_ms").asDouble() / 1000,
                     r.path("load_average_at_start").asDouble(), r.path("load_average_at_end").asDouble(),
-                    r == best ? "  (best transformers.js)" : "");
+                    r.has("completions_identical_to_batch") ? r.path("completions_identical_to_batch").asInt() + "/" + r.path("prompts").asInt() : "",
+                    r == bestJs || r == bestPlain ? "  (best " + r.path("engine").asText() + ")" : "");
         }
         ObjectNode report = JSON.createObjectNode();
         report.put("date", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).toString());
         report.put("machine", machine);
         report.put("cpus", Runtime.getRuntime().availableProcessors());
+        if (ceiling != null) {
+            report.set("ceiling", ceiling);
+        }
         ObjectNode ratios = report.putObject("ratios");
         if (batch != null && sequential != null) {
             ratio(ratios, "batch_vs_sequential", batch, sequential);
         }
-        if (batch != null && best != null) {
-            ratio(ratios, "batch_vs_transformers_js", batch, best);
+        if (batch != null && bestJs != null) {
+            ratio(ratios, "batch_vs_transformers_js", batch, bestJs);
+        }
+        if (batch != null && bestPlain != null) {
+            ratio(ratios, "batch_vs_plain_loop", batch, bestPlain);
         }
         ratios.properties().forEach(e -> System.out.printf(Locale.ROOT, "%s: throughput x%.2f, TTFT x%.2f, peak RSS x%.2f%n",
                 e.getKey(), e.getValue().path("tokens_per_second").asDouble(), e.getValue().path("ttft_avg").asDouble(),
@@ -271,6 +408,55 @@ public final class GenerationBenchmark {
         Files.createDirectories(out.toAbsolutePath().getParent());
         JSON.writeValue(out.toFile(), report);
         System.out.println("report: " + out);
+    }
+
+    /**
+     * The useful floating-point work of generation, counted as 2 FLOP per multiply-add of the
+     * weight matrices: every prompt and new token passes the blocks (q, k, v, attention output and
+     * the two MLP products: 12·E² multiply-adds per layer), and only tokens that are sampled need
+     * the output layer (E·V). The attention products over the cached positions (2·E per position
+     * and layer, about 3% at these lengths) are left out, as are prompt logits an engine computes
+     * but does not need: they count against its rate.
+     */
+    private record ModelFlops(double perBlockToken, double perSampledToken) {
+        static ModelFlops read(Path config) throws IOException {
+            JsonNode c = JSON.readTree(config.toFile());
+            double e = c.path("n_embd").asDouble();
+            return new ModelFlops(2 * c.path("n_layer").asDouble() * 12 * e * e, 2 * e * c.path("vocab_size").asDouble());
+        }
+
+        double useful(long promptTokens, long generatedTokens) {
+            return (promptTokens + generatedTokens) * perBlockToken + generatedTokens * perSampledToken;
+        }
+    }
+
+    /** A result's completions as text: Millrace's engines report text, the others token ids. */
+    private static List<String> texts(JsonNode result, Path modelDir) {
+        List<String> texts = new ArrayList<>();
+        if (result.has("texts")) {
+            result.get("texts").forEach(t -> texts.add(t.asText()));
+            return texts;
+        }
+        List<int[]> ids = new ArrayList<>();
+        for (JsonNode completion : result.path("completions")) {
+            int[] row = new int[completion.size()];
+            for (int i = 0; i < row.length; i++) {
+                row[i] = completion.get(i).asInt();
+            }
+            ids.add(row);
+        }
+        return TokenTexts.decode(modelDir, ids);
+    }
+
+    private static JsonNode best(List<JsonNode> results, String engine) {
+        JsonNode best = null;
+        for (JsonNode r : results) {
+            if (r.path("engine").asText().equals(engine)
+                    && (best == null || r.path("tokens_per_second").asDouble() > best.path("tokens_per_second").asDouble())) {
+                best = r;
+            }
+        }
+        return best;
     }
 
     private static void ratio(ObjectNode ratios, String name, JsonNode a, JsonNode b) {
@@ -352,9 +538,10 @@ public final class GenerationBenchmark {
         System.err.println("GenerationBenchmark: " + problem + "\nusage:\n"
                 + "  write-model DIR [--shape tiny|gpt2-small]\n"
                 + "  prompts DIR [--prompts 64] [--new-tokens 128] [--out PROMPTS.json]\n"
-                + "  run DIR PROMPTS.json --engine batch|sequential [--max-batch-size N] [--variant q8] [--tokens-out T.json]"
-                + " [--out RESULT.json]\n"
-                + "  report [--out REPORT.json] [--machine TEXT] RESULT.json...");
+                + "  ceiling [--width 768] [--out CEILING.json]\n"
+                + "  run DIR PROMPTS.json --engine batch|sequential|plain [--max-batch-size N] [--batch-size B] [--variant q8]"
+                + " [--tokens-out T.json] [--out RESULT.json]\n"
+                + "  report --model DIR [--ceiling CEILING.json] [--out REPORT.json] [--machine TEXT] RESULT.json...");
         System.exit(2);
     }
 }
