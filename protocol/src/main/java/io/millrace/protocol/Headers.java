@@ -8,7 +8,7 @@ public final class Headers {
     public static final String BATCH_ID = "millrace-batch-id";
 
     /**
-     * On {@code millrace.requests-dlt} only: why the router could not answer the record, in words
+     * On {@code millrace.requests-dlt} only: why the router could not answer the record or failed on it, in words
      * (the record's own value, key and headers are kept as they arrived).
      */
     public static final String DLT_REASON = "millrace-dlt-reason";

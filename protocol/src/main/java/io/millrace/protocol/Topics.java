@@ -44,8 +44,9 @@ public final class Topics {
             REQUEST_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
 
     /**
-     * Records on {@link #REQUESTS} that cannot be answered at all (no key to answer under), kept
-     * as the raw bytes that arrived so an operator can see what was sent.
+     * Records on {@link #REQUESTS} that cannot be answered at all (no key to answer under) or that
+     * the router failed on (its Streams exception handlers), kept as the raw bytes that arrived so
+     * an operator can see what was sent, with the reason in {@link Headers#DLT_REASON}.
      */
     public static final Topic<byte[], byte[]> REQUESTS_DLT = new Topic<>(PREFIX + "requests-dlt", Serdes.ByteArray(),
             Serdes.ByteArray(), 1, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
