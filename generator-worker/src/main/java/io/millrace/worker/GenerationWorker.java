@@ -278,7 +278,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             return;
         }
         List<ResultEvent> results = new ArrayList<>();
-        List<ProducerRecord<String, byte[]>> retried = new ArrayList<>();
+        List<Retried> retried = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         ready.forEach((tp, entries) -> {
             entries.forEach(e -> outcome(e, results, retried));
@@ -286,8 +286,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         });
         try {
             producer.beginTransaction();
-            for (ProducerRecord<String, byte[]> r : retried) {
-                producer.send(r);
+            for (Retried r : retried) {
+                producer.send(r.record());
             }
             for (ResultEvent r : results) {
                 producer.send(resultRecord(r));
@@ -309,6 +309,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         }
         commitPolicy.committed(clock.millis());
         results.forEach(metrics::committed);
+        retried.forEach(r -> metrics.retried(r.model(), r.deadLetter()));
     }
 
     /**
@@ -316,7 +317,10 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
      * retry topic and no result; or, when the tiers are spent, the request on the dead-letter topic
      * and a final error result. Without tiers a failure is answered at once.
      */
-    private void outcome(InFlight.Entry e, List<ResultEvent> results, List<ProducerRecord<String, byte[]>> retried) {
+    /** A request written to a retry or dead-letter topic instead of (or, dead-lettered, beside) its result. */
+    private record Retried(ProducerRecord<String, byte[]> record, String model, boolean deadLetter) {}
+
+    private void outcome(InFlight.Entry e, List<ResultEvent> results, List<Retried> retried) {
         ResultEvent r = e.result();
         if (!RetrySchedule.retriable(r) || retries.delays().isEmpty()) {
             results.add(r);
@@ -348,8 +352,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         if (request.batchId() != null) {
             headers.add(Headers.BATCH_ID, request.batchId().getBytes(StandardCharsets.UTF_8));
         }
-        retried.add(new ProducerRecord<>(topic, null, request.requestId(),
-                Topics.REQUEST_SERDE.serializer().serialize(topic, request), headers));
+        retried.add(new Retried(new ProducerRecord<>(topic, null, request.requestId(),
+                Topics.REQUEST_SERDE.serializer().serialize(topic, request), headers), model, delay.isEmpty()));
     }
 
     /**

@@ -408,6 +408,7 @@ class GenerationWorkerTest {
         await(() -> producer.history().size() == 3, "both answered");
         assertThat(producer.history().subList(1, 3)).extracting(ProducerRecord::topic).containsOnly(Topics.RESULTS.name());
         assertThat(committedKeysOn(Topics.RESULTS.name())).containsExactlyInAnyOrder("fresh", "a");
+        assertThat(registry.get("millrace.worker.generation_retries").tag("to", "retry").counter().count()).isEqualTo(1);
     }
 
     @Test
@@ -433,6 +434,7 @@ class GenerationWorkerTest {
         assertThat(finalError.error().code()).isEqualTo(ErrorCodes.GENERATION_FAILED);
         assertThat(finalError.error().message()).contains("failed 2 times").contains("onnxruntime: again");
         assertThat(lastCommittedOffsets()).containsExactly(Map.entry(RETRY_1S, new OffsetAndMetadata(1)));
+        assertThat(registry.get("millrace.worker.generation_retries").tag("to", "dead_letter").counter().count()).isEqualTo(1);
 
         // A request too long for the model is its own fault: answered at once, never retried.
         String longText = "word ".repeat(2000);
