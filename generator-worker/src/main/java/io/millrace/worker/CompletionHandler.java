@@ -89,8 +89,9 @@ final class CompletionHandler {
             chat = ChatRequest.from(request.body());
             prompt = served.model().encodeChat(chat.messages());
         } catch (RuntimeException e) {
-            // The router validated the body, so this is input the chat template cannot render.
-            return answer(generationFailed(request, e));
+            // The router validated the body, so this is input the chat template cannot render: the
+            // request's fault, and so not retried (RetrySchedule).
+            return answer(cannotRender(request, e));
         }
         int context = served.model().contextLength();
         if (prompt.length >= context) {
@@ -273,7 +274,7 @@ final class CompletionHandler {
         try {
             legacy = CompletionRequest.from(request.body(), served.model());
         } catch (RuntimeException e) {
-            return answer(generationFailed(request, e));
+            return answer(cannotRender(request, e));
         }
         int context = served.model().contextLength();
         List<SamplingParams> params = new ArrayList<>();
@@ -342,6 +343,13 @@ final class CompletionHandler {
         log.warn("request {} failed in generation: {}", request.requestId(), e.toString());
         return ResultEvent.failure(request, 500, ErrorInfo.of(ErrorCodes.GENERATION_FAILED,
                 "generation failed: " + e.getMessage()), clock.millis());
+    }
+
+    /** A body this worker cannot turn into prompts: answered at once with a 400, never retried. */
+    private ResultEvent cannotRender(RequestEvent request, RuntimeException e) {
+        log.warn("request {} cannot be rendered into a prompt: {}", request.requestId(), e.toString());
+        return ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_BODY,
+                "the request cannot be turned into a prompt: " + e.getMessage()), clock.millis());
     }
 
     private static WorkerErrors.EngineFailedException engineFailure(RequestEvent request, String model, Throwable failure) {

@@ -51,6 +51,14 @@ import org.slf4j.LoggerFactory;
  * cancelled batch (not generated, or its generation stopped). A revoked partition's ready results
  * are committed, the rest forgotten and left to the next owner; a failed transaction forgets its
  * partitions' requests and consumes them again from the committed offsets ({@link WorkerErrors}).
+ *
+ * <p>Retries ({@link RetrySchedule}): a request whose generation fails for a retriable reason is
+ * not answered but written to its model's next retry topic, with the time it is due, in the same
+ * transaction as the offset that consumed it; after the last tier it goes to the model's
+ * dead-letter topic and its final error result is committed with it. The worker consumes the
+ * retry topics beside the generation topics: a retry partition whose head record is not due is
+ * sought back to it and paused until then ({@link RetryGate}), so a retry is never generated
+ * early and never holds back a fresh request.
  */
 public final class GenerationWorker implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GenerationWorker.class);
@@ -71,6 +79,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     private final PausePolicy pausePolicy;
     private final CommitPolicy commitPolicy;
     private final Clock clock;
+    private final RetrySchedule retries;
+    private final RetryGate retryGate = new RetryGate();
     private final InFlight inFlight = new InFlight();
     /** Lone requests whose clients gave up; none until {@link #cancelRequestsFrom} is called. */
     private volatile CancelledRequests cancelledRequests = new CancelledRequests();
@@ -80,6 +90,14 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
             List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock) {
+        this(consumer, producer, handler, topics, cancelledBatches, metrics, config, clock, RetrySchedule.none());
+    }
+
+    /** @param topics the generation topics and, when {@code retries} has tiers, the retry topics of the same models */
+    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
+            List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock,
+            RetrySchedule retries) {
+        this.retries = retries;
         this.consumer = consumer;
         this.producer = producer;
         this.handler = handler;
@@ -152,6 +170,21 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     private void accept(ConsumerRecord<String, byte[]> record) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        int failures = 0;
+        if (Topics.isRetry(record.topic())) {
+            long now = clock.millis();
+            if (retryGate.holds(tp, now)) {
+                return; // behind a head record not due yet: fetched again after the seek below
+            }
+            long due = headerNumber(record, Headers.RETRY_DUE, 0);
+            if (due > now) {
+                // Not yet: read it again once due, and pause the partition until then (applyPause).
+                retryGate.hold(tp, due);
+                consumer.seek(tp, record.offset());
+                return;
+            }
+            failures = (int) Math.max(1, headerNumber(record, Headers.RETRY_ATTEMPTS, 1));
+        }
         RequestEvent request = null;
         String problem = "it is empty";
         try {
@@ -173,7 +206,20 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             answer = handler.submit(request);
         }
         wakeWhenReady(request, answer);
-        inFlight.add(new InFlight.Entry(tp, record.offset(), request, answer));
+        inFlight.add(new InFlight.Entry(tp, record.offset(), request, answer, failures));
+    }
+
+    /** A decimal header, or {@code absent} when missing or unreadable (any client may write a topic). */
+    private static long headerNumber(ConsumerRecord<String, byte[]> record, String name, long absent) {
+        org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
+        if (h == null || h.value() == null) {
+            return absent;
+        }
+        try {
+            return Long.parseLong(new String(h.value(), StandardCharsets.UTF_8).trim());
+        } catch (NumberFormatException e) {
+            return absent;
+        }
     }
 
     /** Where cancels of lone requests come from (the cancellation reader fills it); set before {@link #run}. */
@@ -232,13 +278,17 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             return;
         }
         List<ResultEvent> results = new ArrayList<>();
+        List<Retried> retried = new ArrayList<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         ready.forEach((tp, entries) -> {
-            entries.forEach(e -> results.add(e.result()));
+            entries.forEach(e -> outcome(e, results, retried));
             offsets.put(tp, new OffsetAndMetadata(InFlight.nextOffset(entries)));
         });
         try {
             producer.beginTransaction();
+            for (Retried r : retried) {
+                producer.send(r.record());
+            }
             for (ResultEvent r : results) {
                 producer.send(resultRecord(r));
             }
@@ -259,6 +309,51 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         }
         commitPolicy.committed(clock.millis());
         results.forEach(metrics::committed);
+        retried.forEach(r -> metrics.retried(r.model(), r.deadLetter()));
+    }
+
+    /**
+     * What a ready entry writes: its result; or, for a retriable failure, the request on its next
+     * retry topic and no result; or, when the tiers are spent, the request on the dead-letter topic
+     * and a final error result. Without tiers a failure is answered at once.
+     */
+    /** A request written to a retry or dead-letter topic instead of (or, dead-lettered, beside) its result. */
+    private record Retried(ProducerRecord<String, byte[]> record, String model, boolean deadLetter) {}
+
+    private void outcome(InFlight.Entry e, List<ResultEvent> results, List<Retried> retried) {
+        ResultEvent r = e.result();
+        if (!RetrySchedule.retriable(r) || retries.delays().isEmpty()) {
+            results.add(r);
+            return;
+        }
+        RequestEvent request = e.request();
+        int failures = e.failures() + 1;
+        String model = request.model() != null ? request.model() : request.requestedModel();
+        String reason = r.error().message();
+        java.util.Optional<Duration> delay = retries.afterFailure(failures);
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(Headers.SCHEMA, Headers.REQUEST_V1.getBytes(StandardCharsets.UTF_8));
+        headers.add(Headers.RETRY_ATTEMPTS, Integer.toString(failures).getBytes(StandardCharsets.UTF_8));
+        headers.add(Headers.DLT_REASON, reason.getBytes(StandardCharsets.UTF_8));
+        String topic;
+        if (delay.isPresent()) {
+            long due = clock.millis() + delay.get().toMillis();
+            headers.add(Headers.RETRY_DUE, Long.toString(due).getBytes(StandardCharsets.UTF_8));
+            topic = Topics.retry(model, delay.get().toMillis()).name();
+            log.info("request {} failed in generation ({}), retrying in {} ms (failure {})", request.requestId(), reason,
+                    delay.get().toMillis(), failures);
+        } else {
+            topic = Topics.deadLetter(model).name();
+            log.warn("request {} failed in generation {} times, last: {}: dead-lettered", request.requestId(), failures, reason);
+            results.add(ResultEvent.failure(request, r.statusCode(), ErrorInfo.of(r.error().code(), "generation failed "
+                    + failures + " times (retried after " + retries.delaysMs() + " ms), the last time: " + reason),
+                    clock.millis()));
+        }
+        if (request.batchId() != null) {
+            headers.add(Headers.BATCH_ID, request.batchId().getBytes(StandardCharsets.UTF_8));
+        }
+        retried.add(new Retried(new ProducerRecord<>(topic, null, request.requestId(),
+                Topics.REQUEST_SERDE.serializer().serialize(topic, request), headers), model, delay.isEmpty()));
     }
 
     /**
@@ -305,12 +400,18 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     /** Drops the in-flight requests of these partitions and stops their generation. */
     private void forget(Collection<TopicPartition> partitions) {
+        retryGate.release(partitions);
         inFlight.remove(partitions).forEach(InFlight.Entry::cancel);
     }
 
     private void applyPause() {
         Set<TopicPartition> assignment = consumer.assignment();
-        Set<TopicPartition> target = pausePolicy.toPause(assignment, inFlight.unfinished(), inFlight.queued());
+        Set<TopicPartition> target = new HashSet<>(pausePolicy.toPause(assignment, inFlight.unfinished(), inFlight.queued()));
+        for (TopicPartition tp : retryGate.held(clock.millis())) {
+            if (assignment.contains(tp)) {
+                target.add(tp);
+            }
+        }
         Set<TopicPartition> paused = consumer.paused();
         if (paused.equals(target)) {
             return;

@@ -37,13 +37,25 @@ final class InFlight {
         private final long offset;
         private final RequestEvent request;
         private final CompletableFuture<ResultEvent> answer;
+        private final int failures;
         private ResultEvent replacement;
 
         Entry(TopicPartition partition, long offset, RequestEvent request, CompletableFuture<ResultEvent> answer) {
+            this(partition, offset, request, answer, 0);
+        }
+
+        /** @param failures how many earlier generations of this request failed (it came from a retry topic) */
+        Entry(TopicPartition partition, long offset, RequestEvent request, CompletableFuture<ResultEvent> answer,
+                int failures) {
             this.partition = partition;
             this.offset = offset;
             this.request = request;
             this.answer = answer;
+            this.failures = failures;
+        }
+
+        int failures() {
+            return failures;
         }
 
         TopicPartition partition() {

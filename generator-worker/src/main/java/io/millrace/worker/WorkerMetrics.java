@@ -63,6 +63,12 @@ public final class WorkerMetrics implements AutoCloseable {
         requests(r.model() == null ? "none" : r.model(), outcome(r)).increment();
     }
 
+    /** A failed generation sent to a retry tier, or, its tiers spent, to the dead-letter topic. */
+    void retried(String model, boolean deadLettered) {
+        keep(Counter.builder(PREFIX + "generation_retries").description("failed generations sent to a retry or dead-letter topic")
+                .tag("model", model).tag("to", deadLettered ? "dead_letter" : "retry").register(registry)).increment();
+    }
+
     static String outcome(ResultEvent r) {
         if (r.succeeded()) {
             return "completed";

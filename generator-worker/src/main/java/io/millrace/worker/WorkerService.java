@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * generation topics are shared among all workers of the group.
  *
  * <p>Overrides: {@code consumer.*} and {@code producer.*} go to the Kafka clients (e.g.
- * {@code consumer.max.poll.interval.ms}), {@code worker.*} to {@link WorkerConfig}.
+ * {@code consumer.max.poll.interval.ms}), {@code worker.*} to {@link WorkerConfig} and
+ * {@link RetrySchedule} ({@code worker.retry.delays}).
  */
 public final class WorkerService implements AutoCloseable {
     public static final String GROUP_ID = "millrace-worker";
@@ -46,7 +47,10 @@ public final class WorkerService implements AutoCloseable {
     private final boolean staticMember;
     private final Map<String, Object> overrides;
     private final WorkerConfig config;
+    private final RetrySchedule retries;
     private final WorkerMetrics metrics;
+    /** Wraps each engine before use: identity but in tests that inject engine faults. */
+    private java.util.function.UnaryOperator<CompletionEngine> engineWrapper = java.util.function.UnaryOperator.identity();
     private final List<CompletionEngine> engines = new ArrayList<>();
     private final List<AutoCloseable> loops = new ArrayList<>();
     private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
@@ -76,6 +80,7 @@ public final class WorkerService implements AutoCloseable {
         this.instanceId = instanceId != null ? instanceId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
         this.overrides = Map.copyOf(overrides);
         this.config = WorkerConfig.from(this.overrides);
+        this.retries = RetrySchedule.from(this.overrides);
         this.metrics = new WorkerMetrics(registry);
     }
 
@@ -87,10 +92,18 @@ public final class WorkerService implements AutoCloseable {
         };
     }
 
+    /**
+     * For tests only, to inject faults a real engine cannot produce on demand (a generation that
+     * fails): each engine is passed through {@code wrapper} before the worker uses it. Before {@link #start}.
+     */
+    public void wrapEnginesForTest(java.util.function.UnaryOperator<CompletionEngine> wrapper) {
+        this.engineWrapper = wrapper;
+    }
+
     public void start() {
         Map<String, ServedModel> served = new LinkedHashMap<>();
         for (DecoderModel m : models.values()) {
-            CompletionEngine engine = newEngine(config.engine(), m);
+            CompletionEngine engine = engineWrapper.apply(newEngine(config.engine(), m));
             engines.add(engine);
             served.put(m.name(), new ServedModel(m, engine, metrics.model(m.name(), engine)));
         }
@@ -109,18 +122,22 @@ public final class WorkerService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<String> topics = models.keySet().stream().map(m -> Topics.generation(m).name()).toList();
+        List<String> topics = new ArrayList<>();
+        for (String m : models.keySet()) {
+            topics.add(Topics.generation(m).name());
+            topics.addAll(retries.topics(m));
+        }
         deltas = new DeltaPublisher(bootstrapServers);
         GenerationWorker worker = new GenerationWorker(
                 new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()),
                 new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer()),
                 new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas), topics, cancelled, metrics, config,
-                Clock.systemUTC());
+                Clock.systemUTC(), retries);
         worker.cancelRequestsFrom(cancelledRequests);
         startThread(worker, "millrace-worker-" + instanceId);
-        log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight", instanceId, topics,
+        log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight, retries after {} ms", instanceId, topics,
                 models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),
-                config.engine().name().toLowerCase(), config.maxInFlight());
+                config.engine().name().toLowerCase(), config.maxInFlight(), retries.delaysMs());
     }
 
     /**

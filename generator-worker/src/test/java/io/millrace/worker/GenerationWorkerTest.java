@@ -51,6 +51,7 @@ class GenerationWorkerTest {
     static final String TOPIC = Topics.generation(TinyModel.NAME).name();
     static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
     static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
+    static final TopicPartition RETRY_1S = new TopicPartition(Topics.retry(TinyModel.NAME, 1000).name(), 0);
 
     @TempDir
     static Path dir;
@@ -86,12 +87,18 @@ class GenerationWorkerTest {
     }
 
     private void start(WorkerConfig config, TopicPartition... assigned) throws Exception {
+        start(config, RetrySchedule.none(), Clock.systemUTC(), assigned);
+    }
+
+    private void start(WorkerConfig config, RetrySchedule retries, Clock clock, TopicPartition... assigned) throws Exception {
         WorkerMetrics metrics = new WorkerMetrics(registry);
         CompletionHandler handler = new CompletionHandler(
                 Map.of(model.name(), new ServedModel(model, engine, metrics.model(model.name(), engine))),
-                        Clock.systemUTC(), Runnable::run);
-        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
-        worker = new GenerationWorker(consumer, producer, handler, List.of(TOPIC), cancelled, metrics, config, Clock.systemUTC());
+                        clock, Runnable::run);
+        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L, RETRY_1S, 0L));
+        List<String> topics = new java.util.ArrayList<>(List.of(TOPIC));
+        topics.addAll(retries.topics(TinyModel.NAME));
+        worker = new GenerationWorker(consumer, producer, handler, topics, cancelled, metrics, config, clock, retries);
         thread = new Thread(() -> {
             try {
                 worker.run();
@@ -338,6 +345,118 @@ class GenerationWorkerTest {
         assertThat(died.get()).isInstanceOf(WorkerErrors.EngineFailedException.class);
         assertThat(producer.history()).as("nothing answered with an error for a broken engine").hasSize(1);
         assertThat(engine.submitted.get(2).future()).as("the rest is left to the next owner").isCancelled();
+    }
+
+    /** A clock the test moves by hand: whether a retry is due must not depend on how fast the test runs. */
+    private static final class HandClock extends Clock {
+        final java.util.concurrent.atomic.AtomicLong millis = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return java.time.Instant.ofEpochMilli(millis.get());
+        }
+    }
+
+    private static String header(ProducerRecord<String, byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aRetriableFailureGoesToTheRetryTopicInTheConsumingTransactionAndIsGeneratedAgainOnlyWhenDue() throws Exception {
+        HandClock clock = new HandClock();
+        RetrySchedule retries = new RetrySchedule(List.of(Duration.ofSeconds(1)));
+        start(config(16), retries, clock, P0, RETRY_1S);
+        add(P0, 0, "a", null);
+        await(() -> engine.submitted.size() == 1, "submitted");
+        engine.submitted.get(0).future().completeExceptionally(new IllegalStateException("onnxruntime: a hiccup"));
+        await(() -> producer.history().size() == 1, "committed");
+
+        ProducerRecord<String, byte[]> retry = producer.history().get(0);
+        assertThat(retry.topic()).as("no result: a retry").isEqualTo(RETRY_1S.topic());
+        assertThat(header(retry, io.millrace.protocol.Headers.RETRY_DUE)).isEqualTo(Long.toString(1_000_000 + 1_000));
+        assertThat(header(retry, io.millrace.protocol.Headers.RETRY_ATTEMPTS)).isEqualTo("1");
+        assertThat(lastCommittedOffsets()).as("with the offset that consumed it").containsExactly(Map.entry(P0, new OffsetAndMetadata(1)));
+
+        // The broker would deliver it at once: the worker must hold it until it is due.
+        deliver(retry);
+        add(P0, 1, "fresh", null);
+        await(() -> engine.submitted.size() == 2, "the fresh request is not held back by the retry");
+        await(() -> consumer.paused().contains(RETRY_1S), "the retry partition paused until due");
+        assertThat(consumer.paused()).doesNotContain(P0);
+        Thread.sleep(100);
+        assertThat(engine.submitted).as("not generated before it is due").hasSize(2);
+
+        assertThat(consumer.position(RETRY_1S)).as("sought back to the held record").isZero();
+
+        clock.millis.addAndGet(1_000);
+        await(() -> !consumer.paused().contains(RETRY_1S), "resumed once due");
+        // MockConsumer forgets records it returned once; a broker fetches them again from the position.
+        deliver(retry);
+        await(() -> engine.submitted.size() == 3, "generated again once due");
+        engine.complete(1, 1);
+        engine.complete(2, 1);
+        await(() -> producer.history().size() == 3, "both answered");
+        assertThat(producer.history().subList(1, 3)).extracting(ProducerRecord::topic).containsOnly(Topics.RESULTS.name());
+        assertThat(committedKeysOn(Topics.RESULTS.name())).containsExactlyInAnyOrder("fresh", "a");
+        assertThat(registry.get("millrace.worker.generation_retries").tag("to", "retry").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void afterTheLastTierTheRequestIsDeadLetteredWithOneFinalErrorAndNonRetriableFailuresAreAnsweredAtOnce() throws Exception {
+        HandClock clock = new HandClock();
+        start(config(16), new RetrySchedule(List.of(Duration.ofSeconds(1))), clock, RETRY_1S, P0);
+        RequestEvent r = new RequestEvent("a", null, "a", null, "POST", "/v1/chat/completions", body(), TinyModel.NAME, 0);
+        org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        headers.add(io.millrace.protocol.Headers.RETRY_DUE, "0".getBytes(StandardCharsets.UTF_8));
+        headers.add(io.millrace.protocol.Headers.RETRY_ATTEMPTS, "1".getBytes(StandardCharsets.UTF_8));
+        onPollThread(() -> consumer.addRecord(new ConsumerRecord<>(RETRY_1S.topic(), 0, 0, 0L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, "a",
+                Topics.REQUEST_SERDE.serializer().serialize(TOPIC, r), headers, java.util.Optional.empty())));
+        await(() -> engine.submitted.size() == 1, "a due retry is generated");
+        engine.submitted.get(0).future().completeExceptionally(new IllegalStateException("onnxruntime: again"));
+        await(() -> producer.history().size() == 2, "dead-lettered and answered");
+
+        ProducerRecord<String, byte[]> dead = producer.history().get(0);
+        assertThat(dead.topic()).isEqualTo(Topics.deadLetter(TinyModel.NAME).name());
+        assertThat(header(dead, io.millrace.protocol.Headers.RETRY_ATTEMPTS)).isEqualTo("2");
+        assertThat(header(dead, io.millrace.protocol.Headers.DLT_REASON)).contains("onnxruntime: again");
+        ResultEvent finalError = Topics.RESULT_SERDE.deserializer().deserialize(TOPIC, producer.history().get(1).value());
+        assertThat(finalError.error().code()).isEqualTo(ErrorCodes.GENERATION_FAILED);
+        assertThat(finalError.error().message()).contains("failed 2 times").contains("onnxruntime: again");
+        assertThat(lastCommittedOffsets()).containsExactly(Map.entry(RETRY_1S, new OffsetAndMetadata(1)));
+        assertThat(registry.get("millrace.worker.generation_retries").tag("to", "dead_letter").counter().count()).isEqualTo(1);
+
+        // A request too long for the model is its own fault: answered at once, never retried.
+        String longText = "word ".repeat(2000);
+        RequestEvent tooLong = new RequestEvent("long", null, "long", null, "POST", "/v1/chat/completions", Json.parse(
+                "{\"model\":\"millrace-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"" + longText + "\"}]}"),
+                TinyModel.NAME, 0);
+        onPollThread(() -> consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 0, "long",
+                Topics.REQUEST_SERDE.serializer().serialize(TOPIC, tooLong))));
+        await(() -> producer.history().size() == 3, "answered");
+        assertThat(producer.history().get(2).topic()).isEqualTo(Topics.RESULTS.name());
+        assertThat(Topics.RESULT_SERDE.deserializer().deserialize(TOPIC, producer.history().get(2).value()).error().code())
+                .isEqualTo(ErrorCodes.CONTEXT_LENGTH_EXCEEDED);
+    }
+
+    private void deliver(ProducerRecord<String, byte[]> retry) throws InterruptedException {
+        onPollThread(() -> consumer.addRecord(new ConsumerRecord<>(RETRY_1S.topic(), 0, 0, 0L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, retry.key(), retry.value(), retry.headers(),
+                java.util.Optional.empty())));
+    }
+
+    private List<String> committedKeysOn(String topic) {
+        return producer.history().stream().filter(r -> r.topic().equals(topic)).map(ProducerRecord::key).toList();
     }
 
     @Test

@@ -128,7 +128,9 @@ final class Deployment implements AutoCloseable {
         }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
-            TopicProvisioner.provision(admin, Topics.all(catalog.names()));
+            // Workers consume and write the retry topics of their configured tiers: create those.
+            TopicProvisioner.provision(admin, Topics.all(catalog.names(),
+                    io.millrace.worker.RetrySchedule.from(s.workerSettings()).delaysMs()));
         }
     }
 

@@ -67,6 +67,11 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         }
         CacheOptions.from(workerSettings); // a bad cache value fails here, at start
         ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
+        try {
+            io.millrace.worker.RetrySchedule.from(workerSettings); // and wrong retry tiers, before topics are made for them
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--set " + e.getMessage());
+        }
         if (deployment == null) {
             deployment = DeploymentConfig.EMPTY;
         }

@@ -65,6 +65,15 @@ class CommandLineTest {
     }
 
     @Test
+    void badRetryTiersAreAUsageErrorBeforeAnythingStarts() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Millrace.run(List.of("serve", "--set", "worker.retry.delays=10s,1s"), new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err), Map.of());
+        assertThat(code).isEqualTo(Millrace.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("worker.retry.delays").contains("increasing order");
+    }
+
+    @Test
     void aBadConfigFileIsAUsageErrorNamingTheKey() throws Exception {
         Path config = dir.resolve("bad.yaml");
         java.nio.file.Files.writeString(config, "cache: {ttl: forever}\n");

@@ -43,9 +43,14 @@ final class WorkerHarness implements AutoCloseable {
     }
 
     static WorkerHarness start(Path dir) {
+        return start(dir, Topics.DEFAULT_RETRY_DELAYS_MS);
+    }
+
+    /** With the retry topics of these delays (ms), for a worker started with the same {@code worker.retry.delays}. */
+    static WorkerHarness start(Path dir, List<Long> retryDelaysMs) {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("broker"), 0);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            TopicProvisioner.provision(admin, Topics.all(List.of(MODEL)));
+            TopicProvisioner.provision(admin, Topics.all(List.of(MODEL), retryDelaysMs));
         } catch (RuntimeException e) {
             broker.close();
             throw e;
@@ -55,10 +60,17 @@ final class WorkerHarness implements AutoCloseable {
 
     /** Starts a worker serving the built-in model, with these overrides, its meters in {@code registry}. */
     WorkerService startWorker(Map<String, Object> overrides, MeterRegistry registry) throws Exception {
+        return startWorker(overrides, registry, java.util.function.UnaryOperator.identity());
+    }
+
+    /** The same, each engine passed through {@code engines} first (to inject faults only). */
+    WorkerService startWorker(Map<String, Object> overrides, MeterRegistry registry,
+            java.util.function.UnaryOperator<io.millrace.worker.model.CompletionEngine> engines) throws Exception {
         Path modelDir = dir.resolve("model").resolve(MODEL);
         TinyModel.write(modelDir);
         worker = new WorkerService(broker.bootstrapServers(), Map.of(MODEL, DecoderModel.load(modelDir)), null, overrides,
                 registry);
+        worker.wrapEnginesForTest(engines);
         worker.start();
         return worker;
     }
@@ -82,6 +94,10 @@ final class WorkerHarness implements AutoCloseable {
         producer.send(new ProducerRecord<>(Topics.BATCHES.name(), batch.batchId(),
                 Topics.BATCH_SERDE.serializer().serialize(Topics.BATCHES.name(), batch)));
         producer.flush();
+    }
+
+    String bootstrapServers() {
+        return broker.bootstrapServers();
     }
 
     /** Every committed result record, grouped by request id, read from the start of the results topic. */

@@ -8,10 +8,21 @@ public final class Headers {
     public static final String BATCH_ID = "millrace-batch-id";
 
     /**
-     * On {@code millrace.requests-dlt} only: why the router could not answer the record, in words
+     * On {@code millrace.requests-dlt}, and on a model's retry and dead-letter topics: why the router could not answer the record or failed on it, in words
      * (the record's own value, key and headers are kept as they arrived).
      */
     public static final String DLT_REASON = "millrace-dlt-reason";
+
+    /**
+     * On a retry topic ({@code millrace.gen.<model>-retry-<ms>}): when the request may be generated
+     * again, epoch milliseconds as decimal text. Workers never take it earlier.
+     */
+    public static final String RETRY_DUE = "millrace-retry-due";
+    /**
+     * On retry and dead-letter topics of a model: how many times generation of the request has
+     * failed so far, as decimal text (1 on the first retry tier).
+     */
+    public static final String RETRY_ATTEMPTS = "millrace-retry-attempts";
 
     /** On {@code millrace.file-chunks}: the chunk's 0-based index in its file, as decimal text. */
     public static final String CHUNK_INDEX = "millrace-chunk-index";

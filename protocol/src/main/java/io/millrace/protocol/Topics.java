@@ -44,8 +44,9 @@ public final class Topics {
             REQUEST_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
 
     /**
-     * Records on {@link #REQUESTS} that cannot be answered at all (no key to answer under), kept
-     * as the raw bytes that arrived so an operator can see what was sent.
+     * Records on {@link #REQUESTS} that cannot be answered at all (no key to answer under) or that
+     * the router failed on (its Streams exception handlers), kept as the raw bytes that arrived so
+     * an operator can see what was sent, with the reason in {@link Headers#DLT_REASON}.
      */
     public static final Topic<byte[], byte[]> REQUESTS_DLT = new Topic<>(PREFIX + "requests-dlt", Serdes.ByteArray(),
             Serdes.ByteArray(), 1, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
@@ -115,6 +116,16 @@ public final class Topics {
     public static final Topic<String, CacheEntry> RESPONSE_CACHE = new Topic<>(PREFIX + "response-cache", KEYS, CACHE_SERDE,
             3, Map.of("cleanup.policy", "compact,delete", "retention.ms", WEEK_MS));
 
+    /**
+     * The retry tiers a deployment has unless configured otherwise ({@code worker.retry.delays}):
+     * one retry topic per delay, in milliseconds.
+     */
+    public static final List<Long> DEFAULT_RETRY_DELAYS_MS = List.of(1_000L, 10_000L, 60_000L);
+
+    /** How retry and dead-letter topics of a model end: spring-kafka's naming. */
+    private static final Pattern RETRY_SUFFIX = Pattern.compile(".*-retry-[0-9]+");
+    private static final String DLT_SUFFIX = "-dlt";
+
     private Topics() {}
 
     /** The generation topic a model's workers consume: validated, deduplicated, routed requests. */
@@ -123,15 +134,57 @@ public final class Topics {
             throw new IllegalArgumentException("model name '" + model
                     + "' cannot name a topic: use letters, digits, '.', '_' or '-' (at most 200)");
         }
+        if (RETRY_SUFFIX.matcher(model).matches() || model.endsWith(DLT_SUFFIX)) {
+            throw new IllegalArgumentException("model name '" + model + "' ends like a retry or dead-letter topic"
+                    + " (-retry-<ms> or -dlt), so its topic would collide with another model's: rename it");
+        }
         return new Topic<>(PREFIX + "gen." + model, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS,
                 Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
     }
 
-    /** Every topic a deployment serving these models needs, for creation at start. */
+    /**
+     * A model's retry topic for one delay tier, {@code millrace.gen.<model>-retry-<delayMs>}
+     * (spring-kafka's naming): requests whose generation failed for a retriable reason, each with
+     * the time it is due in {@link Headers#RETRY_DUE}; the model's workers consume it beside the
+     * generation topic and never take a record before it is due.
+     */
+    public static Topic<String, RequestEvent> retry(String model, long delayMs) {
+        if (delayMs < 1) {
+            throw new IllegalArgumentException("a retry delay must be at least 1 ms, not " + delayMs);
+        }
+        Topic<String, RequestEvent> gen = generation(model);
+        return new Topic<>(gen.name() + "-retry-" + delayMs, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS, gen.configs());
+    }
+
+    /**
+     * A model's dead-letter topic, {@code millrace.gen.<model>-dlt}: requests whose generation failed
+     * on every retry tier, kept for an operator (each also got a final error result), with the
+     * reason in {@link Headers#DLT_REASON}. Nothing consumes it.
+     */
+    public static Topic<String, RequestEvent> deadLetter(String model) {
+        Topic<String, RequestEvent> gen = generation(model);
+        return new Topic<>(gen.name() + DLT_SUFFIX, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS, gen.configs());
+    }
+
+    /** Whether this topic name is a retry topic of some model. */
+    public static boolean isRetry(String topic) {
+        return topic.startsWith(PREFIX + "gen.") && RETRY_SUFFIX.matcher(topic).matches();
+    }
+
+    /** Every topic a deployment serving these models needs with the default retry tiers, for creation at start. */
     public static List<Topic<?, ?>> all(Collection<String> models) {
+        return all(models, DEFAULT_RETRY_DELAYS_MS);
+    }
+
+    /** The same with these retry delays (ms): each model's generation, retry and dead-letter topics. */
+    public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
                 RESPONSE_CACHE));
-        models.stream().sorted().forEach(m -> topics.add(generation(m)));
+        models.stream().sorted().forEach(m -> {
+            topics.add(generation(m));
+            retryDelaysMs.forEach(d -> topics.add(retry(m, d)));
+            topics.add(deadLetter(m));
+        });
         return topics;
     }
 }

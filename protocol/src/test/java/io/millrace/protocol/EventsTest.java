@@ -128,6 +128,22 @@ class EventsTest {
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
                         "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
-                        "millrace.cancels", "millrace.response-cache", "millrace.gen.a");
+                        "millrace.cancels", "millrace.response-cache", "millrace.gen.a", "millrace.gen.a-retry-1000",
+                        "millrace.gen.a-retry-10000", "millrace.gen.a-retry-60000", "millrace.gen.a-dlt");
+    }
+
+    @Test
+    void retryAndDeadLetterTopicsFollowSpringKafkasNamingAndCannotCollideWithAModel() {
+        assertThat(Topics.retry("m", 1500).name()).isEqualTo("millrace.gen.m-retry-1500");
+        assertThat(Topics.retry("m", 1500).partitions()).isEqualTo(Topics.REQUEST_PARTITIONS);
+        assertThat(Topics.deadLetter("m").name()).isEqualTo("millrace.gen.m-dlt");
+        assertThat(Topics.isRetry("millrace.gen.m-retry-1500")).isTrue();
+        assertThat(Topics.isRetry("millrace.gen.m")).isFalse();
+        assertThat(Topics.isRetry("millrace.gen.m-dlt")).isFalse();
+        assertThatThrownBy(() -> Topics.generation("m-retry-1500")).hasMessageContaining("collide");
+        assertThatThrownBy(() -> Topics.generation("m-dlt")).hasMessageContaining("collide");
+        assertThatThrownBy(() -> Topics.retry("m", 0)).hasMessageContaining("at least 1 ms");
+        assertThat(Topics.all(java.util.List.of("a"), java.util.List.of())).extracting(Topic::name)
+                .endsWith("millrace.gen.a", "millrace.gen.a-dlt");
     }
 }

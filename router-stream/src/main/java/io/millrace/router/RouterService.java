@@ -1,5 +1,6 @@
 package io.millrace.router;
 
+import io.millrace.protocol.Topics;
 import io.millrace.streams.StreamsSettings;
 import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
@@ -8,8 +9,6 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,12 +36,15 @@ public final class RouterService implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterService.class);
     private static final StreamsSettings SETTINGS = new StreamsSettings(APPLICATION_ID, Map.of(
-            // Fail rather than skip: a skipped record would commit its offset without an answer.
-            // (The source reads bytes, so deserialization can only fail on a key, which never
-            // happens with the String key deserializer; the handler is the safe default all the same.)
-            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class,
+            // Poison records (undeserializable, or whose processing throws) go to the dead-letter
+            // topic with the reason in headers, and the topology goes on: failing would replay the
+            // same record forever and stop every request behind it (KIP-1034).
+            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class,
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class,
+            StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.REQUESTS_DLT.name(),
+            // Writes still fail rather than skip: a skipped write would commit the input offset
+            // without its answer, and the request would get no result.
             StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProductionExceptionHandler.class,
-            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProcessingExceptionHandler.class,
             // The router has no global stores; opting in now is what Kafka 5.0 will do by default.
             StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true));
 

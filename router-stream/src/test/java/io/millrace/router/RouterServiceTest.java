@@ -1,5 +1,6 @@
 package io.millrace.router;
 
+import io.millrace.protocol.Topics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,7 +11,6 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,14 +19,16 @@ class RouterServiceTest {
     Path stateDir;
 
     @Test
-    void configuresExactlyOnceWithStableIdentityAndFailingHandlers() {
+    void configuresExactlyOnceWithStableIdentityAndDeadLetteringHandlers() {
         Properties p = RouterService.streamsConfig("broker:9092", stateDir, Map.of());
 
         // The defaults every stream stage shares are StreamsSettingsTest's; these are the router's.
         assertThat(p).containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "millrace-router")
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        LogAndFailExceptionHandler.class)
+                        DeadLetterDeserializationHandler.class)
+                .containsEntry(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class)
+                .containsEntry(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.REQUESTS_DLT.name())
                 .containsEntry(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
                         LogAndFailProductionExceptionHandler.class);
         // StreamsConfig accepts it as a whole, and EOS implies read_committed consumers.
