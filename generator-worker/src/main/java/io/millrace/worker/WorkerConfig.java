@@ -1,13 +1,17 @@
 package io.millrace.worker;
 
 import io.millrace.worker.model.EngineConfig;
+import io.millrace.worker.model.SessionSettings;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The worker's own settings, read from the service's overrides under {@code worker.*} and
- * validated at start.
+ * validated at start, with the Kafka client overrides that would break exactly-once refused
+ * ({@link ExactlyOnceOverrides}).
  *
  * @param engine                how each model generates ({@code worker.engine}: {@code batch}, the
  *                              default, or {@code sequential})
@@ -19,31 +23,37 @@ import java.util.Map;
  * @param commitInterval        longest wait to commit ready results while more keep coming
  *                              ({@code worker.commit.interval.ms})
  * @param commitMaxResults      ready results that trigger a commit at once ({@code worker.commit.max.results})
+ * @param batching              how the batch engine batches ({@code worker.engine.max.batch.size},
+ *                              {@code worker.engine.max.batch.tokens}, {@code worker.engine.prefill.chunk});
+ *                              the sequential engine ignores it
+ * @param session               how ONNX Runtime runs the models ({@code worker.ort.intra.threads}); applied
+ *                              where the models are loaded
  */
 public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval,
-        int commitMaxResults) {
+        int commitMaxResults, EngineConfig batching, SessionSettings session) {
     public static final String ENGINE = "worker.engine";
     public static final String MAX_IN_FLIGHT = "worker.max.in.flight";
     public static final String MAX_QUEUED_PER_PARTITION = "worker.max.queued.per.partition";
     public static final String COMMIT_INTERVAL_MS = "worker.commit.interval.ms";
     public static final String COMMIT_MAX_RESULTS = "worker.commit.max.results";
+    public static final String MAX_BATCH_SIZE = "worker.engine.max.batch.size";
+    public static final String MAX_BATCH_TOKENS = "worker.engine.max.batch.tokens";
+    public static final String PREFILL_CHUNK = "worker.engine.prefill.chunk";
+    public static final String INTRA_OP_THREADS = "worker.ort.intra.threads";
+    /** Every worker.* key: another is a typo, refused rather than silently ignored. */
+    static final Set<String> KEYS = Set.of(ENGINE, MAX_IN_FLIGHT, MAX_QUEUED_PER_PARTITION, COMMIT_INTERVAL_MS, COMMIT_MAX_RESULTS,
+            MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS);
+    /** The setting behind each component of EngineConfig and SessionSettings, so their messages name what to set. */
+    private static final Map<String, String> KEY_OF = Map.of("maxBatchSize", MAX_BATCH_SIZE, "maxBatchTokens", MAX_BATCH_TOKENS,
+            "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS);
 
     /** The engines a worker can run; {@link WorkerService#newEngine} builds them. */
     public enum Engine {
-        /** Continuous batching ({@code BatchEngine}) with {@link #BATCHING}. */
-        BATCH(BATCHING.maxBatchSize()),
+        /** Continuous batching ({@code BatchEngine}) with {@link WorkerConfig#batching}. */
+        BATCH,
         /** One request at a time ({@code SequentialEngine}): the baseline batching is measured against. */
-        SEQUENTIAL(1);
-
-        final int batchSize;
-
-        Engine(int batchSize) {
-            this.batchSize = batchSize;
-        }
+        SEQUENTIAL
     }
-
-    /** How the batch engine batches. */
-    static final EngineConfig BATCHING = EngineConfig.defaults();
 
     public WorkerConfig {
         require(engine != null, ENGINE + " is missing");
@@ -51,16 +61,63 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         require(maxQueuedPerPartition >= 1, MAX_QUEUED_PER_PARTITION + " is " + maxQueuedPerPartition + ": it must be at least 1");
         require(!commitInterval.isNegative(), COMMIT_INTERVAL_MS + " is " + commitInterval.toMillis() + ": it must be 0 or more");
         require(commitMaxResults >= 1, COMMIT_MAX_RESULTS + " is " + commitMaxResults + ": it must be at least 1");
+        require(batching != null, "batching is missing: pass EngineConfig.defaults()");
+        require(session != null, "session is missing: pass SessionSettings.defaults()");
     }
 
-    /** The defaults (which follow the engine's batch size), then the overrides. */
-    static WorkerConfig from(Map<String, Object> overrides) {
+    /** Bounds of the worker loop, with the engine's and ONNX Runtime's defaults. */
+    public WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval, int commitMaxResults) {
+        this(engine, maxInFlight, maxQueuedPerPartition, commitInterval, commitMaxResults, EngineConfig.defaults(),
+                SessionSettings.defaults());
+    }
+
+    /**
+     * The defaults (the in-flight bounds follow the engine's batch size), then the overrides; the
+     * {@code consumer.*} and {@code producer.*} ones are only checked here ({@link ExactlyOnceOverrides}).
+     *
+     * @throws IllegalArgumentException naming the key, its value and the fix
+     */
+    public static WorkerConfig from(Map<String, Object> overrides) {
+        ExactlyOnceOverrides.check(overrides);
+        for (String key : overrides.keySet()) {
+            require(!key.startsWith("worker.") || KEYS.contains(key),
+                    key + ": the worker has no such setting; use one of " + new TreeSet<>(KEYS));
+        }
         Engine engine = engine(overrides.get(ENGINE));
-        int maxInFlight = intValue(overrides, MAX_IN_FLIGHT, 4 * engine.batchSize);
+        EngineConfig batching = batching(overrides);
+        int maxInFlight = intValue(overrides, MAX_IN_FLIGHT, 4 * (engine == Engine.BATCH ? batching.maxBatchSize() : 1));
+        SessionSettings session = named(() -> new SessionSettings(intValue(overrides, INTRA_OP_THREADS,
+                SessionSettings.defaults().intraOpThreads())));
         return new WorkerConfig(engine, maxInFlight,
                 intValue(overrides, MAX_QUEUED_PER_PARTITION, Math.max(64, 4 * maxInFlight)),
                 Duration.ofMillis(intValue(overrides, COMMIT_INTERVAL_MS, 100)),
-                intValue(overrides, COMMIT_MAX_RESULTS, 64));
+                intValue(overrides, COMMIT_MAX_RESULTS, 64), batching, session);
+    }
+
+    /**
+     * The engine's defaults under the overrides. An unset step budget or chunk follows a set batch
+     * size or budget (a batch of 1024 gets a budget of 1024, a budget of 128 a chunk of 128), so
+     * setting one value never makes the defaults of the others invalid.
+     */
+    private static EngineConfig batching(Map<String, Object> overrides) {
+        EngineConfig d = EngineConfig.defaults();
+        int size = intValue(overrides, MAX_BATCH_SIZE, d.maxBatchSize());
+        int tokens = intValue(overrides, MAX_BATCH_TOKENS, Math.max(d.maxBatchTokens(), size));
+        int chunk = intValue(overrides, PREFILL_CHUNK, Math.max(1, Math.min(d.prefillChunk(), tokens)));
+        return named(() -> new EngineConfig(size, tokens, chunk, d.prefixCacheBytes()));
+    }
+
+    /** Builds with the record's own validation, its message naming the settings instead of the record's components. */
+    private static <T> T named(java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            for (Map.Entry<String, String> k : KEY_OF.entrySet()) {
+                message = message.replace(k.getKey(), k.getValue());
+            }
+            throw new IllegalArgumentException(message, e);
+        }
     }
 
     PausePolicy pausePolicy() {

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * generation topics are shared among all workers of the group.
  *
  * <p>Overrides: {@code consumer.*} and {@code producer.*} go to the Kafka clients (e.g.
- * {@code consumer.max.poll.interval.ms}), {@code worker.*} to {@link WorkerConfig} and
- * {@link RetrySchedule} ({@code worker.retry.delays}).
+ * {@code consumer.max.poll.interval.ms}), except those that would break exactly-once
+ * ({@link ExactlyOnceOverrides}, refused); {@code worker.*} to {@link WorkerConfig} and
+ * {@link RetrySchedule} ({@code worker.retry.delays}). The models arrive loaded: their
+ * {@code worker.ort.*} settings ({@link WorkerConfig#session}) are applied by whoever loads them.
  */
 public final class WorkerService implements AutoCloseable {
     public static final String GROUP_ID = "millrace-worker";
@@ -85,9 +87,9 @@ public final class WorkerService implements AutoCloseable {
     }
 
     /** The engine a model generates on: the one place engines are built. */
-    static CompletionEngine newEngine(WorkerConfig.Engine kind, DecoderModel model) {
-        return switch (kind) {
-            case BATCH -> new BatchEngine(model, WorkerConfig.BATCHING);
+    static CompletionEngine newEngine(WorkerConfig config, DecoderModel model) {
+        return switch (config.engine()) {
+            case BATCH -> new BatchEngine(model, config.batching());
             case SEQUENTIAL -> new SequentialEngine(model);
         };
     }
@@ -103,7 +105,7 @@ public final class WorkerService implements AutoCloseable {
     public void start() {
         Map<String, ServedModel> served = new LinkedHashMap<>();
         for (DecoderModel m : models.values()) {
-            CompletionEngine engine = engineWrapper.apply(newEngine(config.engine(), m));
+            CompletionEngine engine = engineWrapper.apply(newEngine(config, m));
             engines.add(engine);
             served.put(m.name(), new ServedModel(m, engine, metrics.model(m.name(), engine)));
         }

@@ -11,6 +11,7 @@ import io.millrace.router.RouterConfig;
 import io.millrace.router.RouterService;
 import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.DecoderModel;
+import io.millrace.worker.model.SessionSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -163,8 +164,9 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.WORKER)) {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
             try {
+                SessionSettings session = s.worker().session();
                 for (Path dir : modelDirs) {
-                    DecoderModel m = DecoderModel.load(dir, variants.of(dir));
+                    DecoderModel m = DecoderModel.load(dir, variants.of(dir), session);
                     models.put(m.name(), m);
                 }
                 worker = metrics == null ? new WorkerService(bootstrapServers, models, s.instanceId(), s.workerSettings())

@@ -1,5 +1,6 @@
 package io.millrace.infra;
 
+import io.millrace.worker.WorkerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,8 +17,9 @@ import java.util.Map;
  * @param modelDirs        model directories; empty: the built-in model
  * @param instanceId       stable worker id for static membership, or null
  * @param metricsPort      port of {@code /metrics} (0: any free port, -1: no metrics endpoint)
- * @param workerSettings   {@code --set} pairs (over the config file's): {@code worker.*} (engine, in-flight
- *                         and commit bounds), {@code consumer.*}/{@code producer.*} client settings and
+ * @param workerSettings   {@code --set} pairs (over the config file's): {@code worker.*} (engine, batching,
+ *                         ONNX Runtime threads, in-flight and commit bounds), {@code consumer.*}/{@code producer.*}
+ *                         client settings (those that would break exactly-once refused) and
  *                         {@code model.NAME.variant} ({@link ModelVariants}) for the worker; {@code cache.*}
  *                         for the router ({@link CacheOptions}); and {@link #BATCH_WINDOW_SECONDS} for the
  *                         API, only for tests
@@ -65,6 +67,7 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
                         + " --set model.millrace-tiny.variant=q8");
             }
         }
+        worker(workerSettings); // a bad worker value, or a client override that would break exactly-once, fails here
         CacheOptions.from(workerSettings); // a bad cache value fails here, at start
         ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
         try {
@@ -86,6 +89,19 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
     /** The response cache's settings ({@code cache.*} keys, from {@code --set} or the config file). */
     io.millrace.router.CacheSettings cache() {
         return CacheOptions.from(workerSettings);
+    }
+
+    /** The worker's settings: engine, bounds, ONNX Runtime ({@code worker.*}), with the client overrides checked. */
+    WorkerConfig worker() {
+        return worker(workerSettings);
+    }
+
+    private static WorkerConfig worker(Map<String, Object> settings) {
+        try {
+            return WorkerConfig.from(settings);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--set " + e.getMessage());
+        }
     }
 
     /** The variant of each model directory ({@code --set model.NAME.variant}). */

@@ -119,8 +119,9 @@ class BatchEndToEndIT {
     }
 
     private BatchCommand.Outcome run(Path input) throws Exception {
+        // Engine and ONNX Runtime settings from the command line: six requests through two rows on one thread.
         return Commands.parse(BatchCommand.class, "batch", input.toString(), "--data-dir", dir.resolve("data").toString(),
-                "--kafka-port", "0").run();
+                "--kafka-port", "0", "--set", "worker.engine.max.batch.size=2", "--set", "worker.ort.intra.threads=1").run();
     }
 
     /** The error of an error-file line: top-level, or in the response body. */

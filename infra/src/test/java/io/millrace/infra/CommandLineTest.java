@@ -37,13 +37,15 @@ class CommandLineTest {
         BatchCommand batch = Commands.parse(BatchCommand.class, "batch", "--output", "o.jsonl", "in.jsonl", "--errors=e.jsonl",
                 "--batch-id", "b1", "--model-dir", "a, b,", "--bootstrap-servers=k:9092", "--data-dir", "d",
                 "--kafka-port", "9999", "--http-port=0", "--instance-id", "w1",
-                "--set", "worker.engine=sequential", "--set", "consumer.max.poll.records = 8", "--set", "worker.engine=batch");
+                "--set", "worker.engine=sequential", "--set", "consumer.max.poll.records = 8", "--set", "worker.engine=batch",
+                "--set", "worker.ort.intra.threads=1");
         assertThat(batch.input).isEqualTo(Path.of("in.jsonl"));
         assertThat(batch.output).isEqualTo(Path.of("o.jsonl"));
         assertThat(batch.errors).isEqualTo(Path.of("e.jsonl"));
         assertThat(batch.batchId).isEqualTo("b1");
         assertThat(batch.settings()).isEqualTo(new Settings("k:9092", Path.of("d"), 9999, 0, List.of(Path.of("a"), Path.of("b")),
-                "w1", -1, Map.of("worker.engine", "batch", "consumer.max.poll.records", "8")));
+                "w1", -1, Map.of("worker.engine", "batch", "consumer.max.poll.records", "8", "worker.ort.intra.threads", "1")));
+        assertThat(batch.settings().worker().session().intraOpThreads()).isEqualTo(1);
     }
 
     @Test
@@ -51,13 +53,14 @@ class CommandLineTest {
         java.nio.file.Files.createDirectories(dir.resolve("models/m1"));
         Path config = dir.resolve("millrace.yaml");
         java.nio.file.Files.writeString(config, "models: [{directory: models/m1}]\naliases: {gpt-4o-mini: m1}\n"
-                + "cache: {enabled: true, ttl: 2h}\nset: {worker.engine: sequential}\n");
+                + "cache: {enabled: true, ttl: 2h}\nset: {worker.engine: sequential, worker.engine.max.batch.size: 8}\n");
         Settings s = Commands.parse(ServeCommand.class, "serve", "--config", config.toString(), "--set", "cache.enabled=false")
                 .settings();
         assertThat(s.modelDirs()).containsExactly(dir.resolve("models/m1").toAbsolutePath().normalize());
         assertThat(s.deployment().aliases()).containsEntry("gpt-4o-mini", "m1");
         assertThat(s.workerSettings()).containsEntry("worker.engine", "sequential").containsEntry("cache.enabled", "false");
         assertThat(s.cache().enabled()).as("--set wins over the file").isFalse();
+        assertThat(s.worker().batching().maxBatchSize()).as("an engine setting from the file's set: section").isEqualTo(8);
         assertThat(s.cache().ttl()).isEqualTo(Duration.ofHours(2));
         // --model-dir wins over the file's models.
         assertThat(Commands.parse(BatchCommand.class, "batch", "in.jsonl", "--config", config.toString(), "--model-dir", "x")
@@ -206,6 +209,18 @@ class CommandLineTest {
                 "--set model.gpt2.variant=int4: 'int4' is not a model variant: use one of fp32, fp16, q8");
         assertUsageError(run("serve", "--set", "model.gpt2.dtype=q8"), "usage: millrace serve",
                 "--set model.gpt2.dtype: a model setting is model.NAME.variant");
+        assertUsageError(run("serve", "--set", "worker.engine.max.batch.size=0"), "usage: millrace serve",
+                "--set worker.engine.max.batch.size is 0: set it to at least 1");
+        assertUsageError(run("serve", "--set", "worker.engine.prefill.chunk=big"), "usage: millrace serve",
+                "--set worker.engine.prefill.chunk is 'big': it must be a whole number");
+        assertUsageError(run("serve", "--set", "worker.ort.intra.threads=0"), "usage: millrace serve",
+                "--set worker.ort.intra.threads is 0: set it from 1 to ");
+        assertUsageError(run("serve", "--set", "worker.engine.batch.size=4"), "usage: millrace serve",
+                "--set worker.engine.batch.size: the worker has no such setting; use one of [");
+        assertUsageError(run("serve", "--set", "consumer.isolation.level=read_uncommitted"), "usage: millrace serve",
+                "--set consumer.isolation.level=read_uncommitted is refused: it would break exactly-once results");
+        assertUsageError(run("serve", "--set", "producer.transactional.id=t1"), "usage: millrace serve",
+                "--set producer.transactional.id=t1 is refused");
         Path input = Files.writeString(dir.resolve("in.jsonl"), "");
         assertUsageError(run("batch", input.toString(), "--kafka-port", "70000"), "usage: millrace batch",
                 "--kafka-port 70000 is not a TCP port");

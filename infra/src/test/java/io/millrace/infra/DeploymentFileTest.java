@@ -27,6 +27,7 @@ class DeploymentFileTest {
         assertThat(c.settings()).containsEntry(CacheOptions.ENABLED, "true").containsEntry(CacheOptions.TTL, "24h")
                 .containsEntry("worker.engine", "batch");
         assertThat(CacheOptions.from(c.settings())).isEqualTo(CacheSettings.DEFAULT);
+        assertThat(io.millrace.worker.WorkerConfig.from(c.settings()).batching().maxBatchSize()).isEqualTo(16);
         assertThat(c.inactive()).isEmpty();
         c.checkNames(Set.of("millrace-tiny"));
     }

@@ -56,6 +56,11 @@ public final class DecoderModel implements AutoCloseable {
      * directory's config and tokenizer; served as {@link ModelVariant#servedName}.
      */
     public static DecoderModel load(Path dir, ModelVariant variant) {
+        return load(dir, variant, SessionSettings.defaults());
+    }
+
+    /** As {@link #load(Path, ModelVariant)}, its ONNX Runtime session run with {@code session} ({@code worker.ort.*}). */
+    public static DecoderModel load(Path dir, ModelVariant variant, SessionSettings session) {
         if (!Files.isDirectory(dir)) {
             throw new ModelLoadException("model directory " + dir + " does not exist: export the model there with"
                     + " optimum-cli export onnx --task text-generation-with-past, or write the built-in one with TinyModel.write");
@@ -75,10 +80,10 @@ public final class DecoderModel implements AutoCloseable {
                 throw new ModelLoadException(dir.resolve("config.json") + " has no eos_token_id (nor has generation_config.json):"
                         + " add the id of the token that ends the model's answers");
             }
-            DecoderSession session = new DecoderSession(modelFile, config);
+            DecoderSession decoder = new DecoderSession(modelFile, config, session);
             int[] eosIds = eos.stream().mapToInt(Integer::intValue).sorted().toArray();
             return new DecoderModel(variant.servedName(dir.toAbsolutePath().normalize().getFileName().toString()), variant, config, tokenizer,
-                    chatTemplate, session, eosIds);
+                    chatTemplate, decoder, eosIds);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;

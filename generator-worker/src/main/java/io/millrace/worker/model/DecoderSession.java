@@ -57,12 +57,16 @@ final class DecoderSession implements AutoCloseable {
     private final OnnxJavaType kvType;
 
     DecoderSession(Path modelFile, ModelConfig config) {
+        this(modelFile, config, SessionSettings.defaults());
+    }
+
+    DecoderSession(Path modelFile, ModelConfig config, SessionSettings settings) {
         OrtSession opened = null;
         String provider = "CPU";
         try {
             if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
                 try {
-                    opened = open(modelFile, true);
+                    opened = open(modelFile, true, settings);
                     provider = "CUDA";
                     log.info("{}: running on CUDA", modelFile);
                 } catch (OrtException e) {
@@ -72,7 +76,7 @@ final class DecoderSession implements AutoCloseable {
                 log.info("{}: running on CPU (this onnxruntime has no CUDA provider; build with -Pgpu for onnxruntime_gpu)", modelFile);
             }
             if (opened == null) {
-                opened = open(modelFile, false);
+                opened = open(modelFile, false, settings);
             }
             this.session = opened;
             this.executionProvider = provider;
@@ -240,14 +244,19 @@ final class DecoderSession implements AutoCloseable {
         closeQuietly(session);
     }
 
-    private OrtSession open(Path modelFile, boolean cuda) throws OrtException {
-        try (OrtSession.SessionOptions options = sessionOptions(cuda)) {
+    private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings) throws OrtException {
+        try (OrtSession.SessionOptions options = sessionOptions(cuda, settings)) {
             return env.createSession(modelFile.toString(), options);
         }
     }
 
     /** The options every decoder session runs with; the benchmark's GEMM ceiling uses them too, so it is what the engine could reach. */
     static OrtSession.SessionOptions sessionOptions(boolean cuda) throws OrtException {
+        return sessionOptions(cuda, SessionSettings.defaults());
+    }
+
+    /** The options of a decoder session run with {@code settings} ({@code worker.ort.*}). */
+    static OrtSession.SessionOptions sessionOptions(boolean cuda, SessionSettings settings) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
             if (cuda) {
@@ -257,8 +266,9 @@ final class DecoderSession implements AutoCloseable {
             // 2-vCPU machine it detects one: every product then ran on one core. Measured on the quick
             // benchmark in one session: 60-72 tokens/s with the default, 97 with all CPUs the JVM may use
             // (cgroup-aware), 88 with all of them but spinning off, so spinning stays on; the graph
-            // optimization level (all vs extended) made no difference above the noise.
-            options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            // optimization level (all vs extended) made no difference above the noise. Hence the
+            // default of SessionSettings; worker.ort.intra.threads lowers it where workers share a machine.
+            options.setIntraOpNumThreads(settings.intraOpThreads());
             return options;
         } catch (OrtException | RuntimeException e) {
             options.close();
