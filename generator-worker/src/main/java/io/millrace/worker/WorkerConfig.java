@@ -19,14 +19,17 @@ import java.util.Map;
  * @param commitInterval        longest wait to commit ready results while more keep coming
  *                              ({@code worker.commit.interval.ms})
  * @param commitMaxResults      ready results that trigger a commit at once ({@code worker.commit.max.results})
+ * @param kvMemoryBytes         KV cache memory of each model's batch engine ({@code worker.kv.memory}, a
+ *                              size such as {@code 512m}; default {@link EngineConfig#defaultKvMemoryBytes})
  */
 public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval,
-        int commitMaxResults) {
+        int commitMaxResults, long kvMemoryBytes) {
     public static final String ENGINE = "worker.engine";
     public static final String MAX_IN_FLIGHT = "worker.max.in.flight";
     public static final String MAX_QUEUED_PER_PARTITION = "worker.max.queued.per.partition";
     public static final String COMMIT_INTERVAL_MS = "worker.commit.interval.ms";
     public static final String COMMIT_MAX_RESULTS = "worker.commit.max.results";
+    public static final String KV_MEMORY = "worker.kv.memory";
 
     /** The engines a worker can run; {@link WorkerService#newEngine} builds them. */
     public enum Engine {
@@ -51,6 +54,15 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         require(maxQueuedPerPartition >= 1, MAX_QUEUED_PER_PARTITION + " is " + maxQueuedPerPartition + ": it must be at least 1");
         require(!commitInterval.isNegative(), COMMIT_INTERVAL_MS + " is " + commitInterval.toMillis() + ": it must be 0 or more");
         require(commitMaxResults >= 1, COMMIT_MAX_RESULTS + " is " + commitMaxResults + ": it must be at least 1");
+        require(kvMemoryBytes >= 1 << 20, KV_MEMORY + " is " + kvMemoryBytes + " bytes: give the KV cache at least 1m"
+                + " (the default is a quarter of the JVM's maximum heap)");
+    }
+
+    /** With the default KV memory. */
+    public WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval,
+            int commitMaxResults) {
+        this(engine, maxInFlight, maxQueuedPerPartition, commitInterval, commitMaxResults,
+                EngineConfig.defaultKvMemoryBytes());
     }
 
     /** The defaults (which follow the engine's batch size), then the overrides. */
@@ -60,7 +72,13 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         return new WorkerConfig(engine, maxInFlight,
                 intValue(overrides, MAX_QUEUED_PER_PARTITION, Math.max(64, 4 * maxInFlight)),
                 Duration.ofMillis(intValue(overrides, COMMIT_INTERVAL_MS, 100)),
-                intValue(overrides, COMMIT_MAX_RESULTS, 64));
+                intValue(overrides, COMMIT_MAX_RESULTS, 64),
+                overrides.get(KV_MEMORY) == null ? EngineConfig.defaultKvMemoryBytes() : ByteSize.parse(KV_MEMORY, overrides.get(KV_MEMORY)));
+    }
+
+    /** How the batch engine of each model runs: {@link #BATCHING} with this KV memory. */
+    EngineConfig batching() {
+        return BATCHING.withKvMemoryBytes(kvMemoryBytes);
     }
 
     PausePolicy pausePolicy() {

@@ -80,9 +80,9 @@ public final class WorkerService implements AutoCloseable {
     }
 
     /** The engine a model generates on: the one place engines are built. */
-    static CompletionEngine newEngine(WorkerConfig.Engine kind, DecoderModel model) {
-        return switch (kind) {
-            case BATCH -> new BatchEngine(model, WorkerConfig.BATCHING);
+    static CompletionEngine newEngine(WorkerConfig config, DecoderModel model) {
+        return switch (config.engine()) {
+            case BATCH -> new BatchEngine(model, config.batching());
             case SEQUENTIAL -> new SequentialEngine(model);
         };
     }
@@ -90,7 +90,7 @@ public final class WorkerService implements AutoCloseable {
     public void start() {
         Map<String, ServedModel> served = new LinkedHashMap<>();
         for (DecoderModel m : models.values()) {
-            CompletionEngine engine = newEngine(config.engine(), m);
+            CompletionEngine engine = newEngine(config, m);
             engines.add(engine);
             served.put(m.name(), new ServedModel(m, engine, metrics.model(m.name(), engine)));
         }
