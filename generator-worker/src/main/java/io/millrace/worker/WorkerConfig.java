@@ -55,7 +55,7 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         require(!commitInterval.isNegative(), COMMIT_INTERVAL_MS + " is " + commitInterval.toMillis() + ": it must be 0 or more");
         require(commitMaxResults >= 1, COMMIT_MAX_RESULTS + " is " + commitMaxResults + ": it must be at least 1");
         require(kvMemoryBytes >= 1 << 20, KV_MEMORY + " is " + kvMemoryBytes + " bytes: give the KV cache at least 1m"
-                + " (the default is a quarter of the JVM's maximum heap)");
+                + " (the default is half the JVM's maximum heap)");
     }
 
     /** With the default KV memory. */

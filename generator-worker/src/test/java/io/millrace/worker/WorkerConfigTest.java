@@ -16,7 +16,7 @@ class WorkerConfigTest {
         assertThat(batch.maxQueuedPerPartition()).isEqualTo(Math.max(64, 16 * WorkerConfig.BATCHING.maxBatchSize()));
         assertThat(batch.commitInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(batch.commitMaxResults()).isEqualTo(64);
-        assertThat(batch.kvMemoryBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+        assertThat(batch.kvMemoryBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 2);
         assertThat(batch.batching().kvMemoryBytes()).isEqualTo(batch.kvMemoryBytes());
 
         WorkerConfig sequential = WorkerConfig.from(Map.of(WorkerConfig.ENGINE, "Sequential"));

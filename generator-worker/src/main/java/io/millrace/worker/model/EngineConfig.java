@@ -47,20 +47,21 @@ public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChun
     }
 
     /**
-     * A quarter of the JVM's maximum heap (of physical memory if the heap is unbounded). The batch's
-     * buffers are direct memory, which the JVM caps at the maximum heap unless
-     * -XX:MaxDirectMemorySize says otherwise, and the prefix cache lives on the heap: a quarter of
-     * it leaves the heap room for everything else, and the direct cap room for a buffer being
-     * replaced while it grows. Onnxruntime's weights and activations are native memory outside both.
-     * With -Xmx2g (the benchmark's) that is 512 MiB: 16 GPT-2-small sequences of about 220 tokens each.
+     * Half the JVM's maximum heap (a quarter of physical memory if the heap is unbounded). The
+     * batch's buffers are direct memory, which the JVM caps at the maximum heap unless
+     * -XX:MaxDirectMemorySize says otherwise: half leaves the cap room for a buffer being replaced
+     * while it grows. The prefix cache (at most its own budget, 256 MiB by default) lives on the
+     * heap, which holds little else of size. Onnxruntime's weights and activations are native
+     * memory outside both. With -Xmx2g (the benchmark's) that is 1 GiB: 16 GPT-2-small sequences of
+     * up to about 450 tokens each, the benchmark's at full batch.
      */
     public static long defaultKvMemoryBytes() {
         long heap = Runtime.getRuntime().maxMemory();
         if (heap == Long.MAX_VALUE
                 && java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            heap = os.getTotalMemorySize();
+            return os.getTotalMemorySize() / 4;
         }
-        return heap / 4;
+        return heap / 2;
     }
 
     /** 16 sequences, 512 tokens a step, 256-token prompt chunks, a 256 MiB prefix cache. */

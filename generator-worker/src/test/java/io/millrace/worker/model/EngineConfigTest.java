@@ -14,7 +14,7 @@ class EngineConfigTest {
         assertThat(d.prefillChunk()).isEqualTo(256);
         assertThat(d.prefixCacheBytes()).isPositive();
         assertThat(d.kvMemoryBytes()).isEqualTo(EngineConfig.defaultKvMemoryBytes())
-                .isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+                .isEqualTo(Runtime.getRuntime().maxMemory() / 2);
     }
 
     @Test
