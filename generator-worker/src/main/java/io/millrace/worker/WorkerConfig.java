@@ -40,9 +40,10 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
     public static final String MAX_BATCH_TOKENS = "worker.engine.max.batch.tokens";
     public static final String PREFILL_CHUNK = "worker.engine.prefill.chunk";
     public static final String INTRA_OP_THREADS = "worker.ort.intra.threads";
+    public static final String KV_MEMORY = "worker.kv.memory";
     /** Every worker.* key: another is a typo, refused rather than silently ignored. */
     static final Set<String> KEYS = Set.of(ENGINE, MAX_IN_FLIGHT, MAX_QUEUED_PER_PARTITION, COMMIT_INTERVAL_MS, COMMIT_MAX_RESULTS,
-            MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS);
+            MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS, KV_MEMORY);
     /** The setting behind each component of EngineConfig and SessionSettings, so their messages name what to set. */
     private static final Map<String, String> KEY_OF = Map.of("maxBatchSize", MAX_BATCH_SIZE, "maxBatchTokens", MAX_BATCH_TOKENS,
             "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS);
@@ -104,7 +105,11 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         int size = intValue(overrides, MAX_BATCH_SIZE, d.maxBatchSize());
         int tokens = intValue(overrides, MAX_BATCH_TOKENS, Math.max(d.maxBatchTokens(), size));
         int chunk = intValue(overrides, PREFILL_CHUNK, Math.max(1, Math.min(d.prefillChunk(), tokens)));
-        return named(() -> new EngineConfig(size, tokens, chunk, d.prefixCacheBytes()));
+        long kvMemory = overrides.get(KV_MEMORY) == null ? EngineConfig.defaultKvMemoryBytes()
+                : ByteSize.parse(KV_MEMORY, overrides.get(KV_MEMORY));
+        require(kvMemory >= 1 << 20, KV_MEMORY + " is " + kvMemory + " bytes: give the KV cache at least 1m"
+                + " (the default is half the JVM's maximum heap)");
+        return named(() -> new EngineConfig(size, tokens, chunk, d.prefixCacheBytes(), kvMemory));
     }
 
     /** Builds with the record's own validation, its message naming the settings instead of the record's components. */

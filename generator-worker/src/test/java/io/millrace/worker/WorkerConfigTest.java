@@ -20,6 +20,7 @@ class WorkerConfigTest {
         assertThat(batch.maxQueuedPerPartition()).isEqualTo(Math.max(64, 16 * EngineConfig.defaults().maxBatchSize()));
         assertThat(batch.commitInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(batch.commitMaxResults()).isEqualTo(64);
+        assertThat(batch.batching().kvMemoryBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 2);
 
         WorkerConfig sequential = WorkerConfig.from(Map.of(WorkerConfig.ENGINE, "Sequential"));
         assertThat(sequential.engine()).isEqualTo(WorkerConfig.Engine.SEQUENTIAL);
@@ -36,6 +37,11 @@ class WorkerConfigTest {
                 .hasMessageContaining(WorkerConfig.MAX_IN_FLIGHT).hasMessageContaining("whole number");
         assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.COMMIT_MAX_RESULTS, 0)))
                 .hasMessageContaining(WorkerConfig.COMMIT_MAX_RESULTS);
+        assertThat(WorkerConfig.from(Map.of(WorkerConfig.KV_MEMORY, "512m")).batching().kvMemoryBytes()).isEqualTo(512L << 20);
+        assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.KV_MEMORY, "half")))
+                .hasMessageContaining(WorkerConfig.KV_MEMORY).hasMessageContaining("such as 512m or 2g");
+        assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.KV_MEMORY, "64k")))
+                .hasMessageContaining("give the KV cache at least 1m");
         assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.ENGINE, "gpu")))
                 .hasMessageContaining(WorkerConfig.ENGINE).hasMessageContaining("batch or sequential");
     }

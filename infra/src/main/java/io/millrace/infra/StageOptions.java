@@ -20,7 +20,8 @@ final class StageOptions {
             description = "setting, repeatable, a later one wins, over the config file's: worker.engine (batch or sequential),"
                     + " worker.engine.max.batch.size, worker.engine.max.batch.tokens, worker.engine.prefill.chunk,"
                     + " worker.ort.intra.threads, worker.max.in.flight, worker.max.queued.per.partition,"
-                    + " worker.commit.interval.ms, worker.commit.max.results, a Kafka client setting as consumer.* /"
+                    + " worker.commit.interval.ms, worker.commit.max.results, worker.kv.memory (KV cache of each model's"
+                    + " batch engine, e.g. 512m; default half the JVM's max heap), a Kafka client setting as consumer.* /"
                     + " producer.* (not those exactly-once rests on: isolation.level, enable.auto.commit, transactional.id, ...),"
                     + " model.NAME.variant (fp32, q8, fp16, q4, ...: which ONNX file of model directory NAME is served),"
                     + " or the response cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries")

@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
  * Continuous (iteration-level) batching over one {@link DecoderModel}, on one inference thread
  * that the engine owns. Each step:
  * <ol>
- *   <li>drops requests whose future was cancelled, and admits waiting ones while fewer than
- *       {@code maxBatchSize} run;
+ *   <li>drops requests whose future was cancelled, and admits waiting ones, in order, while fewer
+ *       than {@code maxBatchSize} run and the whole context each may reach fits in the KV budget
+ *       ({@link KvBudget}; the prefix cache gives up its memory first, and a request that could not
+ *       fit even alone fails when submitted);
  *   <li>decodes one token for every sequence past its prompt, in one batched forward over
  *       {@link BatchKv};
  *   <li>prefills prompt chunks in admission order within the rest of the step's token budget
@@ -53,6 +55,7 @@ public final class BatchEngine implements CompletionEngine {
     private final StepPlanner planner;
     private final PrefixCache prefixCache;
     private final BatchKv batch;
+    private final KvBudget kvBudget;
     private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -75,6 +78,8 @@ public final class BatchEngine implements CompletionEngine {
                 : new PrefixCache(config.prefixCacheBytes(), session.kvTensors(), session.kvHeads(), session.headDim(),
                         session.kvBytes());
         this.batch = new BatchKv(session, model.contextLength(), config.maxBatchSize());
+        this.kvBudget = new KvBudget(config.kvMemoryBytes(),
+                (long) session.kvTensors() * session.kvHeads() * session.headDim() * session.kvBytes());
         this.thread = new Thread(this::run, "millrace-batch-" + model.name());
         thread.setDaemon(true);
         thread.start();
@@ -97,6 +102,11 @@ public final class BatchEngine implements CompletionEngine {
         }
         if (decoding.finished() && !decoding.scoresPrompt()) {
             future.complete(decoding.completion());
+            return future;
+        }
+        String tooLarge = kvBudget.neverFits(prompt.length, decoding.maxContext());
+        if (tooLarge != null) {
+            future.completeExceptionally(new IllegalArgumentException(tooLarge));
             return future;
         }
         incoming.add(new Sequence(prompt, decoding, future));
@@ -172,11 +182,7 @@ public final class BatchEngine implements CompletionEngine {
                 remove(s); // cancelled by its caller
             }
         }
-        for (int n = planner.admissions(running.size(), waiting.size()); n > 0; n--) {
-            Sequence admitted = waiting.poll();
-            admitted.decoding.markAdmitted();
-            running.add(admitted);
-        }
+        admit();
         List<Sequence> decoding = new ArrayList<>();
         List<Sequence> prefilling = new ArrayList<>();
         for (Sequence s : running) {
@@ -192,6 +198,40 @@ public final class BatchEngine implements CompletionEngine {
             }
         }
         batch.compactIfWasteful();
+    }
+
+    /**
+     * Admits waiting requests in arrival order while the batch has rows for them and the KV budget
+     * room: the first that does not fit waits, and those behind it too, so a long request is not
+     * overtaken for ever by short ones. Then gives the batch's buffers and the prefix cache what
+     * the budget leaves them.
+     */
+    private void admit() {
+        KvBudget.Demand demand = KvBudget.Demand.NONE;
+        for (Sequence s : running) {
+            demand = demand.plus(s.decoding() ? 0 : s.prompt.length, s.decoding.maxContext());
+        }
+        for (int n = planner.admissions(running.size(), waiting.size()); n > 0; n--) {
+            Sequence next = waiting.peek();
+            KvBudget.Demand with = demand.plus(next.prompt.length, next.decoding.maxContext());
+            if (!kvBudget.fits(with, batch.allocatedBytes())) {
+                if (!running.isEmpty()) {
+                    break; // room comes back as running sequences finish
+                }
+                // Alone it fits (submit checked), but the buffers of an earlier, wider batch may be in the way.
+                batch.release();
+            }
+            waiting.poll();
+            next.decoding.markAdmitted();
+            running.add(next);
+            demand = with;
+        }
+        batch.limit(kvBudget.batchBytes(demand, batch.allocatedBytes()));
+        // Sequences that finished may leave the layout wider than the new limit: narrow it before it grows.
+        batch.compactIfWasteful();
+        if (prefixCache != null) {
+            prefixCache.limit(kvBudget.prefixCacheRoom(demand, batch.allocatedBytes()));
+        }
     }
 
     private void decode(List<Sequence> sequences) {

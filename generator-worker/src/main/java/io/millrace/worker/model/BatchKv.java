@@ -38,7 +38,8 @@ import java.util.Map;
  * copied (compacted) only when its rows need more slots than it has, or when it is at least twice
  * as large as its live rows need: then the copy, about as large as the present copy every step
  * makes anyway, halves the cost of every later step. The buffers (two per tensor, grown rarely
- * and by a lot, see {@link #ensure}) hold what the batch has needed so far, at most 2 × 50 MB for each of the 24
+ * and by a lot, see {@link #ensure}) hold what the batch has needed so far, within the share of
+ * the engine's KV budget it is given ({@link #limit}), and at most 2 × 50 MB for each of the 24
  * tensors of GPT-2 small at 16 rows × 1024 slots; they count against the JVM's
  * -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
  *
@@ -78,6 +79,8 @@ final class BatchKv {
     private ByteBuffer[] spare;
     private int slots;
     private byte[] zeros = new byte[0];
+    /** What both buffers of every tensor may hold together ({@link #limit}). */
+    private long limitBytes = Long.MAX_VALUE;
 
     BatchKv(DecoderSession session, int contextLength) {
         this(session, contextLength, 1);
@@ -101,6 +104,38 @@ final class BatchKv {
         return rows.size();
     }
 
+    /**
+     * Caps what the buffers hold, both of every tensor together (the engine's KV budget gives the
+     * batch its share): they grow no further than that, and the batch is compacted rather than
+     * laid out wider. A layout that needs more than the cap even compacted is still given its
+     * memory: the engine's admissions keep that from happening.
+     */
+    void limit(long bytes) {
+        limitBytes = bytes;
+    }
+
+    /** What the buffers hold now, both of every tensor: memory allocated, used or not. */
+    long allocatedBytes() {
+        return (long) tensors * (live[0].capacity() + spare[0].capacity());
+    }
+
+    /**
+     * Lets go of the buffers of a batch with no sequence left, so that their memory can go to other
+     * uses of the KV budget (prompts being prefilled); the JVM frees direct memory once the buffers
+     * are collected. The next join allocates afresh.
+     */
+    void release() {
+        if (!liveRows().isEmpty()) {
+            throw new IllegalStateException("the batch still has sequences: only an empty batch lets go of its memory");
+        }
+        rows.clear();
+        slots = 0;
+        free(live);
+        free(spare);
+        live = allocate(0);
+        spare = allocate(0);
+    }
+
     /** Moves a prefilled sequence's cache [1, heads, length, head_dim] into the batch. */
     Row join(KvCache cache) {
         int length = cache.length();
@@ -108,16 +143,18 @@ final class BatchKv {
         for (int t = 0; t < tensors; t++) {
             kv[t] = cache.read(t);
         }
-        if (length > slots) {
-            Row row = new Row(-1, length);
-            List<Row> keep = liveRows();
-            keep.add(row);
-            relayout(keep, length, row, kv);
-            return row;
-        }
         int free = 0;
         while (free < rows.size() && rows.get(free).span > 0) {
             free++;
+        }
+        // Wider than the layout, or one row more than the cap allows at this width: compact with it.
+        if (length > slots || (free == rows.size() && layoutBytes(rows.size() + 1, slots) > bufferCap())) {
+            Row row = new Row(-1, length);
+            List<Row> keep = liveRows();
+            int width = Math.max(length, keep.stream().mapToInt(r -> r.span).max().orElse(0));
+            keep.add(row);
+            relayout(keep, width, row, kv);
+            return row;
         }
         Row row = new Row(free, length);
         if (free == rows.size()) {
@@ -199,9 +236,20 @@ final class BatchKv {
         }
         List<Row> keep = liveRows();
         int maxSpan = keep.stream().mapToInt(r -> r.span).max().orElseThrow();
-        if (2L * keep.size() * maxSpan <= (long) rows.size() * slots || slots + 1 > contextLength) {
+        if (2L * keep.size() * maxSpan <= (long) rows.size() * slots || slots + 1 > contextLength
+                || layoutBytes(rows.size(), slots + 1) > bufferCap()) {
             relayout(keep, maxSpan, null, null);
         }
+    }
+
+    /** Bytes one tensor's buffer needs for a layout of {@code rowCount} rows × {@code slotCount} slots. */
+    private long layoutBytes(int rowCount, long slotCount) {
+        return rowCount * slotCount * heads * headDim * bytes;
+    }
+
+    /** What one buffer of one tensor may hold under {@link #limit}. */
+    private long bufferCap() {
+        return limitBytes / (2L * tensors);
     }
 
     private List<Row> liveRows() {
@@ -273,7 +321,8 @@ final class BatchKv {
      * {@code keepRows} rows are kept. Fresh memory is expensive (the JVM zeroes it and the kernel
      * faults every page in: measured, up to 2 s of a 22 s quick benchmark went to growing these
      * buffers step by step), so they grow rarely and by a lot: at least to {@code expectedRows}
-     * rows with {@link #HEADROOM_SLOTS} more slots than now, and at least doubled.
+     * rows with {@link #HEADROOM_SLOTS} more slots than now, and at least doubled, but not past
+     * {@link #limit}.
      */
     private ByteBuffer[] ensure(ByteBuffer[] buffers, int rowCount, int slotCount, int keepRows) {
         long slotBytes = (long) heads * headDim * bytes;
@@ -287,13 +336,46 @@ final class BatchKv {
         }
         long roomy = Math.max(rowCount, expectedRows) * (long) Math.min(slotCount + HEADROOM_SLOTS, contextLength + 1) * slotBytes;
         long most = Math.max(rowCount, expectedRows) * (contextLength + 1L) * slotBytes; // never more than a full context
-        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(needed, Math.min(most, Math.max(roomy, buffers[0].capacity() * 2L))));
+        long wanted = Math.min(bufferCap(), Math.min(most, Math.max(roomy, buffers[0].capacity() * 2L)));
+        int size = (int) Math.min(Integer.MAX_VALUE, Math.max(needed, wanted));
         ByteBuffer[] grown = allocate(size);
         int kept = keepRows * heads * slotCount * headDim * bytes;
         for (int t = 0; t < tensors; t++) {
             grown[t].put(0, buffers[t], 0, kept);
         }
+        free(buffers);
         return grown;
+    }
+
+    /**
+     * Returns replaced buffers' memory now rather than when the collector gets to them: until then
+     * the old and the new buffers would both be resident, and the KV budget would bound only what
+     * is live, not the process's memory. Nothing else refers to them: the tensors over them are
+     * closed after each step. Without sun.misc.Unsafe (jdk.unsupported) the collector frees them.
+     */
+    private static void free(ByteBuffer[] buffers) {
+        if (UNSAFE == null) {
+            return;
+        }
+        for (ByteBuffer b : buffers) {
+            try {
+                UNSAFE.invokeCleaner(b);
+            } catch (IllegalArgumentException e) {
+                return; // not a direct buffer of its own (a slice): the collector frees it
+            }
+        }
+    }
+
+    private static final sun.misc.Unsafe UNSAFE = unsafe();
+
+    private static sun.misc.Unsafe unsafe() {
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (sun.misc.Unsafe) f.get(null);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
     }
 
     private ByteBuffer[] allocate(int size) {

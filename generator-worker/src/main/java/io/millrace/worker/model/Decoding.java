@@ -69,6 +69,11 @@ final class Decoding {
         return finishReason != null;
     }
 
+    /** Tokens the sequence may reach: the prompt and every new token it is allowed. */
+    int maxContext() {
+        return promptIds.length + budget;
+    }
+
     /** The token picked last: the next input of the model. */
     int lastToken() {
         return lastToken;

@@ -11,8 +11,17 @@ package io.millrace.worker.model;
  *     several steps, so it never stalls the sequences that are decoding
  * @param prefixCacheBytes memory for the KV of prompt prefixes that later requests reuse (vLLM's
  *     automatic prefix caching); 0 turns the prefix cache off
+ * @param kvMemoryBytes    memory for all of the engine's KV cache: the batch's buffers, the caches
+ *     of prompts being prefilled, and the prefix cache, which gives way to running sequences
+ *     ({@link KvBudget}); a request is admitted only once its whole context fits
  */
-public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes) {
+public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes,
+        long kvMemoryBytes) {
+    /** With the KV memory this machine's default ({@link #defaultKvMemoryBytes}). */
+    public EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes) {
+        this(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, defaultKvMemoryBytes());
+    }
+
     public EngineConfig {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("maxBatchSize is " + maxBatchSize + ": set it to at least 1 (16 suits a CPU)");
@@ -28,6 +37,31 @@ public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChun
         if (prefixCacheBytes < 0) {
             throw new IllegalArgumentException("prefixCacheBytes is " + prefixCacheBytes + ": set it to 0 (off) or more");
         }
+        if (kvMemoryBytes < 1) {
+            throw new IllegalArgumentException("kvMemoryBytes is " + kvMemoryBytes + ": set it to a positive size, such as 512m");
+        }
+    }
+
+    public EngineConfig withKvMemoryBytes(long bytes) {
+        return new EngineConfig(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, bytes);
+    }
+
+    /**
+     * Half the JVM's maximum heap (a quarter of physical memory if the heap is unbounded). The
+     * batch's buffers are direct memory, which the JVM caps at the maximum heap unless
+     * -XX:MaxDirectMemorySize says otherwise: half leaves the cap room for a buffer being replaced
+     * while it grows. The prefix cache (at most its own budget, 256 MiB by default) lives on the
+     * heap, which holds little else of size. Onnxruntime's weights and activations are native
+     * memory outside both. With -Xmx2g (the benchmark's) that is 1 GiB: 16 GPT-2-small sequences of
+     * up to about 450 tokens each, the benchmark's at full batch.
+     */
+    public static long defaultKvMemoryBytes() {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap == Long.MAX_VALUE
+                && java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize() / 4;
+        }
+        return heap / 2;
     }
 
     /** 16 sequences, 512 tokens a step, 256-token prompt chunks, a 256 MiB prefix cache. */

@@ -47,6 +47,8 @@ final class PrefixCache {
     }
 
     private final long budgetBytes;
+    /** The budget, or less while the engine's KV budget needs the memory for running sequences. */
+    private long limitBytes;
     private final int tensors;
     private final int heads;
     private final int headDim;
@@ -60,6 +62,7 @@ final class PrefixCache {
 
     PrefixCache(long budgetBytes, int tensors, int heads, int headDim, int bytesPerNumber) {
         this.budgetBytes = budgetBytes;
+        this.limitBytes = budgetBytes;
         this.tensors = tensors;
         this.heads = heads;
         this.headDim = headDim;
@@ -97,7 +100,7 @@ final class PrefixCache {
      *     cached: its parent was evicted, another prefix holds its hash, or it exceeds the budget
      */
     Block store(int[] prompt, int index, Block parent, ByteBuffer[] kv, int length) {
-        if (blockBytes > budgetBytes || (parent != null && parent.evicted)) {
+        if (blockBytes > limitBytes || (parent != null && parent.evicted)) {
             return null;
         }
         int[] tokens = blockTokens(prompt, index);
@@ -122,6 +125,15 @@ final class PrefixCache {
         return block.evicted ? null : block;
     }
 
+    /**
+     * Holds at most {@code room} bytes (never more than the budget) from now on, evicting at once
+     * what is over: the engine's running sequences come before cached prefixes.
+     */
+    void limit(long room) {
+        limitBytes = Math.min(budgetBytes, room);
+        evictOverBudget();
+    }
+
     /** Memory held now. */
     long bytes() {
         return blocks.size() * blockBytes;
@@ -138,7 +150,7 @@ final class PrefixCache {
     }
 
     private void evictOverBudget() {
-        while (bytes() > budgetBytes) {
+        while (bytes() > limitBytes) {
             Iterator<Block> lru = blocks.values().iterator();
             while (true) {
                 Block b = lru.next(); // a chain always ends in a leaf, so one is found

@@ -280,6 +280,53 @@ class BatchEngineTest {
         }
     }
 
+    @Test
+    void aKvBudgetForTwoSequencesGivesTheSameTokensAsAnAmpleOne() {
+        int newTokens = 24;
+        int longestPrompt = prompts.stream().mapToInt(p -> p.length).max().orElseThrow();
+        // Both batch buffers of two rows at the longest context, and one prompt's prefill.
+        long two = tokenBytes() * (2L * 2 * (longestPrompt + newTokens) + 2L * longestPrompt);
+        List<Completion> ample = runAll(new EngineConfig(8, 64, 16, 1L << 20, 1L << 30), newTokens);
+        List<Completion> tight = runAll(new EngineConfig(8, 64, 16, 1L << 20, two), newTokens);
+        for (int i = 0; i < prompts.size(); i++) {
+            assertThat(tight.get(i).text()).isEqualTo(ample.get(i).text());
+            assertSameTokens(tight.get(i).logprobs(), ample.get(i).logprobs());
+            assertMatchesAlone(tight.get(i), prompts.get(i), greedy(newTokens));
+        }
+    }
+
+    @Test
+    void aRequestThatCouldNeverFitTheKvBudgetFailsSayingWhatToChange() {
+        int[] shortPrompt = prompts.get(0);
+        long budget = tokenBytes() * (2L * (shortPrompt.length + 8) + 2L * shortPrompt.length);
+        try (BatchEngine engine = new BatchEngine(model, new EngineConfig(4, 64, 16, 0, budget))) {
+            CompletableFuture<Completion> tooLong = engine.submit(prompts.get(4), greedy(8));
+            assertThatThrownBy(tooLong::join).hasCauseInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("of KV cache").hasMessageContaining("raise worker.kv.memory");
+            assertMatchesAlone(engine.submit(shortPrompt, greedy(8)).join(), shortPrompt, greedy(8));
+        }
+    }
+
+    /** Runs every prompt at once: under a tight budget most of them wait for room. */
+    private static List<Completion> runAll(EngineConfig config, int newTokens) {
+        try (BatchEngine engine = new BatchEngine(model, config)) {
+            List<CompletableFuture<Completion>> futures = new ArrayList<>();
+            for (int[] p : prompts) {
+                futures.add(engine.submit(p, greedy(newTokens)));
+            }
+            List<Completion> done = new ArrayList<>();
+            for (CompletableFuture<Completion> f : futures) {
+                done.add(f.join());
+            }
+            return done;
+        }
+    }
+
+    private static long tokenBytes() {
+        DecoderSession s = model.session();
+        return (long) s.kvTensors() * s.kvHeads() * s.headDim() * s.kvBytes();
+    }
+
     private static long blockBytes() {
         DecoderSession s = model.session();
         return (long) s.kvTensors() * s.kvHeads() * PrefixCache.BLOCK_TOKENS * s.headDim() * Float.BYTES;

@@ -83,6 +83,39 @@ class BatchKvTest {
         assertThat(batch.rows()).isZero();
     }
 
+    @Test
+    void aLimitedBatchGrowsNoFurtherThanItsLimitAndCompactsInsteadOfWidening() throws Exception {
+        Random random = new Random(5);
+        long slotBytes = (long) session.kvTensors() * session.kvHeads() * session.headDim() * session.kvBytes();
+        long limit = 2 * 3 * 15 * slotBytes; // both buffers of 3 rows × 15 slots
+        BatchKv batch = new BatchKv(session, contextLength, 3);
+        batch.limit(limit);
+        List<Seq> live = new ArrayList<>();
+        join(batch, live, new Seq(random, 5));
+        join(batch, live, new Seq(random, 12));
+        join(batch, live, new Seq(random, 3));
+        stepAndCheck(batch, live, 2);
+        assertThat(batch.allocatedBytes()).as("unlimited, headroom would take 3 rows × 78 slots").isLessThanOrEqualTo(limit);
+
+        // Row 0 leaves; a step fills the 15 slots. Rows of 15 and 6 tokens waste less than half of
+        // the 3 × 15 layout, but a 16th slot would take it past the limit: it compacts instead.
+        batch.leave(live.remove(0).row);
+        stepAndCheck(batch, live, 1);
+        batch.compactIfWasteful();
+        assertThat(batch.rows()).isEqualTo(2);
+        stepAndCheck(batch, live, 2);
+        assertThat(batch.allocatedBytes()).isLessThanOrEqualTo(limit);
+
+        for (Seq s : List.copyOf(live)) {
+            batch.leave(s.row);
+            live.remove(s);
+        }
+        batch.release();
+        assertThat(batch.allocatedBytes()).isZero();
+        join(batch, live, new Seq(random, 6));
+        stepAndCheck(batch, live, 2);
+    }
+
     private static void join(BatchKv batch, List<Seq> live, Seq s) throws Exception {
         long[] ids = s.tokens.stream().mapToLong(Long::longValue).toArray();
         try (KvCache empty = session.emptyCache(1)) {

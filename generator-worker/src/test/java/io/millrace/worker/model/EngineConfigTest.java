@@ -13,6 +13,8 @@ class EngineConfigTest {
         assertThat(d.maxBatchTokens()).isEqualTo(512);
         assertThat(d.prefillChunk()).isEqualTo(256);
         assertThat(d.prefixCacheBytes()).isPositive();
+        assertThat(d.kvMemoryBytes()).isEqualTo(EngineConfig.defaultKvMemoryBytes())
+                .isEqualTo(Runtime.getRuntime().maxMemory() / 2);
     }
 
     @Test
@@ -23,5 +25,6 @@ class EngineConfigTest {
         assertThatThrownBy(() -> new EngineConfig(16, 512, 0, 0)).hasMessageContaining("set it from 1 to maxBatchTokens (512)");
         assertThatThrownBy(() -> new EngineConfig(16, 512, 513, 0)).hasMessageContaining("prefillChunk is 513");
         assertThatThrownBy(() -> new EngineConfig(16, 512, 256, -1)).hasMessageContaining("set it to 0 (off) or more");
+        assertThatThrownBy(() -> new EngineConfig(16, 512, 256, 0, 0)).hasMessageContaining("kvMemoryBytes is 0: set it to a positive size");
     }
 }

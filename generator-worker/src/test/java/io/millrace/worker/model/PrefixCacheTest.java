@@ -70,6 +70,27 @@ class PrefixCacheTest {
     }
 
     @Test
+    void givesWayToALowerLimitAndNeverRisesAboveItsBudget() {
+        PrefixCache cache = new PrefixCache(3 * BLOCK_BYTES, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
+        int[] a = prompt(3 * B, 0);
+        storeAll(cache, a, 3);
+        cache.limit(BLOCK_BYTES);
+        assertThat(cache.bytes()).as("evicted at once, leaves first").isEqualTo(BLOCK_BYTES);
+        assertThat(cache.match(a, a.length)).hasSize(1);
+        int[] b = prompt(B, 100);
+        ByteBuffer[] kv = kv(b.length);
+        assertThat(cache.store(b, 0, null, kv, b.length)).isNotNull();
+        assertThat(cache.bytes()).as("a store stays within the limit").isEqualTo(BLOCK_BYTES);
+
+        cache.limit(0);
+        assertThat(cache.bytes()).isZero();
+        assertThat(cache.store(b, 0, null, kv, b.length)).isNull();
+        cache.limit(Long.MAX_VALUE);
+        storeAll(cache, prompt(5 * B, 200), 3);
+        assertThat(cache.bytes()).as("the budget still bounds it").isEqualTo(3 * BLOCK_BYTES);
+    }
+
+    @Test
     void doesNotStoreWhatCouldNeverBeFound() {
         PrefixCache tooSmall = new PrefixCache(BLOCK_BYTES - 1, TENSORS, HEADS, HEAD_DIM, Float.BYTES);
         int[] prompt = prompt(2 * B, 0);
