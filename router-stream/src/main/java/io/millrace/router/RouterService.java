@@ -46,7 +46,13 @@ public final class RouterService implements AutoCloseable {
             // without its answer, and the request would get no result.
             StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProductionExceptionHandler.class,
             // The router has no global stores; opting in now is what Kafka 5.0 will do by default.
-            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true));
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true,
+            // A task reads millrace.requests and millrace.results (to fill the response cache). By
+            // default it holds a request until it knows the results partition is caught up, which
+            // put ~100 ms (a fetch round) on every request (benchmarks/api-latency.sh). Their order
+            // across the two topics does not matter: a request that overtakes the result that would
+            // have answered it from the cache is generated, as two requests in flight together are.
+            StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L));
 
     private final StreamsStage stage;
 
