@@ -185,7 +185,7 @@ final class Deployment implements AutoCloseable {
     private RouterConfig routerConfig(Settings s) {
         CacheSettings cache = s.cache();
         try {
-            Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs) : Map.of();
+            Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()

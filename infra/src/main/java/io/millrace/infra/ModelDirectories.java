@@ -66,9 +66,18 @@ final class ModelDirectories {
      * by the process that routes: a model of a few GB costs seconds here, not per request.
      */
     static Map<String, String> identities(List<Path> dirs) throws IOException {
+        return identities(dirs, new ModelVariants(java.util.Map.of()));
+    }
+
+    /**
+     * Keyed by the name each directory is served under ({@code NAME-q8} for a variant), and the
+     * variant is part of the identity: a q8 completion never answers an fp32 request of the same
+     * directory.
+     */
+    static Map<String, String> identities(List<Path> dirs, ModelVariants variants) throws IOException {
         Map<String, String> ids = new LinkedHashMap<>();
         for (Path dir : dirs) {
-            ids.put(dir.toAbsolutePath().normalize().getFileName().toString(), identity(dir));
+            ids.put(servedName(dir, variants), identity(dir) + "/" + variants.of(dir).dtype());
         }
         return ids;
     }
