@@ -28,13 +28,7 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
             messages.add(new ChatMessage(m.path("role").asText(), text(m.get("content"))));
         }
         JsonNode max = body.hasNonNull("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
-        List<String> stop = new ArrayList<>();
-        JsonNode s = body.get("stop");
-        if (s != null && s.isTextual()) {
-            stop.add(s.asText());
-        } else if (s != null && s.isArray()) {
-            s.forEach(x -> stop.add(x.asText()));
-        }
+        List<String> stop = stops(body);
         boolean logprobs = body.path("logprobs").asBoolean(false);
         return new ChatRequest(messages,
                 max == null || max.isNull() ? null : max.asInt(),
@@ -85,5 +79,17 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
         StringBuilder sb = new StringBuilder();
         content.forEach(part -> sb.append(part.path("text").asText()));
         return sb.toString();
+    }
+
+    /** OpenAI's {@code stop}: a string or a list of strings; none when absent. Shared with the legacy completions. */
+    static List<String> stops(JsonNode body) {
+        List<String> stop = new ArrayList<>();
+        JsonNode s = body.get("stop");
+        if (s != null && s.isTextual()) {
+            stop.add(s.asText());
+        } else if (s != null && s.isArray()) {
+            s.forEach(x -> stop.add(x.asText()));
+        }
+        return stop;
     }
 }

@@ -40,13 +40,7 @@ public record CompletionRequest(List<Prompt> prompts, int maxTokens, double temp
                 prompts.add(one.isTextual() ? text(one.asText(), model) : new Prompt(null, ids(one)));
             }
         }
-        List<String> stop = new ArrayList<>();
-        JsonNode s = body.get("stop");
-        if (s != null && s.isTextual()) {
-            stop.add(s.asText());
-        } else if (s != null && s.isArray()) {
-            s.forEach(x -> stop.add(x.asText()));
-        }
+        List<String> stop = ChatRequest.stops(body);
         return new CompletionRequest(List.copyOf(prompts),
                 body.hasNonNull("max_tokens") ? body.get("max_tokens").asInt() : DEFAULT_MAX_TOKENS,
                 body.path("temperature").asDouble(1.0),

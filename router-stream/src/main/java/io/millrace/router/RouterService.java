@@ -48,10 +48,11 @@ public final class RouterService implements AutoCloseable {
             // The router has no global stores; opting in now is what Kafka 5.0 will do by default.
             StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true,
             // A task reads millrace.requests and millrace.results (to fill the response cache). By
-            // default it holds a request until it knows the results partition is caught up, which
-            // put ~100 ms (a fetch round) on every request (benchmarks/api-latency.sh). Their order
-            // across the two topics does not matter: a request that overtakes the result that would
-            // have answered it from the cache is generated, as two requests in flight together are.
+            // default it may hold a request until it knows the results partition is caught up; the
+            // order across the two topics does not matter here (a request that overtakes the result
+            // that would have answered it from the cache is generated, as two requests in flight
+            // together are), so it never waits. (This did not remove the ~100 ms the cache adds to
+            // a request: docs/BENCHMARKS.md, API latency.)
             StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L));
 
     private final StreamsStage stage;
