@@ -252,6 +252,10 @@ final class CompletionHandler {
         usage.put("completion_tokens", completionTokens);
         usage.put("total_tokens", promptTokens + completionTokens);
         shape.extras(body, choices);
+        if (request.route() != null) {
+            // An extension field, as cached/generated: batch output lines and HTTP answers say why this model.
+            body.set("route", Json.MAPPER.valueToTree(request.route()));
+        }
         // The router stamps an implausible submitted_at, but any client can write to a generation
         // topic: measured from a time that cannot be the submission, queue and end-to-end would be
         // decades long. Such a request counts from its arrival at this worker instead.
@@ -261,7 +265,7 @@ final class CompletionHandler {
                 firstTokenNanos == Long.MAX_VALUE ? null : Math.max(0, TimeUnit.NANOSECONDS.toMillis(firstTokenNanos - startNanos)),
                 Math.max(0, TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos)), Math.max(0, endMillis - submitted));
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
-                served.model().name(), 200, body, null, true, endMillis, timings, request.tenant());
+                served.model().name(), 200, body, null, true, endMillis, timings, request.tenant(), false, request.route());
     }
 
     /**

@@ -147,7 +147,8 @@ final class ChatCompletions {
                 + (ChatRequestValidator.CHAT_COMPLETIONS.equals(url) ? "" : "\n" + url);
         String requestId = idempotencyKey == null ? "api-" + UUID.randomUUID() : "api-idem-" + Ids.sha256Hex(
                 named.getBytes(StandardCharsets.UTF_8)).substring(0, 32);
-        RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", url, body, null, clock.millis(), tenant);
+        RequestEvent request = new RequestEvent(requestId, null, null, null, "POST", url, body, null, clock.millis(), tenant,
+                null, RequestEvent.INTERACTIVE);
         Optional<ErrorInfo> problem = validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();

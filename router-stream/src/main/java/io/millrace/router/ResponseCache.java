@@ -76,8 +76,14 @@ final class ResponseCache {
         body.put("created", now / 1000);
         body.put("cached", true);
         body.put("generated", false);
+        // The entry's body holds the route of the request that filled it; this request has its own.
+        body.remove("route");
+        if (request.route() != null) {
+            body.set("route", io.millrace.protocol.Json.MAPPER.valueToTree(request.route()));
+        }
         Long endToEnd = request.submittedAt() > 0 ? Math.max(0, now - request.submittedAt()) : null;
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(), entry.model(), 200,
-                body, null, false, now, new Timings(null, null, null, endToEnd), request.tenant(), true);
+                body, null, false, now, new Timings(null, null, null, endToEnd), request.tenant(), true,
+                request.route());
     }
 }

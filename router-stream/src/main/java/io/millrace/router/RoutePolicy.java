@@ -8,6 +8,7 @@ import io.millrace.protocol.SubmittedAt;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RouteInfo;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.Optional;
 
@@ -84,7 +85,9 @@ final class RoutePolicy {
         // routed event records both (body.model: requested, model: served).
         String served = catalog.resolve(event.requestedModel()).orElseThrow(() -> new IllegalStateException(
                 "the validator accepted model " + event.requestedModel() + ", which the catalog does not resolve"));
-        RequestEvent routed = event.withModel(served)
+        String requested = event.requestedModel();
+        RouteInfo route = new RouteInfo(requested, served, served.equals(requested) ? RouteInfo.DIRECT : RouteInfo.ALIAS);
+        RequestEvent routed = event.withRoute(route)
                 .withSubmittedAt(SubmittedAt.orArrival(event.submittedAt(), recordTimestamp, now));
         // Jackson writes the body again, possibly longer than it came (1e6 becomes 1000000.0); a
         // routed event too large for its topic would fail the router's transaction, so measure it.
@@ -112,7 +115,7 @@ final class RoutePolicy {
         RequestEvent e = event.withModel(null);
         if (!fits(e.customId()) || !fits(e.batchId())) {
             e = new RequestEvent(e.requestId(), fits(e.batchId()) ? e.batchId() : null, fits(e.customId()) ? e.customId() : null,
-                    e.line(), e.method(), e.url(), e.body(), null, e.submittedAt(), e.tenant());
+                    e.line(), e.method(), e.url(), e.body(), null, e.submittedAt(), e.tenant(), null, e.priority());
         }
         return new RouteDecision.Reject(event.requestId(), ResultEvent.failure(e, BAD_REQUEST, error, now));
     }
@@ -136,7 +139,7 @@ final class RoutePolicy {
 
     private static RequestEvent answeredAs(RequestEvent e, String requestId) {
         return new RequestEvent(requestId, e.batchId(), e.customId(), e.line(), e.method(), e.url(), e.body(),
-                e.model(), e.submittedAt(), e.tenant());
+                e.model(), e.submittedAt(), e.tenant(), e.route(), e.priority());
     }
 
     /** An id a result can be written under: present, and small enough for a key and the dedup store. */

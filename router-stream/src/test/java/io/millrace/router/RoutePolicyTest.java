@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RouteInfo;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,8 @@ class RoutePolicyTest {
 
         RouteDecision d = policy.decide("r1", bytes(in), NOW);
 
-        assertThat(d).isEqualTo(new RouteDecision.Route("r1", in.withModel("millrace-small")));
+        assertThat(d).isEqualTo(new RouteDecision.Route("r1",
+                in.withRoute(new RouteInfo("millrace-small", "millrace-small", RouteInfo.DIRECT))));
     }
 
     @Test
@@ -34,6 +36,7 @@ class RoutePolicyTest {
 
         assertThat(routed.model()).isEqualTo("millrace-small");
         assertThat(routed.requestedModel()).isEqualTo("gpt-4o-mini");
+        assertThat(routed.route()).as("why, for the result").isEqualTo(new RouteInfo("gpt-4o-mini", "millrace-small", RouteInfo.ALIAS));
         assertThat(reject(policy.decide("r1", bytes(in), NOW), "r1").error().code())
                 .as("without the alias").isEqualTo(ErrorCodes.MODEL_NOT_FOUND);
     }

@@ -11,6 +11,7 @@ import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.Stores;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RouteInfo;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -79,7 +80,8 @@ class RouterTopologyTest {
         // Keyed by conversation, not request id, so a conversation's turns reach one worker.
         assertThat(out.key()).isEqualTo(ConversationKey.of(in.withModel("millrace-tiny")));
         // submitted_at 1000 (1970) is no time this request was submitted: stamped with its arrival.
-        assertThat(out.value()).isEqualTo(in.withModel("millrace-tiny").withSubmittedAt(START.toEpochMilli()));
+        assertThat(out.value()).isEqualTo(in.withRoute(new RouteInfo("millrace-tiny", "millrace-tiny", RouteInfo.DIRECT))
+                .withSubmittedAt(START.toEpochMilli()));
         assertThat(header(out, Headers.SCHEMA)).isEqualTo(Headers.REQUEST_V1);
         assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
         assertThat(out.headers().headers(Headers.SCHEMA)).hasSize(1);

@@ -21,6 +21,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param tenant      who asked: the tenant of the API key it came with, or null for requests from
  *                    the batch command and Kafka clients (the operator's own). Results, batches and
  *                    files are visible over HTTP to their tenant only.
+ * @param route       why the router chose {@link #model()} (null until routed)
+ * @param priority    {@link #INTERACTIVE} or {@link #BATCH}; null means interactive for a lone request
+ *                    (no batch id) and batch otherwise (see {@link #interactive()})
  */
 public record RequestEvent(
         String requestId,
@@ -32,7 +35,17 @@ public record RequestEvent(
         JsonNode body,
         String model,
         long submittedAt,
-        String tenant) {
+        String tenant,
+        RouteInfo route,
+        String priority) {
+    public static final String INTERACTIVE = "interactive";
+    public static final String BATCH = "batch";
+
+    /** A request not yet routed, of no explicit priority. */
+    public RequestEvent(String requestId, String batchId, String customId, Long line, String method, String url,
+            JsonNode body, String model, long submittedAt, String tenant) {
+        this(requestId, batchId, customId, line, method, url, body, model, submittedAt, tenant, null, null);
+    }
 
     /** A request of no tenant (the batch command's, a Kafka client's). */
     public RequestEvent(String requestId, String batchId, String customId, Long line, String method, String url,
@@ -41,15 +54,32 @@ public record RequestEvent(
     }
 
     public RequestEvent withSubmittedAt(long at) {
-        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, at, tenant);
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, at, tenant, route, priority);
     }
 
+    /** Routed to {@code routedModel}, its route cleared: pair with {@link #withRoute} to say why. */
     public RequestEvent withModel(String routedModel) {
-        return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt, tenant);
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, routedModel, submittedAt, tenant,
+                null, priority);
+    }
+
+    /** Routed as {@code r} says: model set to {@code r.model()}. */
+    public RequestEvent withRoute(RouteInfo r) {
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, r == null ? model : r.model(),
+                submittedAt, tenant, r, priority);
     }
 
     public RequestEvent withTenant(String t) {
-        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, submittedAt, t);
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, submittedAt, t, route, priority);
+    }
+
+    public RequestEvent withPriority(String p) {
+        return new RequestEvent(requestId, batchId, customId, line, method, url, body, model, submittedAt, tenant, route, p);
+    }
+
+    /** Whether it takes the interactive lane: explicitly, or by default when it is not part of a batch. */
+    public boolean interactive() {
+        return priority == null ? batchId == null : INTERACTIVE.equals(priority);
     }
 
     /** The model the client asked for, or null when the body names none. */

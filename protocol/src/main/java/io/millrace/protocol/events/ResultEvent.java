@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param tenant     the request's tenant (see {@link RequestEvent#tenant()}), copied by whoever answers
  * @param cached     whether the router answered it from its response cache (then {@code generated} is
  *                   false and the body, a copy of an earlier completion with a fresh id, says so too)
+ * @param route      the router's decision for the request ({@link RequestEvent#route()}), copied by
+ *                   whoever answers; null for results of requests never routed (invalid ones)
  */
 public record ResultEvent(
         String requestId,
@@ -26,7 +28,16 @@ public record ResultEvent(
         long completedAt,
         Timings timings,
         String tenant,
-        boolean cached) {
+        boolean cached,
+        RouteInfo route) {
+
+    /** A result with no route recorded. */
+    public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
+            JsonNode body, ErrorInfo error, boolean generated, long completedAt, Timings timings, String tenant,
+            boolean cached) {
+        this(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt, timings, tenant,
+                cached, null);
+    }
 
     /** A result that did not come from the response cache. */
     public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
@@ -44,7 +55,12 @@ public record ResultEvent(
     /** This result for another tenant: ingest stamps a batch's tenant on the errors of its lines. */
     public ResultEvent withTenant(String t) {
         return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
-                timings, t, cached);
+                timings, t, cached, route);
+    }
+
+    public ResultEvent withRoute(RouteInfo r) {
+        return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
+                timings, tenant, cached, r);
     }
 
     public boolean succeeded() {
@@ -53,6 +69,7 @@ public record ResultEvent(
 
     public static ResultEvent failure(RequestEvent request, int statusCode, ErrorInfo error, long now) {
         return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(),
-                request.model(), statusCode, null, error.atLine(request.line()), false, now, null, request.tenant());
+                request.model(), statusCode, null, error.atLine(request.line()), false, now, null, request.tenant(), false,
+                request.route());
     }
 }
