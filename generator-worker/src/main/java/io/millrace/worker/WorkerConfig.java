@@ -26,7 +26,8 @@ import java.util.TreeSet;
  * @param batching              how the batch engine batches ({@code worker.engine.max.batch.size},
  *                              {@code worker.engine.max.batch.tokens}, {@code worker.engine.prefill.chunk});
  *                              the sequential engine ignores it
- * @param session               how ONNX Runtime runs the models ({@code worker.ort.intra.threads}); applied
+ * @param session               how ONNX Runtime runs the models ({@code worker.ort.intra.threads},
+ *                              {@code worker.ort.spinning}); applied
  *                              where the models are loaded
  */
 public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval,
@@ -41,9 +42,11 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
     public static final String PREFILL_CHUNK = "worker.engine.prefill.chunk";
     public static final String INTRA_OP_THREADS = "worker.ort.intra.threads";
     public static final String KV_MEMORY = "worker.kv.memory";
+    public static final String SPINNING = "worker.ort.spinning";
     /** Every worker.* key: another is a typo, refused rather than silently ignored. */
     static final Set<String> KEYS = Set.of(ENGINE, MAX_IN_FLIGHT, MAX_QUEUED_PER_PARTITION, COMMIT_INTERVAL_MS, COMMIT_MAX_RESULTS,
-            MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS, KV_MEMORY);
+            MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS, KV_MEMORY,
+            SPINNING);
     /** The setting behind each component of EngineConfig and SessionSettings, so their messages name what to set. */
     private static final Map<String, String> KEY_OF = Map.of("maxBatchSize", MAX_BATCH_SIZE, "maxBatchTokens", MAX_BATCH_TOKENS,
             "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS);
@@ -87,8 +90,9 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         Engine engine = engine(overrides.get(ENGINE));
         EngineConfig batching = batching(overrides);
         int maxInFlight = intValue(overrides, MAX_IN_FLIGHT, 4 * (engine == Engine.BATCH ? batching.maxBatchSize() : 1));
+        boolean spinning = booleanValue(overrides, SPINNING, true);
         SessionSettings session = named(() -> new SessionSettings(intValue(overrides, INTRA_OP_THREADS,
-                SessionSettings.defaults().intraOpThreads())));
+                SessionSettings.defaults().intraOpThreads()), spinning));
         return new WorkerConfig(engine, maxInFlight,
                 intValue(overrides, MAX_QUEUED_PER_PARTITION, Math.max(64, 4 * maxInFlight)),
                 Duration.ofMillis(intValue(overrides, COMMIT_INTERVAL_MS, 100)),
@@ -142,6 +146,16 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(ENGINE + " is '" + value + "': use batch or sequential");
         }
+    }
+
+    private static boolean booleanValue(Map<String, Object> overrides, String key, boolean defaultValue) {
+        Object v = overrides.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        String s = v.toString().trim();
+        require(s.equals("true") || s.equals("false"), key + " is '" + v + "': it must be true or false");
+        return Boolean.parseBoolean(s);
     }
 
     private static int intValue(Map<String, Object> overrides, String key, int defaultValue) {

@@ -62,6 +62,13 @@ class WorkerConfigTest {
     }
 
     @Test
+    void onnxRuntimeSpinsByDefaultAndTheSettingTurnsItOff() {
+        assertThat(WorkerConfig.from(Map.of()).session().spinning()).isTrue();
+        assertThat(WorkerConfig.from(Map.of(WorkerConfig.SPINNING, "false")).session())
+                .isEqualTo(new SessionSettings(SessionSettings.cpus(), false));
+    }
+
+    @Test
     void badEngineSettingsNameTheKeyTheValueAndTheFix() {
         assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.MAX_BATCH_SIZE, 0)))
                 .hasMessage("worker.engine.max.batch.size is 0: set it to at least 1 (16 suits a CPU)");
@@ -77,6 +84,8 @@ class WorkerConfigTest {
                 .hasMessageStartingWith("worker.ort.intra.threads is " + (cpus + 1) + ": set it from 1 to " + cpus);
         assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.INTRA_OP_THREADS, 0)))
                 .hasMessageStartingWith("worker.ort.intra.threads is 0: set it from 1 to " + cpus);
+        assertThatThrownBy(() -> WorkerConfig.from(Map.of(WorkerConfig.SPINNING, "yes")))
+                .hasMessage("worker.ort.spinning is 'yes': it must be true or false");
         assertThatThrownBy(() -> WorkerConfig.from(Map.of("worker.engine.max.batch", 8)))
                 .hasMessageStartingWith("worker.engine.max.batch: the worker has no such setting; use one of [")
                 .hasMessageContaining(WorkerConfig.MAX_BATCH_SIZE);

@@ -9,6 +9,7 @@ import io.millrace.protocol.Stores;
 import io.millrace.router.CacheSettings;
 import io.millrace.router.RouterConfig;
 import io.millrace.router.RouterService;
+import io.millrace.worker.WorkerConfig;
 import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.SessionSettings;
@@ -165,6 +166,11 @@ final class Deployment implements AutoCloseable {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
             try {
                 SessionSettings session = s.worker().session();
+                if (roles.contains(Role.API) && !s.workerSettings().containsKey(WorkerConfig.SPINNING)) {
+                    // Synchronous requests cross this process's broker, router and API between the
+                    // worker's steps, and threads spinning on the CPUs they need slowed every hop.
+                    session = session.withSpinning(false);
+                }
                 for (Path dir : modelDirs) {
                     DecoderModel m = DecoderModel.load(dir, variants.of(dir), session);
                     models.put(m.name(), m);

@@ -19,7 +19,8 @@ final class StageOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "setting, repeatable, a later one wins, over the config file's: worker.engine (batch or sequential),"
                     + " worker.engine.max.batch.size, worker.engine.max.batch.tokens, worker.engine.prefill.chunk,"
-                    + " worker.ort.intra.threads, worker.max.in.flight, worker.max.queued.per.partition,"
+                    + " worker.ort.intra.threads, worker.ort.spinning (true/false; serve with the api role: false),"
+                    + " worker.max.in.flight, worker.max.queued.per.partition,"
                     + " worker.commit.interval.ms, worker.commit.max.results, worker.kv.memory (KV cache of each model's"
                     + " batch engine, e.g. 512m; default half the JVM's max heap), a Kafka client setting as consumer.* /"
                     + " producer.* (not those exactly-once rests on: isolation.level, enable.auto.commit, transactional.id, ...),"

@@ -53,6 +53,12 @@ public record StreamsSettings(String applicationId, Map<String, Object> stageSet
         // 20 ms, not 100: a synchronous HTTP request crosses the router's commit, and 100 ms put
         // ~50 ms on its median (benchmarks/api-latency.sh); 50 commits a second cost little.
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
+        // A thread commits only after processing, when the interval has passed; a record processed
+        // sooner waits in an open transaction until the next poll returns, and an idle poll blocks
+        // for poll.ms (100 ms by default). So a request that arrived within 20 ms of the last
+        // commit (another request's, or a result the response cache read) waited up to 100 ms for
+        // its commit. Polling every 5 ms bounds that wait by the interval; an idle poll is cheap.
+        props.put(StreamsConfig.POLL_MS_CONFIG, 5);
         // A send refused with CONCURRENT_TRANSACTIONS (the previous commit's markers still being
         // written) is retried after this back-off: the default 100 ms put that much on a request's
         // latency each time; markers take about a millisecond. Grows exponentially up to

@@ -30,6 +30,7 @@ class StreamsSettingsTest {
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)
                 .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1)
                 .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20)
+                .containsEntry(StreamsConfig.POLL_MS_CONFIG, 5)
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                         LogAndContinueExceptionHandler.class);
         assertThat(StreamsSettings.exactlyOnce(p)).isTrue();

@@ -269,6 +269,9 @@ final class DecoderSession implements AutoCloseable {
             // optimization level (all vs extended) made no difference above the noise. Hence the
             // default of SessionSettings; worker.ort.intra.threads lowers it where workers share a machine.
             options.setIntraOpNumThreads(settings.intraOpThreads());
+            // Spinning intra-op threads busy-wait between operators instead of sleeping: faster
+            // steps, but CPU taken from whatever shares the machine (SessionSettings#spinning).
+            options.addConfigEntry("session.intra_op.allow_spinning", settings.spinning() ? "1" : "0");
             return options;
         } catch (OrtException | RuntimeException e) {
             options.close();

@@ -5,8 +5,22 @@ package io.millrace.worker.model;
  *
  * @param intraOpThreads threads one forward pass spreads its operators over (ONNX Runtime's
  *     intra_op_num_threads); at most the CPUs this JVM may use, since more only take turns on them
+ * @param spinning whether those threads busy-wait for work between operators (ONNX Runtime's
+ *     {@code session.intra_op.allow_spinning}, on by default): about 10% more tokens/s on the
+ *     generation benchmark, but the CPU they spin on is taken from anything sharing the machine.
+ *     In one process with the broker, router and API, that was most of a synchronous request's
+ *     latency on 2 CPUs (docs/BENCHMARKS.md, API latency), so serve turns it off there
  */
-public record SessionSettings(int intraOpThreads) {
+public record SessionSettings(int intraOpThreads, boolean spinning) {
+    /** With spinning on, ONNX Runtime's default. */
+    public SessionSettings(int intraOpThreads) {
+        this(intraOpThreads, true);
+    }
+
+    public SessionSettings withSpinning(boolean on) {
+        return new SessionSettings(intraOpThreads, on);
+    }
+
     public SessionSettings {
         int cpus = cpus();
         if (intraOpThreads < 1 || intraOpThreads > cpus) {
