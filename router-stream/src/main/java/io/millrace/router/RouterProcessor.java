@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * <p>With the response cache on, a routed request that is cacheable ({@link CacheKeys}) and whose
  * key holds a live entry is answered at once with the cached completion ({@link ResponseCache#answer});
  * on a miss its key is remembered in the pending store, so that {@link CacheFiller} stores its result.
+ * A sparse hit is committed at once ({@link CommitPacer}), not at the next commit interval.
  */
 final class RouterProcessor implements Processor<byte[], byte[], Object, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RouterProcessor.class);
@@ -39,6 +40,7 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
     private RouterMetrics metrics;
     private ResponseCache cache;
     private KeyValueStore<String, String> pending;
+    private final CommitPacer hitCommits = new CommitPacer(20_000_000L, 2);
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
@@ -99,6 +101,9 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
                             .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, answer.batchId())),
                             RouterTopology.RESULTS_SINK);
                     metrics.cacheHit(cache.size());
+                    if (hitCommits.commitNow(System.nanoTime())) {
+                        context.commit(); // carried out after this record: the answer is visible in a few ms
+                    }
                     return;
                 }
                 pending.put(event.requestId(), cacheKey.get());
