@@ -40,6 +40,13 @@ class BenchmarkCommandsIT {
     }
 
     @Test
+    void routerRunsOnAFreshClone() throws Exception {
+        String out = run(List.of("bash", "benchmarks/router.sh", "--events", "200", "--hits", "2"), clone, 600);
+
+        assertThat(out).contains("router / passthrough").contains("cache hit p50 ms");
+    }
+
+    @Test
     void generationRunsOnAFreshClone() throws Exception {
         String out = run(List.of("bash", "benchmarks/generation.sh", "--prompts", "2", "--new-tokens", "2", "--engines", "batch"),
                 clone, 600);
