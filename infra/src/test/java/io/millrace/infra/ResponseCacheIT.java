@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The response cache on a real broker, every stage running: a greedy request is generated once; the
  * same request under another id is answered by the router from millrace.response-cache, the worker's
- * request count unchanged; and with the cache off the same request is generated.
+ * request count unchanged, also when it comes streamed over HTTP; and with the cache off the same
+ * request is generated.
  */
 class ResponseCacheIT {
     private static final String BODY = "{\"model\":\"millrace-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Cache me\"}],"
@@ -65,6 +66,22 @@ class ResponseCacheIT {
                 assertThat(workerRequests(d)).as("no worker work for a cache hit").isEqualTo(generatedBefore);
                 // The batch output line carries the same marks in its response body.
                 assertThat(io.millrace.protocol.BatchOutputLine.of(second).at("/response/body/cached").asBoolean()).isTrue();
+                // Both say why this model: the one named (no alias, auto or fallback).
+                assertThat(first.route()).isEqualTo(new io.millrace.protocol.events.RouteInfo("millrace-tiny", "millrace-tiny", "direct"));
+                assertThat(second.body().at("/route/reason").asText()).isEqualTo("direct");
+
+                // Streamed over HTTP, the same request is a hit too ("stream" is not part of the key): no
+                // worker deltas come, and the stream is told the whole text by the committed answer.
+                com.openai.client.OpenAIClient sdk = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                        .baseUrl("http://localhost:" + d.api().orElseThrow().httpPort() + "/v1").apiKey("unused").maxRetries(0).build();
+                StringBuilder streamed = new StringBuilder();
+                try (var stream = sdk.chat().completions().createStreaming(
+                        com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model("millrace-tiny")
+                                .addUserMessage("Cache me").maxTokens(6).temperature(0.0).build())) {
+                    stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(streamed::append)));
+                }
+                assertThat(streamed.toString()).isEqualTo(first.body().at("/choices/0/message/content").asText());
+                assertThat(workerRequests(d)).as("no worker work for a streamed hit").isEqualTo(generatedBefore);
             }
             // A fresh process on the same broker with the cache off: the same request is generated again.
             Settings off = new Settings(kafka.bootstrapServers(), dir.resolve("serve-off"), 0, 0, List.of(), "cache-it-off", 0,
