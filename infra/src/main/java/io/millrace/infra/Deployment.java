@@ -154,7 +154,7 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.INGEST)) {
             // Runs the batches created with POST /v1/batches (the batch command ingests its own file).
             FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC(),
-                    budgetOffers(s));
+                    budgetOffers());
             started.push(ingest);
             ingest.start();
         }
@@ -208,7 +208,8 @@ final class Deployment implements AutoCloseable {
      * What budget routing may choose: the served models the deployment file gives a quality (and so
      * a price), under their served names. Models from {@code --model-dir} have neither.
      */
-    private List<ModelOffer> budgetOffers(Settings s) {
+    List<ModelOffer> budgetOffers() {
+        Settings s = settings;
         Map<String, Path> served = ModelDirectories.byServedName(modelDirs, variants);
         List<ModelOffer> offers = new ArrayList<>();
         for (DeploymentConfig.ModelSpec spec : s.deployment().models()) {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * second generated tiny model, tiny-large, priced and rated in a deployment file: a batch with
  * {@code metadata.budget_usd} is planned by ingest and each output line says which model answered
  * and why ({@code budget: ...}); a batch whose budget cannot cover the cheapest plan fails, saying
- * what it would cost; and an HTTP request for {@code "model": "auto"} is routed by the classifier.
+ * what it would cost; the batch command's {@code --budget-usd} plans the same way; and an HTTP
+ * request for {@code "model": "auto"} is routed by the classifier.
  */
 class ModelRoutingIT {
     @TempDir
@@ -97,6 +98,21 @@ class ModelRoutingIT {
             assertThat(poor.at("/errors/data/0/code").asText()).isEqualTo("budget_not_planned");
             assertThat(poor.at("/errors/data/0/message").asText()).contains("estimated at $0.00006");
 
+            // The batch command plans the same way with --budget-usd, against the running serve's stages.
+            Path cmdInput = dir.resolve("cmd.jsonl");
+            Files.write(cmdInput, lines, StandardCharsets.UTF_8);
+            BatchCommand.Outcome outcome = Commands.parse(BatchCommand.class, "batch", cmdInput.toString(), "--bootstrap-servers",
+                    serve.deployment().bootstrapServers(), "--data-dir", dir.resolve("client").toString(), "--config", yaml.toString(),
+                    "--budget-usd", "0.00025").run();
+            assertThat(outcome.completed()).isEqualTo(6);
+            Map<String, Integer> commandByModel = new HashMap<>();
+            for (String l : Files.readAllLines(outcome.output())) {
+                JsonNode route = Json.parse(l).at("/response/body/route");
+                assertThat(route.get("reason").asText()).startsWith("budget: est. $");
+                commandByModel.merge(route.get("model").asText(), 1, Integer::sum);
+            }
+            assertThat(commandByModel).isEqualTo(Map.of("tiny-large", 2, "millrace-tiny", 4));
+
             HttpResponse<String> answer = post(port, "/v1/chat/completions", "{\"model\":\"auto\",\"messages\":[{\"role\":\"user\","
                     + "\"content\":\"Write a Python function that merges overlapping intervals and analyze its complexity.\"}],"
                     + "\"max_tokens\":4}");
@@ -116,14 +132,19 @@ class ModelRoutingIT {
         return Json.parse(r.body()).get("id").asText();
     }
 
+    /** The batch once completed or failed; the view may not have it yet right after its creation (404 until then). */
     private JsonNode awaitDone(int port, String batchId) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
-        JsonNode batch = get(port, "/v1/batches/" + batchId);
-        while (!List.of("completed", "failed").contains(batch.get("status").asText()) && System.currentTimeMillis() < deadline) {
+        while (System.currentTimeMillis() < deadline) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/batches/" + batchId))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200 && List.of("completed", "failed").contains(Json.parse(r.body()).get("status").asText())) {
+                return Json.parse(r.body());
+            }
+            assertThat(r.statusCode()).as(r.body()).isIn(200, 404);
             Thread.sleep(250);
-            batch = get(port, "/v1/batches/" + batchId);
         }
-        return batch;
+        throw new AssertionError("batch " + batchId + " did not finish within 120 s");
     }
 
     private HttpResponse<String> post(int port, String path, String body) throws Exception {

@@ -52,9 +52,18 @@ public final class BatchIngestor {
      * @param skip request ids that already have a result: not published again
      */
     public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip) throws IOException {
+        return submit(file, batchId, total, skip, Map.of(), null);
+    }
+
+    /**
+     * @param metadata the batch event's metadata (the budget it was planned with)
+     * @param budget   the batch's budget plan over this file ({@link BudgetRouting}); null: none
+     */
+    public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip, Map<String, String> metadata,
+            BudgetRouting.Routes budget) throws IOException {
         send(Topics.BATCHES, batchId, new BatchEvent(batchId, "/v1/chat/completions",
-                file.path().getFileName().toString(), total, clock.millis(), Map.of(), null), Headers.BATCH_V1, batchId);
-        Submitted s = publishLines(file::forEachLine, batchId, null, skip);
+                file.path().getFileName().toString(), total, clock.millis(), metadata, null), Headers.BATCH_V1, batchId);
+        Submitted s = publishLines(file::forEachLine, batchId, null, null, skip, budget);
         return new Submitted(batchId, total, s.accepted(), s.rejected());
     }
 
