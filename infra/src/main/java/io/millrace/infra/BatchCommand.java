@@ -2,6 +2,7 @@ package io.millrace.infra;
 
 import io.millrace.ingest.BatchFile;
 import io.millrace.ingest.BatchIngestor;
+import io.millrace.ingest.BudgetRouting;
 import io.millrace.protocol.BatchOutputLine;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
@@ -57,6 +58,10 @@ final class BatchCommand implements Callable<Integer> {
 
     @Option(names = "--batch-id", paramLabel = "ID", description = "batch id (default: a hash of the file's content)")
     String batchId;
+
+    @Option(names = "--budget-usd", paramLabel = "USD", description = "plan each line's model within this budget in US"
+            + " dollars, among the --config models with a price and quality (README, \"Model routing\")")
+    String budgetUsd;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
             description = "results API port (default: any free port)")
@@ -133,9 +138,11 @@ final class BatchCommand implements Callable<Integer> {
                     out.println("batch " + batchId + " already has " + counts.done() + " of " + total
                             + " results: asking only for the rest");
                 }
+                // Planned before any stage starts: a budget that cannot be planned costs nothing.
+                BudgetRouting.Routes routes = budgetUsd == null ? null : plan(deployment, file, batchId);
                 // Stages start only now: a finished batch needs none of them.
                 deployment.startRoles(roles);
-                submit(deployment, file, batchId, total, collector.seen());
+                submit(deployment, file, batchId, total, collector.seen(), routes);
                 await(collector, sink, counts, total, deployment);
             }
             long generatedNow = counts.generated - generatedBefore;
@@ -147,14 +154,32 @@ final class BatchCommand implements Callable<Integer> {
         }
     }
 
-    private void submit(Deployment deployment, BatchFile file, String batchId, long total, Set<String> skip) throws IOException {
+    /**
+     * The plan of {@code --budget-usd} over the whole file. A re-run plans the same lines the same
+     * way, so the lines it still submits get the routes the first run gave them.
+     */
+    private BudgetRouting.Routes plan(Deployment deployment, BatchFile file, String batchId) throws IOException {
+        BudgetRouting.Result result = new BudgetRouting(deployment.budgetOffers(), new ChatRequestValidator(deployment.catalog()),
+                Clock.systemUTC()).plan(file::forEachLine, batchId, null, budgetUsd);
+        if (result instanceof BudgetRouting.Refused refused) {
+            throw new UsageException("--budget-usd: " + refused.error().message().replace("metadata.budget_usd", "the budget")
+                    .replace("budget_usd", "--budget-usd"));
+        }
+        BudgetRouting.Routes routes = ((BudgetRouting.Planned) result).routes();
+        out.println("budget " + routes.summary());
+        return routes;
+    }
+
+    private void submit(Deployment deployment, BatchFile file, String batchId, long total, Set<String> skip,
+            BudgetRouting.Routes routes) throws IOException {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, deployment.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 10), new StringSerializer(), new ByteArraySerializer())) {
             BatchIngestor ingestor = new BatchIngestor(producer, new ChatRequestValidator(deployment.catalog()), Clock.systemUTC());
-            ingestor.submit(file, batchId, total, Set.copyOf(skip));
+            ingestor.submit(file, batchId, total, Set.copyOf(skip),
+                    budgetUsd == null ? Map.of() : Map.of(BudgetRouting.METADATA_KEY, budgetUsd), routes);
         }
     }
 

@@ -1,11 +1,13 @@
 package io.millrace.infra;
 
 import io.millrace.ingest.FileBatchIngestor;
+import io.millrace.ingest.ModelOffer;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
 import io.millrace.results.ResultsApiService;
 import io.millrace.protocol.Stores;
+import io.millrace.router.AutoRouter;
 import io.millrace.router.CacheSettings;
 import io.millrace.router.RouterConfig;
 import io.millrace.router.RouterService;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,6 +128,11 @@ final class Deployment implements AutoCloseable {
         // The file may name models that --model-dir replaced: check its names against what is served.
         s.deployment().checkNames(served.names());
         catalog = served.withAliases(s.deployment().aliases());
+        DeploymentConfig.AutoRouting auto = s.deployment().auto();
+        if (auto.enabled()) {
+            // Every entry point validates against this catalog, so all of them accept "auto".
+            catalog = catalog.withAuto(new ModelCatalog.AutoModels(auto.small(), auto.large()));
+        }
         for (String line : s.deployment().inactive()) {
             log.warn(line);
         }
@@ -146,7 +154,8 @@ final class Deployment implements AutoCloseable {
         Path state = s.dataDir().resolve("streams");
         if (roles.contains(Role.INGEST)) {
             // Runs the batches created with POST /v1/batches (the batch command ingests its own file).
-            FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC());
+            FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC(),
+                    budgetOffers());
             started.push(ingest);
             ingest.start();
         }
@@ -192,11 +201,37 @@ final class Deployment implements AutoCloseable {
         CacheSettings cache = s.cache();
         try {
             Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
-            return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache);
+            // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
+            return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
+                    catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);
         }
+    }
+
+    /**
+     * What budget routing may choose: the served models the deployment file gives a quality (and so
+     * a price), under their served names. Models from {@code --model-dir} have neither.
+     */
+    List<ModelOffer> budgetOffers() {
+        Settings s = settings;
+        Map<String, Path> served = ModelDirectories.byServedName(modelDirs, variants);
+        List<ModelOffer> offers = new ArrayList<>();
+        for (DeploymentConfig.ModelSpec spec : s.deployment().models()) {
+            if (spec.quality() == null) {
+                continue;
+            }
+            served.forEach((name, dir) -> {
+                if (dir.toAbsolutePath().normalize().equals(spec.directory().toAbsolutePath().normalize())) {
+                    offers.add(new ModelOffer(name, spec.price().inputPerMillion(), spec.price().outputPerMillion(), spec.quality()));
+                }
+            });
+        }
+        if (!offers.isEmpty()) {
+            log.info("budget routing chooses among {}", offers);
+        }
+        return offers;
     }
 
     String bootstrapServers() {

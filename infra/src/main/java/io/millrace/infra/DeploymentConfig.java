@@ -11,15 +11,15 @@ import java.util.Set;
  * Everything a deployment decides besides where it runs: the models and their prices, the names
  * clients may use for them, and the stage settings that {@code --set} also takes.
  *
- * <p>Aliases and the cache are in force. Fallback chains, {@code auto} routing and quotas are read
- * and checked now, so a file written for them is right when they land, but they do nothing yet:
- * {@link #inactive()} says so at start.
+ * <p>Aliases, the cache, {@code auto} routing and the models' prices and quality (budget routing)
+ * are in force. Fallback chains and quotas are read and checked now, so a file written for them is
+ * right when they land, but they do nothing yet: {@link #inactive()} says so at start.
  *
  * @param source    the file, named in every message about it
  * @param models    served models, in order; empty: {@code --model-dir} or the built-in model
  * @param aliases   names clients may send, to served model names
  * @param fallbacks per model, the models to try, in order, when it is down (not active yet)
- * @param auto      how {@code "model": "auto"} chooses (not active yet)
+ * @param auto      how {@code "model": "auto"} chooses
  * @param quotas    tokens per day per tenant (not active yet)
  * @param settings  {@code --set} keys (the {@code set:} section and the {@code cache:} section's keys);
  *                  {@code --set} on the command line wins over them
@@ -29,8 +29,16 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
     static final DeploymentConfig EMPTY = new DeploymentConfig(null, List.of(), Map.of(), Map.of(), AutoRouting.OFF, Map.of(),
             Map.of());
 
-    /** A served model: its directory (served under the directory's name) and its price in USD per million tokens. */
-    record ModelSpec(Path directory, Price price) {
+    /**
+     * A served model: its directory (served under the directory's name), its price in USD per million
+     * tokens, and the deployment's estimate of its quality (0 to 1; null when not given). Budget
+     * routing chooses among the models that have a quality (the file requires a price with it).
+     */
+    record ModelSpec(Path directory, Price price, Double quality) {
+        ModelSpec(Path directory, Price price) {
+            this(directory, price, null);
+        }
+
         String name() {
             return directory.toAbsolutePath().normalize().getFileName().toString();
         }
@@ -56,9 +64,6 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
         List<String> lines = new ArrayList<>();
         if (!fallbacks.isEmpty()) {
             lines.add(source + ": fallbacks are read and checked but NOT ACTIVE yet: a model that is down is not replaced");
-        }
-        if (auto.enabled()) {
-            lines.add(source + ": auto routing is read and checked but NOT ACTIVE yet: \"model\": \"auto\" is answered model_not_found");
         }
         if (!quotas.isEmpty()) {
             lines.add(source + ": quotas are read and checked but NOT ACTIVE yet: no tenant is limited by them");
@@ -86,6 +91,10 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
         if (auto.enabled()) {
             require(served, auto.small(), "auto.small");
             require(served, auto.large(), "auto.large");
+            if (served.contains("auto") || aliases.containsKey("auto")) {
+                throw problem("auto", "a served model or an alias is named 'auto', which clients send to let the router"
+                        + " choose: rename it, or turn auto routing off");
+            }
         }
     }
 

@@ -82,14 +82,14 @@ final class DeploymentFile {
             return specs;
         }
         if (!models.isArray()) {
-            throw problem("models", "must be a list of models, each '- directory: DIR' with an optional price");
+            throw problem("models", "must be a list of models, each '- directory: DIR' with an optional price and quality");
         }
         Set<String> names = new TreeSet<>();
         for (int i = 0; i < models.size(); i++) {
             String path = "models[" + i + "]";
             JsonNode m = models.get(i);
             object(m, path);
-            onlyKeys(m, path + ".", Set.of("directory", "price"));
+            onlyKeys(m, path + ".", Set.of("directory", "price", "quality"));
             JsonNode dir = m.get("directory");
             if (dir == null || !dir.isTextual() || dir.asText().isBlank()) {
                 throw problem(path + ".directory", "is missing: give the model's directory (an Optimum export)");
@@ -107,7 +107,20 @@ final class DeploymentFile {
                 onlyKeys(p, path + ".price.", Set.of("input_per_million", "output_per_million"));
                 price = new DeploymentConfig.Price(usd(p, path + ".price.input_per_million"), usd(p, path + ".price.output_per_million"));
             }
-            DeploymentConfig.ModelSpec spec = new DeploymentConfig.ModelSpec(directory, price);
+            Double quality = null;
+            JsonNode q = m.get("quality");
+            if (q != null) {
+                if (!q.isNumber() || !(q.asDouble() >= 0 && q.asDouble() <= 1)) {
+                    throw problem(path + ".quality", "'" + q.asText() + "' is not a quality estimate: give a number from 0 to 1"
+                            + " (say, the share of this batch's kind of lines the model answers well), e.g. 0.8");
+                }
+                if (p == null) {
+                    throw problem(path + ".quality", "needs a price beside it: budget routing weighs quality against"
+                            + " cost, so give " + path + ".price too");
+                }
+                quality = q.asDouble();
+            }
+            DeploymentConfig.ModelSpec spec = new DeploymentConfig.ModelSpec(directory, price, quality);
             if (!names.add(spec.name())) {
                 throw problem(path, "serves '" + spec.name() + "' again: each model is served under its directory's name,"
                         + " so two directories need two different names");

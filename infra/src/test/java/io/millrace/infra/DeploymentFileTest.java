@@ -40,6 +40,7 @@ class DeploymentFileTest {
                 models:
                   - directory: models/qwen
                     price: {input_per_million: 0.1, output_per_million: 0.4}
+                    quality: 0.8
                   - directory: models/tiny
                 aliases: {gpt-4o-mini: tiny}
                 fallbacks: {qwen: [tiny]}
@@ -52,13 +53,16 @@ class DeploymentFileTest {
         assertThat(c.models().get(0).directory()).isEqualTo(dir.resolve("models/qwen").toAbsolutePath().normalize());
         assertThat(c.models().get(0).price()).isEqualTo(new DeploymentConfig.Price(0.1, 0.4));
         assertThat(c.models().get(1).price()).isEqualTo(new DeploymentConfig.Price(0, 0));
+        assertThat(c.models().get(0).quality()).isEqualTo(0.8);
+        assertThat(c.models().get(1).quality()).as("no quality: budget routing leaves it out").isNull();
         assertThat(c.fallbacks()).containsEntry("qwen", List.of("tiny"));
         assertThat(c.auto()).isEqualTo(new DeploymentConfig.AutoRouting(true, "tiny", "qwen"));
         assertThat(c.quotas()).containsEntry("acme", 1000L);
         assertThat(CacheOptions.from(c.settings())).isEqualTo(new CacheSettings(true, true, Duration.ofHours(1),
                 CacheSettings.DEFAULT_MAX_ENTRIES));
         assertThat(c.settings()).containsEntry("worker.max.in.flight", "8");
-        assertThat(c.inactive()).hasSize(3).allMatch(l -> l.contains("NOT ACTIVE yet"));
+        assertThat(c.inactive()).as("fallbacks and quotas; auto is active").hasSize(2).allMatch(l -> l.contains("NOT ACTIVE yet"))
+                .noneMatch(l -> l.contains("auto"));
         c.checkNames(Set.of("qwen", "tiny"));
     }
 
@@ -86,12 +90,25 @@ class DeploymentFileTest {
     }
 
     @Test
+    void aQualityIsANumberFrom0To1BesideAPrice() throws IOException {
+        Files.createDirectories(dir.resolve("m"));
+        assertProblem("models: [{directory: m, price: {input_per_million: 1, output_per_million: 1}, quality: 1.5}]",
+                "models[0].quality: '1.5' is not a quality estimate: give a number from 0 to 1");
+        assertProblem("models: [{directory: m, price: {input_per_million: 1, output_per_million: 1}, quality: good}]",
+                "models[0].quality: 'good' is not a quality estimate");
+        assertProblem("models: [{directory: m, quality: 0.5}]", "models[0].quality: needs a price beside it");
+    }
+
+    @Test
     void namesAreCheckedAgainstTheServedModels() throws IOException {
         DeploymentConfig c = read("aliases: {gpt-4o-mini: qwen}\nfallbacks: {tiny: [gone]}");
         assertThatThrownBy(() -> c.checkNames(Set.of("tiny"))).isInstanceOf(UsageException.class)
                 .hasMessageContaining("aliases.gpt-4o-mini: 'qwen' is not a served model: use one of [tiny]");
         DeploymentConfig hiding = read("aliases: {tiny: other}");
         assertThatThrownBy(() -> hiding.checkNames(Set.of("tiny", "other"))).hasMessageContaining("may not hide one");
+        DeploymentConfig shadowingAuto = read("aliases: {auto: tiny}\nauto: {small: tiny, large: other}");
+        assertThatThrownBy(() -> shadowingAuto.checkNames(Set.of("tiny", "other")))
+                .hasMessageContaining("auto: a served model or an alias is named 'auto'");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.millrace.protocol.Headers;
 import io.millrace.protocol.Topic;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.BatchEvent;
+import io.millrace.protocol.events.RequestEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -51,9 +52,18 @@ public final class BatchIngestor {
      * @param skip request ids that already have a result: not published again
      */
     public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip) throws IOException {
+        return submit(file, batchId, total, skip, Map.of(), null);
+    }
+
+    /**
+     * @param metadata the batch event's metadata (the budget it was planned with)
+     * @param budget   the batch's budget plan over this file ({@link BudgetRouting}); null: none
+     */
+    public Submitted submit(BatchFile file, String batchId, long total, Set<String> skip, Map<String, String> metadata,
+            BudgetRouting.Routes budget) throws IOException {
         send(Topics.BATCHES, batchId, new BatchEvent(batchId, "/v1/chat/completions",
-                file.path().getFileName().toString(), total, clock.millis(), Map.of(), null), Headers.BATCH_V1, batchId);
-        Submitted s = publishLines(file::forEachLine, batchId, null, skip);
+                file.path().getFileName().toString(), total, clock.millis(), metadata, null), Headers.BATCH_V1, batchId);
+        Submitted s = publishLines(file::forEachLine, batchId, null, null, skip, budget);
         return new Submitted(batchId, total, s.accepted(), s.rejected());
     }
 
@@ -70,16 +80,31 @@ public final class BatchIngestor {
 
     /** @param endpoint the batch's endpoint, which every line's url must equal; null: any supported url */
     public Submitted publishLines(Lines lines, String batchId, String endpoint, String tenant, Set<String> skip) throws IOException {
+        return publishLines(lines, batchId, endpoint, tenant, skip, null);
+    }
+
+    /**
+     * @param budget the batch's budget plan ({@link BudgetRouting}), made over the same lines: each
+     *               accepted line is published with its planned route; null: no plan, the router routes
+     */
+    public Submitted publishLines(Lines lines, String batchId, String endpoint, String tenant, Set<String> skip,
+            BudgetRouting.Routes budget) throws IOException {
         BatchLineParser parser = new BatchLineParser(batchId, validator, clock, endpoint);
-        long[] counts = new long[3];
+        long[] counts = new long[4];
         lines.forEach(line -> {
             counts[2]++;
             LineOutcome outcome = parser.parse(line);
+            // The plan numbers the accepted lines in file order, skipped ones included.
+            int accepted = outcome instanceof LineOutcome.Accepted ? (int) counts[3]++ : -1;
             if (skip.contains(outcome.requestId())) {
                 return;
             }
             if (outcome instanceof LineOutcome.Accepted a) {
-                send(Topics.REQUESTS, a.requestId(), a.request().withTenant(tenant), Headers.REQUEST_V1, batchId);
+                RequestEvent request = a.request().withTenant(tenant);
+                if (budget != null) {
+                    request = request.withRoute(budget.route(accepted, request.requestedModel()));
+                }
+                send(Topics.REQUESTS, a.requestId(), request, Headers.REQUEST_V1, batchId);
                 counts[0]++;
             } else if (outcome instanceof LineOutcome.Rejected r) {
                 send(Topics.RESULTS, r.requestId(), r.error().withTenant(tenant), Headers.RESULT_V1, batchId);

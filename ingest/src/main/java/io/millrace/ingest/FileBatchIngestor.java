@@ -51,8 +51,12 @@ import org.slf4j.LoggerFactory;
  *       back are not validating, so nothing is ingested twice because of them.</li>
  * </ul>
  *
+ * <p>A batch whose metadata gives {@code budget_usd} is planned first ({@link BudgetRouting}: a
+ * first read of the file) and each request is published with its planned route; a budget that
+ * cannot be planned fails the batch before any line is published.
+ *
  * <p>Error table: a batch event that does not parse is skipped (logged; nothing can answer it);
- * a file that is gone fails that batch; anything else (broker unavailable, a send that failed)
+ * a file that is gone, or a budget that cannot be planned, fails that batch; anything else (broker unavailable, a send that failed)
  * is retried from the same batch event after {@link #RETRY_DELAY}, never skipped.
  */
 public final class FileBatchIngestor implements AutoCloseable {
@@ -68,13 +72,20 @@ public final class FileBatchIngestor implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final StoredFiles files;
     private final BatchIngestor ingestor;
+    private final BudgetRouting budgetRouting;
     private final Clock clock;
     private final Thread thread;
     private volatile boolean running = true;
     private boolean started;
 
     public FileBatchIngestor(String bootstrapServers, ChatRequestValidator validator, Clock clock) {
+        this(bootstrapServers, validator, clock, List.of());
+    }
+
+    /** @param offers the models budget routing may choose (price and quality); empty: a batch with a budget fails */
+    public FileBatchIngestor(String bootstrapServers, ChatRequestValidator validator, Clock clock, List<ModelOffer> offers) {
         this.clock = clock;
+        this.budgetRouting = new BudgetRouting(offers, validator, clock);
         consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID,
@@ -181,13 +192,26 @@ public final class FileBatchIngestor implements AutoCloseable {
             fail(batch, tp, offset, "The input file " + batch.inputFileId() + " no longer exists: upload it again and create a new batch.");
             return;
         }
+        BatchIngestor.Lines lines = consumer -> {
+            try (InputStream in = files.open(file.get())) {
+                BatchFile.forEachLine(in, consumer);
+            }
+        };
         BatchIngestor.Submitted s;
         try {
-            s = ingestor.publishLines(consumer -> {
-                try (InputStream in = files.open(file.get())) {
-                    BatchFile.forEachLine(in, consumer);
+            // A budget is planned over every line before any is published: a first read of the file.
+            String budget = batch.metadata() == null ? null : batch.metadata().get(BudgetRouting.METADATA_KEY);
+            BudgetRouting.Routes routes = null;
+            if (budget != null) {
+                BudgetRouting.Result planned = budgetRouting.plan(lines, batch.batchId(), batch.endpoint(), budget);
+                if (planned instanceof BudgetRouting.Refused refused) {
+                    fail(batch, tp, offset, refused.error());
+                    return;
                 }
-            }, batch.batchId(), batch.endpoint(), batch.tenant(), Set.of());
+                routes = ((BudgetRouting.Planned) planned).routes();
+                log.info("batch {}: budget {}", batch.batchId(), routes.summary());
+            }
+            s = ingestor.publishLines(lines, batch.batchId(), batch.endpoint(), batch.tenant(), Set.of(), routes);
         } catch (StoredFiles.FileGone e) {
             // Lines read before the chunk went missing may be published: their results stay, unannounced.
             fail(batch, tp, offset, "The input file " + batch.inputFileId() + " was deleted while the batch read it (" + e.getMessage()
@@ -200,9 +224,12 @@ public final class FileBatchIngestor implements AutoCloseable {
     }
 
     private void fail(BatchEvent batch, TopicPartition tp, long offset, String message) {
-        log.warn("batch {} failed: {}", batch.batchId(), message);
-        ingestor.publishBatch(batch.fail(new ErrorInfo("file_not_found", message, "input_file_id", null), clock.millis())
-                .mergedAfter(latest(batch, tp, offset)));
+        fail(batch, tp, offset, new ErrorInfo("file_not_found", message, "input_file_id", null));
+    }
+
+    private void fail(BatchEvent batch, TopicPartition tp, long offset, ErrorInfo error) {
+        log.warn("batch {} failed: {}", batch.batchId(), error.message());
+        ingestor.publishBatch(batch.fail(error, clock.millis()).mergedAfter(latest(batch, tp, offset)));
     }
 
     /**

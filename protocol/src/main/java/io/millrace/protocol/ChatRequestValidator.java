@@ -36,6 +36,15 @@ public final class ChatRequestValidator {
     }
 
     public Optional<ErrorInfo> validate(RequestEvent r) {
+        return validate(r, null);
+    }
+
+    /**
+     * As {@link #validate(RequestEvent)}, but checking the body against {@code asModel} instead of
+     * the model it names: a budget plan routes a line to a model of its own choosing, and the line
+     * must fit that model (its context, its vocabulary). Null: the model the body names.
+     */
+    public Optional<ErrorInfo> validate(RequestEvent r, String asModel) {
         if (r.requestId() == null || r.requestId().isBlank()) {
             return fail(ErrorCodes.INVALID_REQUEST_ID, "request_id is missing: set it to a unique id and use it as the record key", "request_id");
         }
@@ -67,13 +76,13 @@ public final class ChatRequestValidator {
         if (r.batchId() != null && body.path("stream").asBoolean(false)) {
             return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported in batch requests: remove it", "stream");
         }
-        return legacy ? validateCompletionBody(body) : validateBody(body);
+        return legacy ? validateCompletionBody(body, asModel) : validateBody(body, asModel);
     }
 
-    private Optional<ErrorInfo> validateBody(JsonNode body) {
-        Optional<ModelCatalog.Entry> entry = servedModel(body);
+    private Optional<ErrorInfo> validateBody(JsonNode body, String asModel) {
+        Optional<ModelCatalog.Entry> entry = servedModel(body, asModel);
         if (entry.isEmpty()) {
-            return modelProblem(body);
+            return modelProblem(body, asModel);
         }
         Optional<ErrorInfo> messages = validateMessages(body.get("messages"));
         if (messages.isPresent()) {
@@ -86,10 +95,10 @@ public final class ChatRequestValidator {
         return validateSampling(body);
     }
 
-    private Optional<ErrorInfo> validateCompletionBody(JsonNode body) {
-        Optional<ModelCatalog.Entry> entry = servedModel(body);
+    private Optional<ErrorInfo> validateCompletionBody(JsonNode body, String asModel) {
+        Optional<ModelCatalog.Entry> entry = servedModel(body, asModel);
         if (entry.isEmpty()) {
-            return modelProblem(body);
+            return modelProblem(body, asModel);
         }
         Optional<ErrorInfo> e = validatePrompt(body.get("prompt"), entry.get());
         if (e.isEmpty()) {
@@ -203,18 +212,25 @@ public final class ChatRequestValidator {
         return Optional.empty();
     }
 
-    private Optional<ModelCatalog.Entry> servedModel(JsonNode body) {
+    private Optional<ModelCatalog.Entry> servedModel(JsonNode body, String asModel) {
+        if (asModel != null) {
+            return catalog.find(asModel);
+        }
         JsonNode model = body.get("model");
         return model != null && model.isTextual() ? catalog.find(model.asText()) : Optional.empty();
     }
 
-    private Optional<ErrorInfo> modelProblem(JsonNode body) {
+    private Optional<ErrorInfo> modelProblem(JsonNode body, String asModel) {
+        if (asModel != null) {
+            return fail(ErrorCodes.MODEL_NOT_FOUND, "the request was routed to model " + shown(asModel)
+                    + ", which is not served here: plan with the served models " + catalog.names(), "model");
+        }
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
             return fail(ErrorCodes.MODEL_NOT_FOUND, "body.model is missing: name one of the served models " + catalog.names(), "model");
         }
         return fail(ErrorCodes.MODEL_NOT_FOUND, "model " + shown(model) + " is not served here: use one of "
-                + catalog.names(), "model");
+                + catalog.names() + (catalog.auto().isPresent() ? " or \"" + ModelCatalog.AUTO + "\"" : ""), "model");
     }
 
     private Optional<ErrorInfo> validateMessages(JsonNode messages) {

@@ -30,5 +30,11 @@ public final class ErrorCodes {
     /** A lone request whose client disconnected before its answer (see {@code CancelEvent}). */
     public static final String REQUEST_CANCELLED = "request_cancelled";
 
+    /**
+     * A batch whose {@code metadata.budget_usd} cannot be planned: too small for even the cheapest
+     * plan, not a number, or no served model with a price and quality (the batch fails, nothing runs).
+     */
+    public static final String BUDGET_NOT_PLANNED = "budget_not_planned";
+
     private ErrorCodes() {}
 }

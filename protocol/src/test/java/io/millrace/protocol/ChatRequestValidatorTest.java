@@ -102,4 +102,31 @@ class ChatRequestValidatorTest {
         assertThat(validator.validate(new RequestEvent(" ", null, null, null, "POST", "/v1/chat/completions",
                 Json.parse("{}"), null, 0)).orElseThrow().code()).isEqualTo(ErrorCodes.INVALID_REQUEST_ID);
     }
+
+    @Test
+    void autoIsAcceptedWhenOnAndCheckedAgainstBothModels() throws Exception {
+        ModelCatalog catalog = ModelCatalog.of(new ModelCatalog.Entry("tiny", 512), new ModelCatalog.Entry("big", 4096));
+        String body = "{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":%d}";
+        RequestEvent small = new RequestEvent("r", null, null, null, "POST", "/v1/chat/completions", Json.parse(body.formatted(16)), null, 0);
+        RequestEvent tooLongForTiny = new RequestEvent("r", null, null, null, "POST", "/v1/chat/completions",
+                Json.parse(body.formatted(1000)), null, 0);
+        assertThat(new ChatRequestValidator(catalog).validate(small)).get().extracting(ErrorInfo::code)
+                .isEqualTo(ErrorCodes.MODEL_NOT_FOUND);
+        ChatRequestValidator withAuto = new ChatRequestValidator(catalog.withAuto(new ModelCatalog.AutoModels("tiny", "big")));
+        assertThat(withAuto.validate(small)).isEmpty();
+        assertThat(withAuto.validate(tooLongForTiny)).as("auto may pick tiny").get().extracting(ErrorInfo::code)
+                .isEqualTo(ErrorCodes.INVALID_MAX_TOKENS);
+    }
+
+    @Test
+    void aRequestIsCheckedAgainstTheModelItIsRoutedTo() throws Exception {
+        ChatRequestValidator v = new ChatRequestValidator(
+                ModelCatalog.of(new ModelCatalog.Entry("tiny", 512), new ModelCatalog.Entry("big", 4096)));
+        RequestEvent e = new RequestEvent("r", null, null, null, "POST", "/v1/chat/completions",
+                Json.parse("{\"model\":\"big\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":1000}"), null, 0);
+        assertThat(v.validate(e)).isEmpty();
+        assertThat(v.validate(e, "big")).isEmpty();
+        assertThat(v.validate(e, "tiny")).get().extracting(ErrorInfo::code).isEqualTo(ErrorCodes.INVALID_MAX_TOKENS);
+        assertThat(v.validate(e, "gone")).get().extracting(ErrorInfo::message).asString().contains("routed to model 'gone'");
+    }
 }

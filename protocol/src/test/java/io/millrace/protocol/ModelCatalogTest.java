@@ -25,4 +25,22 @@ class ModelCatalogTest {
                 .hasMessageContaining("[tiny, big]");
         assertThatThrownBy(() -> SERVED.withAliases(Map.of("big", "tiny"))).hasMessageContaining("may not hide");
     }
+
+    @Test
+    void autoIsFoundOnlyWhenOnAndIsCheckedAgainstTheStricterOfItsTwoModels() {
+        assertThat(SERVED.find(ModelCatalog.AUTO)).as("off by default").isEmpty();
+        ModelCatalog c = SERVED.withAuto(new ModelCatalog.AutoModels("tiny", "big")).withAliases(Map.of("gpt-4o-mini", "big"));
+        assertThat(c.auto()).as("kept by withAliases").contains(new ModelCatalog.AutoModels("tiny", "big"));
+        assertThat(c.find(ModelCatalog.AUTO)).get().extracting(ModelCatalog.Entry::contextLength).isEqualTo(512);
+        assertThat(c.resolve(ModelCatalog.AUTO)).as("only the router chooses").isEmpty();
+        assertThat(c.names()).doesNotContain(ModelCatalog.AUTO);
+    }
+
+    @Test
+    void autoMustNameServedModelsAndNotBeShadowed() {
+        assertThatThrownBy(() -> SERVED.withAuto(new ModelCatalog.AutoModels("tiny", "gone"))).hasMessageContaining("'gone'")
+                .hasMessageContaining("not served");
+        assertThatThrownBy(() -> SERVED.withAliases(Map.of("auto", "big")).withAuto(new ModelCatalog.AutoModels("tiny", "big")))
+                .hasMessageContaining("rename that model or alias");
+    }
 }

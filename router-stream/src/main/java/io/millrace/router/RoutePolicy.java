@@ -8,7 +8,6 @@ import io.millrace.protocol.SubmittedAt;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
-import io.millrace.protocol.events.RouteInfo;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.Optional;
 
@@ -26,8 +25,11 @@ import java.util.Optional;
  *       key (else the request_id), or dead-letter when neither is usable;
  *   <li>request invalid by {@link ChatRequestValidator}: answer its error;
  *   <li>routed event over {@link InputLimits#MAX_EVENT_BYTES}: answer {@code request_too_large};
- *   <li>otherwise route it to its model (an alias's served model), with {@code model} set and {@code submitted_at} stamped
- *       with the arrival time when the producer gave none that is plausible ({@link SubmittedAt}).
+ *   <li>otherwise route it to the model {@link RouteChooser} picks (a budget plan's, auto's, an
+ *       alias's served model, or the one named), with {@code model} and {@code route} set and
+ *       {@code submitted_at} stamped with the arrival time when the producer gave none that is
+ *       plausible ({@link SubmittedAt}); a request that does not fit its planned model is answered
+ *       with the validator's error.
  * </ol>
  */
 final class RoutePolicy {
@@ -35,11 +37,16 @@ final class RoutePolicy {
     private static final int MAX_QUOTED = 120;
 
     private final ChatRequestValidator validator;
-    private final ModelCatalog catalog;
+    private final RouteChooser chooser;
 
+    /** A policy that routes {@code auto} (when the catalog accepts it) by the seed's rule alone. */
     RoutePolicy(ModelCatalog catalog) {
-        this.catalog = catalog;
+        this(catalog, AutoRouter.RULE_ONLY);
+    }
+
+    RoutePolicy(ModelCatalog catalog, AutoRouter auto) {
         this.validator = new ChatRequestValidator(catalog);
+        this.chooser = new RouteChooser(catalog, validator, auto);
     }
 
     /**
@@ -81,13 +88,11 @@ final class RoutePolicy {
         if (problem.isPresent()) {
             return reject(event, problem.get(), now);
         }
-        // An alias is routed to its served model; the body keeps the name the client sent, so the
-        // routed event records both (body.model: requested, model: served).
-        String served = catalog.resolve(event.requestedModel()).orElseThrow(() -> new IllegalStateException(
-                "the validator accepted model " + event.requestedModel() + ", which the catalog does not resolve"));
-        String requested = event.requestedModel();
-        RouteInfo route = new RouteInfo(requested, served, served.equals(requested) ? RouteInfo.DIRECT : RouteInfo.ALIAS);
-        RequestEvent routed = event.withRoute(route)
+        RouteChooser.Choice choice = chooser.choose(event);
+        if (choice.problem() != null) {
+            return reject(event, choice.problem(), now);
+        }
+        RequestEvent routed = event.withRoute(choice.route())
                 .withSubmittedAt(SubmittedAt.orArrival(event.submittedAt(), recordTimestamp, now));
         // Jackson writes the body again, possibly longer than it came (1e6 becomes 1000000.0); a
         // routed event too large for its topic would fail the router's transaction, so measure it.

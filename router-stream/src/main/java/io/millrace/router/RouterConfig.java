@@ -17,9 +17,11 @@ import java.util.Map;
  *                       response cache keys on: a model re-exported under the same name never answers
  *                       with the old one's completions. Needed for every model when the cache is on
  * @param cache          the response cache's settings
+ * @param auto           how {@code "model": "auto"} chooses, when the catalog accepts it: normally
+ *                       {@link AutoRouter#trained()}; {@link AutoRouter#RULE_ONLY} for the seed's rule alone
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
-        CacheSettings cache) {
+        CacheSettings cache, AutoRouter auto) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -45,6 +47,20 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
                 }
             }
         }
+        if (auto == null) {
+            throw new IllegalArgumentException("auto is null: pass AutoRouter.trained() (or AutoRouter.RULE_ONLY for the seed's"
+                    + " rule alone)");
+        }
+    }
+
+    /** With the seed's rule alone for {@code auto}. */
+    public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity, CacheSettings cache) {
+        this(catalog, dedupRetention, modelIdentity, cache, AutoRouter.RULE_ONLY);
+    }
+
+    /** This config with {@code router} choosing for {@code auto}. */
+    public RouterConfig withAuto(AutoRouter router) {
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router);
     }
 
     /** A router without a response cache. */

@@ -44,7 +44,7 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
-        this.policy = new RoutePolicy(config.catalog());
+        this.policy = new RoutePolicy(config.catalog(), config.auto());
         this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
     }
 

@@ -28,4 +28,10 @@ class RouterConfigTest {
                 .hasMessageContaining("use a positive duration");
         assertThatThrownBy(() -> new RouterConfig(Requests.CATALOG, null)).hasMessageContaining("use a positive duration");
     }
+
+    @Test
+    void routesAutoByTheRuleUnlessGivenATrainedRouterAndRefusesNone() {
+        assertThat(new RouterConfig(Requests.CATALOG).auto()).isSameAs(AutoRouter.RULE_ONLY);
+        assertThatThrownBy(() -> new RouterConfig(Requests.CATALOG).withAuto(null)).hasMessageContaining("AutoRouter.trained()");
+    }
 }
