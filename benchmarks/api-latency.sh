@@ -26,14 +26,9 @@ done
 work="$(mktemp -d "${TMPDIR:-/tmp}/millrace-latency.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$root/benchmarks/results"
-echo "[$(date -u +%H:%M:%S)] building (one reactor: no install needed)" >&2
-# test-compile builds every module's classes in this reactor; build-classpath then resolves the
-# sibling modules from it. The last module written is infra, whose test classpath is what we run.
-(cd "$root" && mvn -B -q -pl infra -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$work/classpath.txt")
-# The classpath goes in CLASSPATH, not on the command line: onnxruntime's Java binding crashes when the
-# JVM's command line is longer than about 4 KB.
-export CLASSPATH="$root/infra/target/test-classes:$root/infra/target/classes:$(cat "$work/classpath.txt")"
+# shellcheck source=classpath.sh
+source "$root/benchmarks/classpath.sh"
+benchmark_classpath "$root" infra "$work"
 out="$root/benchmarks/results/api-latency-$(date -u +%Y%m%dT%H%M%SZ).json"
 java ${BENCH_JAVA_OPTS:--Xmx2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn io.millrace.infra.ApiLatencyBenchmark "$work/run" \
   --requests "$requests" --concurrent-requests "$concurrent" --out "$out" ${sets[@]+"${sets[@]}"}

@@ -50,19 +50,9 @@ fi
 mkdir -p "$work" "$root/benchmarks/results"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
-log "building generator-worker"
-# One reactor for both, so the sibling modules resolve from it: run alone, build-classpath would look
-# for millrace-protocol in ~/.m2 and fail on a fresh clone. generator-worker is the last module
-# built, so its classpath is the one left in the file. The harness is test code (kept out of the
-# production jar), hence test-compile and the test scope.
-(cd "$root" && mvn -B -q test-compile dependency:build-classpath -pl generator-worker -am -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$work/classpath.txt")
-# Copies of the classes, so that a rebuild of the tree during the run cannot pull them from under it.
-cp -r "$root/generator-worker/target/classes" "$work/classes"
-cp -r "$root/generator-worker/target/test-classes" "$work/test-classes"
-# The classpath goes in the CLASSPATH variable, not on the command line: onnxruntime's Java binding
-# crashes when the JVM's command line is longer than about 4 KB.
-export CLASSPATH="$work/test-classes:$work/classes:$(cat "$work/classpath.txt")"
+# shellcheck source=classpath.sh
+source "$root/benchmarks/classpath.sh"
+benchmark_classpath "$root" generator-worker "$work"
 # BENCH_JAVA_OPTS: JVM options of the Java steps (default -Xmx2g; onnxruntime's memory is native, outside it).
 read -r -a java_opts <<< "${BENCH_JAVA_OPTS:--Xmx2g}"
 java_opts+=(-Dorg.slf4j.simpleLogger.defaultLogLevel=warn)

@@ -27,10 +27,9 @@ done
 work="$(mktemp -d "${TMPDIR:-/tmp}/millrace-router.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$root/benchmarks/results"
-echo "[$(date -u +%H:%M:%S)] building (one reactor: no install needed)" >&2
-(cd "$root" && mvn -B -q -pl infra -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$work/classpath.txt")
-export CLASSPATH="$root/infra/target/test-classes:$root/infra/target/classes:$(cat "$work/classpath.txt")"
+# shellcheck source=classpath.sh
+source "$root/benchmarks/classpath.sh"
+benchmark_classpath "$root" infra "$work"
 out="$root/benchmarks/results/router-$(date -u +%Y%m%dT%H%M%SZ).json"
 java ${BENCH_JAVA_OPTS:--Xmx2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn io.millrace.infra.RouterBenchmark "$work/run" \
   --events "$events" --hits "$hits" --out "$out" ${sets[@]+"${sets[@]}"}

@@ -1,6 +1,7 @@
 package io.millrace.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.MessageContent;
 import io.millrace.worker.model.ChatMessage;
 import io.millrace.worker.model.SamplingParams;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
     public static ChatRequest from(JsonNode body) {
         List<ChatMessage> messages = new ArrayList<>();
         for (JsonNode m : body.path("messages")) {
-            messages.add(new ChatMessage(m.path("role").asText(), text(m.get("content"))));
+            messages.add(new ChatMessage(m.path("role").asText(), MessageContent.text(m.get("content"))));
         }
         JsonNode max = body.hasNonNull("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
         List<String> stop = stops(body);
@@ -66,19 +67,6 @@ public record ChatRequest(List<ChatMessage> messages, Integer maxTokens, double 
         int alternatives = Math.max(topLogprobs, echo ? promptLogprobs : 0);
         return new SamplingParams(max, temperature, topP, topK, presencePenalty, frequencyPenalty, choiceSeed, stop,
                 logprobs, alternatives, echo);
-    }
-
-    /** Text of a message: a string, or the concatenated text parts of an array. */
-    private static String text(JsonNode content) {
-        if (content == null || content.isNull()) {
-            return "";
-        }
-        if (content.isTextual()) {
-            return content.asText();
-        }
-        StringBuilder sb = new StringBuilder();
-        content.forEach(part -> sb.append(part.path("text").asText()));
-        return sb.toString();
     }
 
     /** OpenAI's {@code stop}: a string or a list of strings; none when absent. Shared with the legacy completions. */

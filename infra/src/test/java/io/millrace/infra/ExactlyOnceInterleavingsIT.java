@@ -16,11 +16,7 @@ import io.millrace.router.RouterService;
 import io.millrace.worker.RetrySchedule;
 import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.ChatMessage;
-import io.millrace.worker.model.Completion;
-import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.EngineStats;
-import io.millrace.worker.model.SamplingParams;
 import io.millrace.worker.model.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +26,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitraries;
@@ -57,8 +52,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * final {@code generation_failed} error. jqwik draws the scenarios; each runs on the real broker
  * with the real router (cache on), worker, model and engine.
  *
- * <p>The one fake: {@link FailingEngine} wraps the real engine only to make chosen prompts fail a
- * chosen number of times, as an ONNX Runtime error would; a real model cannot fail on demand.
+ * <p>The one fake: {@link FailingEngine} makes chosen prompts fail a chosen number of times, as an
+ * ONNX Runtime error would; a real model cannot fail on demand.
  * Restarts are orderly closes (a crash mid-transaction is WorkerChaosIT's subject).
  */
 class ExactlyOnceInterleavingsIT {
@@ -234,7 +229,10 @@ class ExactlyOnceInterleavingsIT {
     private static void startWorker() {
         worker = new WorkerService(broker.bootstrapServers(), Map.of(MODEL, loadModel()), "interleavings-worker",
                 Map.of(RetrySchedule.DELAYS, "200ms,400ms"), new SimpleMeterRegistry());
-        worker.wrapEnginesForTest(FailingEngine::new);
+        worker.wrapEnginesForTest(engine -> new FailingEngine(engine, ids -> {
+            AtomicInteger left = FAILURES.get(Arrays.toString(ids));
+            return left != null && left.getAndDecrement() > 0;
+        }));
         worker.start();
     }
 
@@ -244,27 +242,5 @@ class ExactlyOnceInterleavingsIT {
 
     private static String promptKey(DecoderModel model, String prompt) {
         return Arrays.toString(model.encodeChat(List.of(new ChatMessage("user", prompt))));
-    }
-
-    /** The real engine, except that a prompt with injected failures left fails, as an engine error would. */
-    private record FailingEngine(CompletionEngine real) implements CompletionEngine {
-        @Override
-        public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
-            AtomicInteger left = FAILURES.get(Arrays.toString(promptIds));
-            if (left != null && left.getAndDecrement() > 0) {
-                return CompletableFuture.failedFuture(new IllegalStateException("injected: onnxruntime failed to run"));
-            }
-            return real.submit(promptIds, params);
-        }
-
-        @Override
-        public EngineStats stats() {
-            return real.stats();
-        }
-
-        @Override
-        public void close() {
-            real.close();
-        }
     }
 }

@@ -8,16 +8,11 @@ import io.millrace.protocol.Headers;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.worker.RetrySchedule;
-import io.millrace.worker.model.Completion;
-import io.millrace.worker.model.CompletionEngine;
-import io.millrace.worker.model.EngineStats;
-import io.millrace.worker.model.SamplingParams;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -45,7 +40,7 @@ class RetryTopicsIT {
     void aRetriableFailureIsGeneratedAgainAfterItsDueTime() throws Exception {
         try (WorkerHarness kafka = WorkerHarness.start(dir, DELAYS_MS)) {
             AtomicInteger toFail = new AtomicInteger(1);
-            kafka.startWorker(RETRIES, new SimpleMeterRegistry(), engine -> new FailingEngine(engine, toFail));
+            kafka.startWorker(RETRIES, new SimpleMeterRegistry(), engine -> new FailingEngine(engine, ids -> toFail.getAndDecrement() > 0));
             kafka.submit(List.of(WorkerHarness.request("once", null, "Hello there", 4)));
 
             List<ResultEvent> results = awaitResult(kafka, "once");
@@ -69,7 +64,7 @@ class RetryTopicsIT {
     void aRequestThatFailsOnEveryTierLandsInTheDeadLetterTopicWithOneFinalError() throws Exception {
         try (WorkerHarness kafka = WorkerHarness.start(dir, DELAYS_MS)) {
             AtomicInteger toFail = new AtomicInteger(Integer.MAX_VALUE);
-            kafka.startWorker(RETRIES, new SimpleMeterRegistry(), engine -> new FailingEngine(engine, toFail));
+            kafka.startWorker(RETRIES, new SimpleMeterRegistry(), engine -> new FailingEngine(engine, ids -> toFail.getAndDecrement() > 0));
             kafka.submit(List.of(WorkerHarness.request("always", null, "Hello there", 4)));
 
             List<ResultEvent> results = awaitResult(kafka, "always");
@@ -115,26 +110,5 @@ class RetryTopicsIT {
 
     private static long number(ConsumerRecord<String, byte[]> r, String name) {
         return Long.parseLong(header(r, name));
-    }
-
-    /** The real engine, except that the next {@code toFail} generations fail as an engine error would. */
-    private record FailingEngine(CompletionEngine real, AtomicInteger toFail) implements CompletionEngine {
-        @Override
-        public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
-            if (toFail.getAndDecrement() > 0) {
-                return CompletableFuture.failedFuture(new IllegalStateException("injected: onnxruntime failed to run"));
-            }
-            return real.submit(promptIds, params);
-        }
-
-        @Override
-        public EngineStats stats() {
-            return real.stats();
-        }
-
-        @Override
-        public void close() {
-            real.close();
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.millrace.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.protocol.MessageContent;
 
 /**
  * The text {@code "model": "auto"} judges a request by: the last user message of a chat (the seed's
@@ -19,10 +20,10 @@ final class PromptText {
             for (int i = messages.size() - 1; i >= 0; i--) {
                 JsonNode m = messages.get(i);
                 if ("user".equals(m.path("role").asText())) {
-                    return content(m.get("content"));
+                    return MessageContent.text(m.get("content"));
                 }
             }
-            return messages.isEmpty() ? "" : content(messages.get(messages.size() - 1).get("content"));
+            return messages.isEmpty() ? "" : MessageContent.text(messages.get(messages.size() - 1).get("content"));
         }
         JsonNode prompt = body.get("prompt");
         if (prompt != null && prompt.isTextual()) {
@@ -32,23 +33,5 @@ final class PromptText {
             return prompt.get(0).asText();
         }
         return "";
-    }
-
-    /** A string, or OpenAI's text parts joined by newlines. */
-    private static String content(JsonNode content) {
-        if (content == null || content.isNull()) {
-            return "";
-        }
-        if (content.isTextual()) {
-            return content.asText();
-        }
-        StringBuilder text = new StringBuilder();
-        for (JsonNode part : content) {
-            if (text.length() > 0) {
-                text.append('\n');
-            }
-            text.append(part.path("text").asText());
-        }
-        return text.toString();
     }
 }

@@ -52,7 +52,7 @@ class AutoRouterTest {
     void judgesTheLastUserMessageOrTheLegacyPrompt() {
         assertThat(PromptText.of(Requests.json("{\"messages\":[{\"role\":\"user\",\"content\":\"first\"},"
                 + "{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
-                + "{\"type\":\"text\",\"text\":\"b\"}]},{\"role\":\"assistant\",\"content\":\"prefill\"}]}"))).isEqualTo("a\nb");
+                + "{\"type\":\"text\",\"text\":\"b\"}]},{\"role\":\"assistant\",\"content\":\"prefill\"}]}"))).as("the text the worker generates from").isEqualTo("ab");
         assertThat(PromptText.of(Requests.json("{\"prompt\":[\"one\",\"two\"]}"))).isEqualTo("one");
         assertThat(PromptText.of(Requests.json("{\"prompt\":[1,2,3]}"))).isEmpty();
     }
