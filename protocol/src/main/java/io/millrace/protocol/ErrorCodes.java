@@ -30,5 +30,11 @@ public final class ErrorCodes {
     /** A lone request whose client disconnected before its answer (see {@code CancelEvent}). */
     public static final String REQUEST_CANCELLED = "request_cancelled";
 
+    /**
+     * Every model that could answer the request (its model and that model's fallback chain) is down,
+     * and the request is interactive, so it is answered at once (503) rather than held.
+     */
+    public static final String MODEL_UNAVAILABLE = "model_unavailable";
+
     private ErrorCodes() {}
 }

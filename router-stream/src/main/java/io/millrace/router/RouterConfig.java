@@ -3,6 +3,7 @@ package io.millrace.router;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Stores;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,9 +18,12 @@ import java.util.Map;
  *                       response cache keys on: a model re-exported under the same name never answers
  *                       with the old one's completions. Needed for every model when the cache is on
  * @param cache          the response cache's settings
+ * @param fallbacks      per served model, the served models to try in order when its circuit is open
+ *                       (the deployment file's {@code fallbacks:}); a model with none has no fallback
+ * @param health         when circuits open and close, and what happens when a whole chain is down
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
-        CacheSettings cache) {
+        CacheSettings cache, Map<String, List<String>> fallbacks, HealthSettings health) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -45,6 +49,29 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
                 }
             }
         }
+        fallbacks = Map.copyOf(fallbacks == null ? Map.of() : fallbacks);
+        fallbacks.forEach((model, chain) -> {
+            if (!catalog.names().contains(model)) {
+                throw new IllegalArgumentException("fallbacks." + model + ": '" + model + "' is not a served model: use one of "
+                        + catalog.names());
+            }
+            for (String next : chain) {
+                if (!catalog.names().contains(next) || next.equals(model)) {
+                    throw new IllegalArgumentException("fallbacks." + model + ": '" + next + "' is " + (next.equals(model)
+                            ? "the model itself" : "not a served model") + ": list other served models of " + catalog.names());
+                }
+            }
+        });
+        fallbacks = fallbacks.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
+                Map.Entry::getKey, e -> List.copyOf(e.getValue())));
+        if (health == null) {
+            throw new IllegalArgumentException("health is null: pass HealthSettings.DEFAULT");
+        }
+    }
+
+    /** A router with no fallback chains and the default health settings. */
+    public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity, CacheSettings cache) {
+        this(catalog, dedupRetention, modelIdentity, cache, Map.of(), HealthSettings.DEFAULT);
     }
 
     /** A router without a response cache. */

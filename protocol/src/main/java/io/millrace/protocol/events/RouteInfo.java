@@ -12,4 +12,6 @@ package io.millrace.protocol.events;
 public record RouteInfo(String requested, String model, String reason) {
     public static final String DIRECT = "direct";
     public static final String ALIAS = "alias";
+    /** The prefix of a reason when the model asked for was down and a model of its chain answered. */
+    public static final String FALLBACK = "fallback";
 }
