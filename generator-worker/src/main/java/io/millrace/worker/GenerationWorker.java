@@ -84,6 +84,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     private final InFlight inFlight = new InFlight();
     /** Lone requests whose clients gave up; none until {@link #cancelRequestsFrom} is called. */
     private volatile CancelledRequests cancelledRequests = new CancelledRequests();
+    /** Where committed outcomes are reported for the heartbeats; none until {@link #reportHealthTo} is called. */
+    private volatile HealthPublisher health;
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** Whether the loop is inside {@link Consumer#poll}, where a wakeup cuts it short. */
     private final AtomicBoolean polling = new AtomicBoolean();
@@ -227,6 +229,33 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         this.cancelledRequests = requests;
     }
 
+    /** Where to count committed generations and failures per model (the heartbeats); set before {@link #run}. */
+    void reportHealthTo(HealthPublisher publisher) {
+        this.health = publisher;
+    }
+
+    /**
+     * Counts what a commit made final, per model: generated results, and failed generations (each
+     * written to a retry or dead-letter topic, or, without retry tiers, answered with its error).
+     */
+    private void reportHealth(List<ResultEvent> results, List<Retried> retried) {
+        HealthPublisher h = health;
+        if (h == null) {
+            return;
+        }
+        for (ResultEvent r : results) {
+            if (r.model() == null) {
+                continue;
+            }
+            if (r.succeeded() && r.generated()) {
+                h.completed(r.model());
+            } else if (retries.delays().isEmpty() && RetrySchedule.retriable(r)) {
+                h.failed(r.model());
+            }
+        }
+        retried.forEach(r -> h.failed(r.model()));
+    }
+
     private void cancelRequests(List<String> requestIds) {
         if (requestIds.isEmpty()) {
             return;
@@ -310,6 +339,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
         commitPolicy.committed(clock.millis());
         results.forEach(metrics::committed);
         retried.forEach(r -> metrics.retried(r.model(), r.deadLetter()));
+        reportHealth(results, retried);
     }
 
     /**

@@ -46,7 +46,7 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
     /** Every worker.* key: another is a typo, refused rather than silently ignored. */
     static final Set<String> KEYS = Set.of(ENGINE, MAX_IN_FLIGHT, MAX_QUEUED_PER_PARTITION, COMMIT_INTERVAL_MS, COMMIT_MAX_RESULTS,
             MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS, KV_MEMORY,
-            SPINNING);
+            SPINNING, HealthPublisher.INTERVAL_MS);
     /** The setting behind each component of EngineConfig and SessionSettings, so their messages name what to set. */
     private static final Map<String, String> KEY_OF = Map.of("maxBatchSize", MAX_BATCH_SIZE, "maxBatchTokens", MAX_BATCH_TOKENS,
             "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS);

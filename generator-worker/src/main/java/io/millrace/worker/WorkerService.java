@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <p>Overrides: {@code consumer.*} and {@code producer.*} go to the Kafka clients (e.g.
  * {@code consumer.max.poll.interval.ms}), except those that would break exactly-once
  * ({@link ExactlyOnceOverrides}, refused); {@code worker.*} to {@link WorkerConfig} and
- * {@link RetrySchedule} ({@code worker.retry.delays}). The models arrive loaded: their
+ * {@link RetrySchedule} ({@code worker.retry.delays}) and {@link HealthPublisher} ({@code worker.health.interval.ms}). The models arrive loaded: their
  * {@code worker.ort.*} settings ({@link WorkerConfig#session}) are applied by whoever loads them.
  */
 public final class WorkerService implements AutoCloseable {
@@ -59,6 +59,9 @@ public final class WorkerService implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     /** Publishes the text of streamed requests; created with the loops. */
     private DeltaPublisher deltas;
+    /** Publishes this worker's heartbeats per model; created with the loops. */
+    private HealthPublisher health;
+    private final Duration healthInterval;
 
     /**
      * @param models     loaded models by served name; the service closes them
@@ -83,6 +86,7 @@ public final class WorkerService implements AutoCloseable {
         this.overrides = Map.copyOf(overrides);
         this.config = WorkerConfig.from(this.overrides);
         this.retries = RetrySchedule.from(this.overrides);
+        this.healthInterval = HealthPublisher.interval(this.overrides);
         this.metrics = new WorkerMetrics(registry);
     }
 
@@ -136,6 +140,12 @@ public final class WorkerService implements AutoCloseable {
                 new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas), topics, cancelled, metrics, config,
                 Clock.systemUTC(), retries);
         worker.cancelRequestsFrom(cancelledRequests);
+        Map<String, CompletionEngine> byModel = new LinkedHashMap<>();
+        served.forEach((name, m) -> byModel.put(name, m.engine()));
+        health = new HealthPublisher(new KafkaProducer<>(healthProducerConfig(), new StringSerializer(), new ByteArraySerializer()),
+                instanceId, byModel, healthInterval, Clock.systemUTC());
+        worker.reportHealthTo(health);
+        health.start();
         startThread(worker, "millrace-worker-" + instanceId);
         log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight, retries after {} ms", instanceId, topics,
                 models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),
@@ -221,6 +231,23 @@ public final class WorkerService implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The heartbeats' producer: outside transactions, idempotent, the {@code producer.*} overrides (a
+     * cluster's security settings) applied; a send never waits long for metadata, as a late heartbeat is worthless.
+     */
+    Properties healthProducerConfig() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        putOverrides(p, "producer.");
+        p.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-health");
+        return p;
+    }
+
     private void putOverrides(Properties p, String prefix) {
         overrides.forEach((k, v) -> {
             if (k.startsWith(prefix)) {
@@ -231,6 +258,10 @@ public final class WorkerService implements AutoCloseable {
 
     @Override
     public void close() {
+        // Goodbye first: the router stops counting on this worker from its last report.
+        if (health != null) {
+            health.close();
+        }
         for (AutoCloseable loop : loops) {
             try {
                 loop.close();

@@ -196,14 +196,14 @@ final class Deployment implements AutoCloseable {
         }
     }
 
-    /** The router's models, aliases and cache; model identities are hashed only when the cache is on. */
+    /** The router's models, aliases, cache, fallback chains and health settings; model identities are hashed only when the cache is on. */
     private RouterConfig routerConfig(Settings s) {
         CacheSettings cache = s.cache();
         try {
             Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
             // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
-                    catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY);
+                    catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);

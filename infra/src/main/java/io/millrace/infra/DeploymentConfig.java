@@ -11,14 +11,14 @@ import java.util.Set;
  * Everything a deployment decides besides where it runs: the models and their prices, the names
  * clients may use for them, and the stage settings that {@code --set} also takes.
  *
- * <p>Aliases, the cache, {@code auto} routing and the models' prices and quality (budget routing)
- * are in force. Fallback chains and quotas are read and checked now, so a file written for them is
+ * <p>Aliases, the cache, {@code auto} routing, the models' prices and quality (budget routing) and
+ * fallback chains are in force. Quotas are read and checked now, so a file written for them is
  * right when they land, but they do nothing yet: {@link #inactive()} says so at start.
  *
  * @param source    the file, named in every message about it
  * @param models    served models, in order; empty: {@code --model-dir} or the built-in model
  * @param aliases   names clients may send, to served model names
- * @param fallbacks per model, the models to try, in order, when it is down (not active yet)
+ * @param fallbacks per model, the models to try, in order, when its circuit is open (passed to the router)
  * @param auto      how {@code "model": "auto"} chooses
  * @param quotas    tokens per day per tenant (not active yet)
  * @param settings  {@code --set} keys (the {@code set:} section and the {@code cache:} section's keys);
@@ -62,9 +62,6 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
     /** What the file asks for that this version does not do yet, one line each, to be shown at start. */
     List<String> inactive() {
         List<String> lines = new ArrayList<>();
-        if (!fallbacks.isEmpty()) {
-            lines.add(source + ": fallbacks are read and checked but NOT ACTIVE yet: a model that is down is not replaced");
-        }
         if (!quotas.isEmpty()) {
             lines.add(source + ": quotas are read and checked but NOT ACTIVE yet: no tenant is limited by them");
         }

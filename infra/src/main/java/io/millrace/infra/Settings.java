@@ -21,7 +21,7 @@ import java.util.Map;
  *                         ONNX Runtime threads, in-flight and commit bounds), {@code consumer.*}/{@code producer.*}
  *                         client settings (those that would break exactly-once refused) and
  *                         {@code model.NAME.variant} ({@link ModelVariants}) for the worker; {@code cache.*}
- *                         for the router ({@link CacheOptions}); and {@link #BATCH_WINDOW_SECONDS} for the
+ *                         for the router ({@link CacheOptions}), {@code router.*} ({@link RouterOptions}); and {@link #BATCH_WINDOW_SECONDS} for the
  *                         API, only for tests
  * @param requireKeys      the HTTP API asks every {@code /v1} request for an API key ({@code serve}'s
  *                         default); false for {@code --auth none} and for the batch command's own API
@@ -57,18 +57,24 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         modelDirs = List.copyOf(modelDirs);
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
-            if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.")) {
+            if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.") || key.startsWith("router.")) {
                 continue;
             }
             if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")
                     && !key.startsWith(ModelVariants.PREFIX)) {
-                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.*, model.NAME.variant"
-                        + " and cache.* settings can be set, e.g. --set worker.engine=sequential or"
+                throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.*, model.NAME.variant,"
+                        + " cache.* and router.* settings can be set, e.g. --set worker.engine=sequential or"
                         + " --set model.millrace-tiny.variant=q8");
             }
         }
         worker(workerSettings); // a bad worker value, or a client override that would break exactly-once, fails here
         CacheOptions.from(workerSettings); // a bad cache value fails here, at start
+        RouterOptions.health(workerSettings); // and a bad router.* value
+        try {
+            io.millrace.worker.HealthPublisher.interval(workerSettings);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--set " + e.getMessage());
+        }
         ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
         try {
             io.millrace.worker.RetrySchedule.from(workerSettings); // and wrong retry tiers, before topics are made for them
@@ -89,6 +95,11 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
     /** The response cache's settings ({@code cache.*} keys, from {@code --set} or the config file). */
     io.millrace.router.CacheSettings cache() {
         return CacheOptions.from(workerSettings);
+    }
+
+    /** The router's health settings ({@code router.*} keys): circuits, probes, what a request does when its chain is down. */
+    io.millrace.router.HealthSettings health() {
+        return RouterOptions.health(workerSettings);
     }
 
     /** The worker's settings: engine, bounds, ONNX Runtime ({@code worker.*}), with the client overrides checked. */

@@ -21,11 +21,15 @@ final class StageOptions {
                     + " worker.engine.max.batch.size, worker.engine.max.batch.tokens, worker.engine.prefill.chunk,"
                     + " worker.ort.intra.threads, worker.ort.spinning (true/false; serve with the api role: false),"
                     + " worker.max.in.flight, worker.max.queued.per.partition,"
-                    + " worker.commit.interval.ms, worker.commit.max.results, worker.kv.memory (KV cache of each model's"
+                    + " worker.commit.interval.ms, worker.commit.max.results, worker.health.interval.ms (heartbeats),"
+                    + " worker.kv.memory (KV cache of each model's"
                     + " batch engine, e.g. 512m; default half the JVM's max heap), a Kafka client setting as consumer.* /"
                     + " producer.* (not those exactly-once rests on: isolation.level, enable.auto.commit, transactional.id, ...),"
                     + " model.NAME.variant (fp32, q8, fp16, q4, ...: which ONNX file of model directory NAME is served),"
-                    + " or the response cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries")
+                    + " the response cache's cache.enabled, cache.shared, cache.ttl (e.g. 24h), cache.max.entries,"
+                    + " or the router's router.health.dead.after (e.g. 10s), router.health.failures, router.health.failure.window,"
+                    + " router.health.cooldown, router.health.probe.interval, router.health.release.interval,"
+                    + " router.unavailable.interactive (fail or wait)")
     List<String> set = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE",

@@ -33,7 +33,7 @@ class DeploymentFileTest {
     }
 
     @Test
-    void readsModelsPricesAliasesAndTheNotYetActiveSections() throws IOException {
+    void readsModelsPricesAliasesFallbacksAndTheNotYetActiveSections() throws IOException {
         Files.createDirectories(dir.resolve("models/qwen"));
         Files.createDirectories(dir.resolve("models/tiny"));
         DeploymentConfig c = read("""
@@ -61,8 +61,8 @@ class DeploymentFileTest {
         assertThat(CacheOptions.from(c.settings())).isEqualTo(new CacheSettings(true, true, Duration.ofHours(1),
                 CacheSettings.DEFAULT_MAX_ENTRIES));
         assertThat(c.settings()).containsEntry("worker.max.in.flight", "8");
-        assertThat(c.inactive()).as("fallbacks and quotas; auto is active").hasSize(2).allMatch(l -> l.contains("NOT ACTIVE yet"))
-                .noneMatch(l -> l.contains("auto"));
+        assertThat(c.inactive()).as("only quotas; auto and fallbacks are active").hasSize(1).allMatch(l -> l.contains("NOT ACTIVE yet"))
+                .noneMatch(l -> l.contains("auto")).noneMatch(l -> l.contains("fallbacks"));
         c.checkNames(Set.of("qwen", "tiny"));
     }
 

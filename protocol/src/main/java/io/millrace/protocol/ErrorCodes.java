@@ -36,5 +36,11 @@ public final class ErrorCodes {
      */
     public static final String BUDGET_NOT_PLANNED = "budget_not_planned";
 
+    /**
+     * Every model that could answer the request (its model and that model's fallback chain) is down,
+     * and the request is interactive, so it is answered at once (503) rather than held.
+     */
+    public static final String MODEL_UNAVAILABLE = "model_unavailable";
+
     private ErrorCodes() {}
 }

@@ -23,6 +23,17 @@ public final class Stores {
      */
     public static final String ROUTER_CACHE_PENDING = "router-cache-pending";
 
+    /**
+     * router-stream: each model's health and circuit (a global in-memory store over
+     * {@code millrace.health}, rebuilt from the topic at start), so every instance agrees.
+     */
+    public static final String ROUTER_MODEL_HEALTH = "router-model-health";
+    /**
+     * router-stream: requests that no model of their fallback chain can take now, waiting to be
+     * routed when one is back; keyed by park time and request id (oldest first). Persistent, logged.
+     */
+    public static final String ROUTER_PARKED = "router-parked";
+
     /** results-api: latest result per request id. */
     public static final String RESULTS_BY_REQUEST = "results-by-request";
     /** results-api: submitted batches by batch id. */

@@ -6,6 +6,7 @@ import io.millrace.protocol.events.CacheEntry;
 import io.millrace.protocol.events.CancelEvent;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
+import io.millrace.protocol.events.HealthEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public final class Topics {
     public static final JsonSerde<CancelEvent> CANCEL_SERDE = new JsonSerde<>(CancelEvent.class);
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
     public static final JsonSerde<CacheEntry> CACHE_SERDE = new JsonSerde<>(CacheEntry.class);
+    public static final JsonSerde<HealthEvent> HEALTH_SERDE = new JsonSerde<>(HealthEvent.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -117,6 +119,16 @@ public final class Topics {
             3, Map.of("cleanup.policy", "compact,delete", "retention.ms", WEEK_MS));
 
     /**
+     * Workers' heartbeats per model ({@link HealthEvent}: live, load, failures), keyed by model, written
+     * outside transactions every few seconds and on failures. Every router instance reads all of it into
+     * a global store, so all agree on each model's circuit. One partition: it is small, and one
+     * partition keeps a model's reports in the order they were written. Kept an hour: a router that
+     * starts reads back at most that much to rebuild the circuits; older reports say nothing about now.
+     */
+    public static final Topic<String, HealthEvent> HEALTH = new Topic<>(PREFIX + "health", KEYS, HEALTH_SERDE,
+            1, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(3600L * 1000)));
+
+    /**
      * The retry tiers a deployment has unless configured otherwise ({@code worker.retry.delays}):
      * one retry topic per delay, in milliseconds.
      */
@@ -179,7 +191,7 @@ public final class Topics {
     /** The same with these retry delays (ms): each model's generation, retry and dead-letter topics. */
     public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
-                RESPONSE_CACHE));
+                RESPONSE_CACHE, HEALTH));
         models.stream().sorted().forEach(m -> {
             topics.add(generation(m));
             retryDelaysMs.forEach(d -> topics.add(retry(m, d)));

@@ -27,6 +27,17 @@ class EventsTest {
     }
 
     @Test
+    void healthEventsRoundTripInTheContractsFieldNames() {
+        io.millrace.protocol.events.HealthEvent h = new io.millrace.protocol.events.HealthEvent("w1", "m", true, 2, 5, 7, 1,
+                1_700_000_000_000L, 2000);
+        byte[] bytes = Topics.HEALTH_SERDE.serializer().serialize(Topics.HEALTH.name(), h);
+        assertThat(new String(bytes, StandardCharsets.UTF_8)).isEqualTo("{\"worker_id\":\"w1\",\"model\":\"m\",\"live\":true,"
+                + "\"running\":2,\"waiting\":5,\"completed\":7,\"failures\":1,\"at\":1700000000000,\"interval_ms\":2000}");
+        assertThat(Topics.HEALTH_SERDE.deserializer().deserialize(Topics.HEALTH.name(), bytes)).isEqualTo(h);
+        assertThat(Topics.HEALTH.partitions()).as("one partition: a model's reports stay in order").isEqualTo(1);
+    }
+
+    @Test
     void minimalRequestFromAnyClientDecodesAndIgnoresUnknownFields() {
         String json = "{\"request_id\":\"k1\",\"custom_id\":\"c\",\"url\":\"/v1/chat/completions\",\"extra\":1,"
                 + "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}";
@@ -128,7 +139,7 @@ class EventsTest {
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
                         "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
-                        "millrace.cancels", "millrace.response-cache", "millrace.gen.a", "millrace.gen.a-retry-1000",
+                        "millrace.cancels", "millrace.response-cache", "millrace.health", "millrace.gen.a", "millrace.gen.a-retry-1000",
                         "millrace.gen.a-retry-10000", "millrace.gen.a-retry-60000", "millrace.gen.a-dlt");
     }
 

@@ -3,6 +3,7 @@ package io.millrace.router;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Stores;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,9 +20,12 @@ import java.util.Map;
  * @param cache          the response cache's settings
  * @param auto           how {@code "model": "auto"} chooses, when the catalog accepts it: normally
  *                       {@link AutoRouter#trained()}; {@link AutoRouter#RULE_ONLY} for the seed's rule alone
+ * @param fallbacks      per served model, the served models to try in order when its circuit is open
+ *                       (the deployment file's {@code fallbacks:}); a model with none has no fallback
+ * @param health         when circuits open and close, and what happens when a whole chain is down
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
-        CacheSettings cache, AutoRouter auto) {
+        CacheSettings cache, AutoRouter auto, Map<String, List<String>> fallbacks, HealthSettings health) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -51,16 +55,39 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
             throw new IllegalArgumentException("auto is null: pass AutoRouter.trained() (or AutoRouter.RULE_ONLY for the seed's"
                     + " rule alone)");
         }
+        fallbacks = Map.copyOf(fallbacks == null ? Map.of() : fallbacks);
+        fallbacks.forEach((model, chain) -> {
+            if (!catalog.names().contains(model)) {
+                throw new IllegalArgumentException("fallbacks." + model + ": '" + model + "' is not a served model: use one of "
+                        + catalog.names());
+            }
+            for (String next : chain) {
+                if (!catalog.names().contains(next) || next.equals(model)) {
+                    throw new IllegalArgumentException("fallbacks." + model + ": '" + next + "' is " + (next.equals(model)
+                            ? "the model itself" : "not a served model") + ": list other served models of " + catalog.names());
+                }
+            }
+        });
+        fallbacks = fallbacks.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
+                Map.Entry::getKey, e -> List.copyOf(e.getValue())));
+        if (health == null) {
+            throw new IllegalArgumentException("health is null: pass HealthSettings.DEFAULT");
+        }
     }
 
-    /** With the seed's rule alone for {@code auto}. */
+    /** With the seed's rule alone for {@code auto}, no fallback chains and the default health settings. */
     public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity, CacheSettings cache) {
-        this(catalog, dedupRetention, modelIdentity, cache, AutoRouter.RULE_ONLY);
+        this(catalog, dedupRetention, modelIdentity, cache, AutoRouter.RULE_ONLY, Map.of(), HealthSettings.DEFAULT);
     }
 
     /** This config with {@code router} choosing for {@code auto}. */
     public RouterConfig withAuto(AutoRouter router) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router, fallbacks, health);
+    }
+
+    /** This config with these fallback chains and health settings. */
+    public RouterConfig withHealth(Map<String, List<String>> chains, HealthSettings settings) {
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, chains, settings);
     }
 
     /** A router without a response cache. */

@@ -13,7 +13,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  * ({@code stream-millrace-router-metrics}: {@code <outcome>-total} and {@code <outcome>-rate}),
  * exported wherever the application's other Kafka metrics go. The response cache adds
  * {@code cache-hits}, {@code cache-misses} (cacheable requests sent to a worker), {@code cache-stored}
- * and the gauge {@code response-cache-size} (entries this instance holds).
+ * and the gauge {@code response-cache-size} (entries this instance holds); health adds {@code parked}
+ * (requests that wait because every model of their chain is down).
  */
 final class RouterMetrics implements AutoCloseable {
     static final String SCOPE = "millrace-router";
@@ -25,6 +26,7 @@ final class RouterMetrics implements AutoCloseable {
     static final String REJECTED = "rejected";
     static final String DEAD_LETTERED = "dead-lettered";
     static final String DUPLICATES_DROPPED = "duplicates-dropped";
+    static final String PARKED = "parked";
     static final String CACHE_HITS = "cache-hits";
     static final String CACHE_MISSES = "cache-misses";
     static final String CACHE_STORED = "cache-stored";
@@ -38,6 +40,7 @@ final class RouterMetrics implements AutoCloseable {
     private Sensor rejected;
     private Sensor deadLettered;
     private Sensor duplicates;
+    private Sensor parked;
     private Sensor hits;
     private Sensor misses;
     private Sensor stored;
@@ -88,6 +91,11 @@ final class RouterMetrics implements AutoCloseable {
 
     void duplicateDropped() {
         (duplicates = sensor(duplicates, DUPLICATES_DROPPED)).record();
+    }
+
+    /** A request that waits: every model of its fallback chain is down. */
+    void parked() {
+        (parked = sensor(parked, PARKED)).record();
     }
 
     void cacheHit(long cacheSize) {

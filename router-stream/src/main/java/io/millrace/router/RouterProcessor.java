@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
@@ -28,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * key holds a live entry is answered at once with the cached completion ({@link ResponseCache#answer});
  * on a miss its key is remembered in the pending store, so that {@link CacheFiller} stores its result.
  * A sparse hit is committed at once ({@link CommitPacer}), not at the next commit interval.
+ *
+ * <p>Health ({@link HealthGate}): a routed request whose model's circuit is open goes to the first
+ * model of its fallback chain that can take it; when none can, it waits in the parked store (batch) or
+ * is answered 503 (interactive). A wall-clock punctuator routes waiting requests once a model is back.
  */
 final class RouterProcessor implements Processor<byte[], byte[], Object, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RouterProcessor.class);
@@ -41,6 +46,7 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
     private ResponseCache cache;
     private KeyValueStore<String, String> pending;
     private final CommitPacer hitCommits = new CommitPacer(20_000_000L, 2);
+    private HealthGate health;
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
@@ -58,7 +64,8 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(DedupWindow.storeBuilder(Stores.ROUTER_DEDUP, config.dedupRetention()));
+                return Set.of(DedupWindow.storeBuilder(Stores.ROUTER_DEDUP, config.dedupRetention()),
+                        HealthGate.parkedStoreBuilder());
             }
         };
     }
@@ -72,6 +79,18 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         if (cacheKeys != null) {
             this.cache = new ResponseCache(context.getStateStore(Stores.ROUTER_RESPONSE_CACHE));
             this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
+        }
+        this.health = new HealthGate(config, context.getStateStore(Stores.ROUTER_MODEL_HEALTH),
+                context.getStateStore(Stores.ROUTER_PARKED));
+        context.schedule(config.health().releaseInterval(), PunctuationType.WALL_CLOCK_TIME, t -> release());
+    }
+
+    /** Routes the waiting requests that a model of their chain can now take. */
+    private void release() {
+        long now = context.currentSystemTimeMs();
+        int released = health.release(now, event -> send(new Record<>(event.requestId(), null, now), event));
+        if (released > 0) {
+            LOG.info("released {} waiting requests: a model of their chain is back ({} still wait)", released, health.waiting());
         }
     }
 
@@ -90,29 +109,21 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
             return;
         }
         if (decision instanceof RouteDecision.Route route) {
-            RequestEvent event = route.event();
-            Optional<String> cacheKey = cacheKeys == null ? Optional.empty() : cacheKeys.keyOf(event);
-            if (cacheKey.isPresent()) {
-                long now = context.currentSystemTimeMs();
-                Optional<CacheEntry> hit = cache.lookup(cacheKey.get(), now);
-                if (hit.isPresent()) {
-                    ResultEvent answer = ResponseCache.answer(event, hit.get(), now);
-                    context.forward(record.withKey(event.requestId()).withValue(answer)
-                            .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, answer.batchId())),
-                            RouterTopology.RESULTS_SINK);
-                    metrics.cacheHit(cache.size());
-                    if (hitCommits.commitNow(System.nanoTime())) {
-                        context.commit(); // carried out after this record: the answer is visible in a few ms
-                    }
-                    return;
-                }
-                pending.put(event.requestId(), cacheKey.get());
-                metrics.cacheMiss(cache.size());
+            long now = context.currentSystemTimeMs();
+            HealthGate.Decision gate = health.decide(route.event(), now);
+            if (gate instanceof HealthGate.Decision.Send go) {
+                send(record, go.event());
+            } else if (gate instanceof HealthGate.Decision.Fail fail) {
+                LOG.debug("answering request {}: {}", route.requestId(), fail.result().error().message());
+                context.forward(record.withKey(route.requestId()).withValue(fail.result())
+                        .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, fail.result().batchId())),
+                        RouterTopology.RESULTS_SINK);
+                metrics.rejected();
+            } else {
+                LOG.debug("request {} waits: every model of its chain is down", route.requestId());
+                health.park(route.event(), now);
+                metrics.parked();
             }
-            context.forward(record.withKey(route.generationKey()).withValue(event)
-                    .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
-                    RouterTopology.GENERATION_SINK);
-            metrics.routed();
         } else if (decision instanceof RouteDecision.Reject reject) {
             ResultEvent result = reject.result();
             LOG.debug("rejecting request {}: {}", reject.requestId(), result.error().code());
@@ -132,6 +143,35 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
             context.forward(record.withHeaders(headers), RouterTopology.DLT_SINK);
             metrics.deadLettered();
         }
+    }
+
+    /**
+     * Answers {@code event} from the response cache when it holds it, else writes it to its model's
+     * generation topic (remembering its cache key, so its result fills the cache).
+     */
+    private void send(Record<?, ?> record, RequestEvent event) {
+        Optional<String> cacheKey = cacheKeys == null ? Optional.empty() : cacheKeys.keyOf(event);
+        if (cacheKey.isPresent()) {
+            long now = context.currentSystemTimeMs();
+            Optional<CacheEntry> hit = cache.lookup(cacheKey.get(), now);
+            if (hit.isPresent()) {
+                ResultEvent answer = ResponseCache.answer(event, hit.get(), now);
+                context.forward(record.withKey(event.requestId()).withValue(answer)
+                        .withHeaders(OutputHeaders.of(record.headers(), Headers.RESULT_V1, answer.batchId())),
+                        RouterTopology.RESULTS_SINK);
+                metrics.cacheHit(cache.size());
+                if (hitCommits.commitNow(System.nanoTime())) {
+                    context.commit(); // carried out after this record: the answer is visible in a few ms
+                }
+                return;
+            }
+            pending.put(event.requestId(), cacheKey.get());
+            metrics.cacheMiss(cache.size());
+        }
+        context.forward(record.withKey(ConversationKey.of(event)).withValue(event)
+                .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
+                RouterTopology.GENERATION_SINK);
+        metrics.routed();
     }
 
     @Override

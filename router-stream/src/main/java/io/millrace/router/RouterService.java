@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * The router stage: reads {@code millrace.requests}, drops request ids already seen within the
  * dedup retention, answers invalid requests with an error result on {@code millrace.results},
  * sends valid ones to their model's {@code millrace.gen.<model>} topic and records without any id
- * to {@code millrace.requests-dlt}.
+ * to {@code millrace.requests-dlt}. It reads workers' heartbeats ({@code millrace.health}) into a
+ * global store and sends a request whose model's circuit is open along its fallback chain; a batch
+ * request whose whole chain is down waits in a store until a model is back ({@link HealthGate}).
  *
  * <p><b>Guarantee:</b> exactly-once: input offsets, routed outputs, error results and dedup-store
  * changes commit atomically (exactly_once_v2). After a crash or rebalance the uncommitted
@@ -81,7 +83,11 @@ public final class RouterService implements AutoCloseable {
         return props;
     }
 
-    /** Starts processing in the background and returns at once; see {@link #awaitRunning}. */
+    /**
+     * Starts processing in the background; see {@link #awaitRunning}. Returns once the global stores
+     * (model health, and the response cache when on) are read to their end, as Kafka Streams does for
+     * every global store; with no broker that fails after {@code task.timeout.ms}.
+     */
     public void start() {
         stage.start();
     }

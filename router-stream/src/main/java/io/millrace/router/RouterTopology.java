@@ -22,7 +22,15 @@ import org.apache.kafka.streams.Topology;
  *   millrace.response-cache ──▶ global store router-response-cache (read by router: hits answered at once)
  * </pre>
  *
- * {@code millrace.results} is co-partitioned with {@code millrace.requests} (both keyed by request
+ * Health, always on: workers' heartbeats feed a global store that every task reads to pick a model of
+ * the request's fallback chain ({@link HealthGate}); requests no model can take wait in router-parked:
+ *
+ * <pre>
+ *   millrace.health ──▶ health-updater (CircuitBreaker) ──▶ global store router-model-health (read by router)
+ *   router ──(whole chain down, batch)──▶ store router-parked ──(punctuator, a model is back)──▶ millrace.gen.&lt;model&gt;
+ * </pre>
+ *
+ * <p>{@code millrace.results} is co-partitioned with {@code millrace.requests} (both keyed by request
  * id, same partition count), so the filler sees the result of each request its task routed.
  *
  * <p>Every node has a fixed name, and each store its protocol name, so the changelog topics
@@ -40,6 +48,8 @@ public final class RouterTopology {
     static final String CACHE_SINK = "response-cache-sink";
     static final String CACHE_SOURCE = "response-cache-source";
     static final String CACHE_UPDATER = "response-cache-updater";
+    static final String HEALTH_SOURCE = "health-source";
+    static final String HEALTH_UPDATER = "health-updater";
 
     private RouterTopology() {}
 
@@ -65,6 +75,12 @@ public final class RouterTopology {
         if (config.cache().enabled()) {
             addCache(topology, config.cache());
         }
+        // A global store: requests are partitioned by request id, so every task needs every model's
+        // circuit; and every instance reading the whole topic is what makes them all agree.
+        CircuitBreaker breaker = new CircuitBreaker(config.health());
+        topology.addGlobalStore(HealthStoreUpdater.storeBuilder(), HEALTH_SOURCE, new RequestTimestamps(),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), Topics.HEALTH.name(), HEALTH_UPDATER,
+                () -> new HealthStoreUpdater(breaker));
         return topology;
     }
 

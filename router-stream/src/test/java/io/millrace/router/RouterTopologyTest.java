@@ -306,7 +306,14 @@ class RouterTopologyTest {
                 RouterTopology.SOURCE, RouterTopology.ROUTER, RouterTopology.GENERATION_SINK,
                 RouterTopology.RESULTS_SINK, RouterTopology.DLT_SINK);
         assertThat(only.nodes()).filteredOn(n -> n.name().equals(RouterTopology.ROUTER))
-                .flatExtracting(n -> ((TopologyDescription.Processor) n).stores()).containsExactly(Stores.ROUTER_DEDUP);
+                .flatExtracting(n -> ((TopologyDescription.Processor) n).stores())
+                .containsExactlyInAnyOrder(Stores.ROUTER_DEDUP, Stores.ROUTER_PARKED);
+        // Health: a global store, so every task reads every model's circuit.
+        assertThat(description.globalStores()).singleElement().satisfies(g -> {
+            assertThat(g.source().name()).isEqualTo(RouterTopology.HEALTH_SOURCE);
+            assertThat(g.processor().name()).isEqualTo(RouterTopology.HEALTH_UPDATER);
+            assertThat(g.processor().stores()).containsExactly(Stores.ROUTER_MODEL_HEALTH);
+        });
     }
 
     private TestOutputTopic<String, RequestEvent> generation(String model) {

@@ -28,4 +28,7 @@ public record RouteInfo(String requested, String model, String reason) {
     public boolean budget() {
         return reason != null && reason.startsWith(BUDGET_PREFIX);
     }
+
+    /** The prefix of a reason when the model asked for was down and a model of its chain answered. */
+    public static final String FALLBACK = "fallback";
 }
