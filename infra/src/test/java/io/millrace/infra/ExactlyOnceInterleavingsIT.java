@@ -11,6 +11,7 @@ import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.router.CacheSettings;
+import io.millrace.router.HealthSettings;
 import io.millrace.router.RouterConfig;
 import io.millrace.router.RouterService;
 import io.millrace.worker.RetrySchedule;
@@ -47,9 +48,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * The pipeline's promise as a property (issue 11): whatever the interleaving of duplicate copies
  * of requests, generation failures, retries through the retry tiers, cache hits and restarts of
- * the router and the worker, every request id gets exactly one committed result, and the right
- * one: a success when its generation failed no more often than there are retry tiers, else one
- * final {@code generation_failed} error. jqwik draws the scenarios; each runs on the real broker
+ * the router and the worker, and the circuit breaker those failures open, every request id gets
+ * exactly one committed result, and the right one: a success when its generation failed no more
+ * often than there are retry tiers, else one final {@code generation_failed} error; or, for a lone
+ * (interactive) request routed while the circuit was open, {@code model_unavailable} (a batch
+ * request waits for the circuit to close instead). jqwik draws the scenarios; each runs on the real broker
  * with the real router (cache on), worker, model and engine.
  *
  * <p>The one fake: {@link FailingEngine} makes chosen prompts fail a chosen number of times, as an
@@ -71,8 +74,12 @@ class ExactlyOnceInterleavingsIT {
     /** Remaining injected failures by prompt (its token ids), shared by every worker the test starts. */
     private static final Map<String, AtomicInteger> FAILURES = new ConcurrentHashMap<>();
 
-    /** One request id: its copies sent to millrace.requests, the prompt it asks (shared by some ids). */
-    record Request(String id, String prompt, int copies) {}
+    /**
+     * One request id: its copies sent to millrace.requests, the prompt it asks (shared by some ids),
+     * and whether it is part of a batch (a batch request waits while its model's circuit is open;
+     * a lone one is interactive and may be answered 503 then).
+     */
+    record Request(String id, String prompt, int copies, boolean batch) {}
 
     /** An action of a scenario, in the order drawn. */
     sealed interface Step {
@@ -147,7 +154,11 @@ class ExactlyOnceInterleavingsIT {
             List<ResultEvent> got = results.get(r.id());
             assertThat(got).as("results of %s in %s", r.id(), scenario).hasSize(1);
             ResultEvent result = got.get(0);
-            if (scenario.failures().getOrDefault(r.prompt(), 0) <= TIERS) {
+            if (!r.batch() && result.statusCode() == 503) {
+                // Injected failures open the model's circuit (router.health.failures): an interactive
+                // request routed meanwhile is answered at once, and that is its one result.
+                assertThat(result.error().code()).isEqualTo(ErrorCodes.MODEL_UNAVAILABLE);
+            } else if (scenario.failures().getOrDefault(r.prompt(), 0) <= TIERS) {
                 assertThat(result.statusCode()).as("%s: %s", r.id(), result.error()).isEqualTo(200);
             } else {
                 assertThat(result.statusCode()).as(r.id()).isEqualTo(500);
@@ -160,7 +171,8 @@ class ExactlyOnceInterleavingsIT {
     Arbitrary<Scenario> scenarios() {
         // Each prompt: how often it fails (0..TIERS+1) and how many ids ask it (1..2; 1 when it must fail for good).
         Arbitrary<int[]> prompts = Combinators.combine(Arbitraries.integers().between(0, TIERS + 1),
-                Arbitraries.integers().between(1, 2), Arbitraries.integers().between(1, 3)).as((f, ids, copies) -> new int[] {f, ids, copies});
+                Arbitraries.integers().between(1, 2), Arbitraries.integers().between(1, 3), Arbitraries.integers().between(0, 1))
+                .as((f, ids, copies, batch) -> new int[] {f, ids, copies, batch});
         Arbitrary<Integer> workerRestarts = Arbitraries.integers().between(0, 2);
         Arbitrary<Integer> routerRestarts = Arbitraries.integers().between(0, 1);
         return Combinators.combine(prompts.list().ofMinSize(2).ofMaxSize(5), workerRestarts, routerRestarts)
@@ -180,7 +192,7 @@ class ExactlyOnceInterleavingsIT {
             String prompt = "try " + t + " prompt " + p;
             failures.put(prompt, fails);
             for (int i = 0; i < ids; i++) {
-                Request r = new Request("t" + t + "-p" + p + "-r" + i, prompt, prompts.get(p)[2]);
+                Request r = new Request("t" + t + "-p" + p + "-r" + i, prompt, prompts.get(p)[2], (prompts.get(p)[3] + i) % 2 == 1);
                 requests.add(r);
                 for (int c = 0; c < r.copies(); c++) {
                     steps.add(new Step.Send(r));
@@ -198,7 +210,7 @@ class ExactlyOnceInterleavingsIT {
 
     private static void send(Request r) throws Exception {
         // Greedy: cacheable, so ids sharing a prompt may be answered from the response cache.
-        RequestEvent event = new RequestEvent(r.id(), null, r.id(), null, "POST", "/v1/chat/completions", Json.parse(
+        RequestEvent event = new RequestEvent(r.id(), r.batch() ? "interleavings-batch" : null, r.id(), null, "POST", "/v1/chat/completions", Json.parse(
                 "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + r.prompt() + "\"}],"
                         + "\"max_tokens\":3,\"temperature\":0}"), null, System.currentTimeMillis());
         producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), r.id(),
@@ -220,7 +232,11 @@ class ExactlyOnceInterleavingsIT {
 
     private static void startRouter() {
         RouterConfig config = new RouterConfig(ModelCatalog.of(new ModelCatalog.Entry(MODEL, contextLength)), Stores.DEDUP_RETENTION,
-                Map.of(MODEL, "interleavings-test-model"), CacheSettings.DEFAULT);
+                Map.of(MODEL, "interleavings-test-model"), CacheSettings.DEFAULT)
+                // Circuits are part of the interleaving: injected failures open the model's circuit
+                // (5 within 30 s), and a short cooldown lets probes close it within the test.
+                .withHealth(Map.of(), new HealthSettings(Duration.ofSeconds(10), 5, Duration.ofSeconds(30), Duration.ofSeconds(1),
+                        Duration.ofMillis(200), false, Duration.ofMillis(200)));
         router = new RouterService(broker.bootstrapServers(), dir.resolve("router-state"), config, Map.of());
         router.start();
         router.awaitRunning(Duration.ofSeconds(60));
