@@ -182,7 +182,10 @@ final class EvalRunCommand implements Callable<Integer> {
             entry.put("batch_id", batches.path(model).asText());
         }
         ObjectNode engine = m.putObject("engine");
-        new java.util.TreeMap<>(settings.workerSettings()).forEach((k, v) -> engine.put(k, String.valueOf(v)));
+        ObjectNode set = engine.putObject("set");
+        new java.util.TreeMap<>(settings.workerSettings()).forEach((k, v) -> set.put(k, String.valueOf(v)));
+        // This process's worker settings, defaults included; with a cluster, its workers run their own.
+        engine.put("worker", String.valueOf(settings.worker()));
         m.put("seed", spec.sampling().seed());
         SourceVersion version = SourceVersion.current();
         ObjectNode millrace = m.putObject("millrace");

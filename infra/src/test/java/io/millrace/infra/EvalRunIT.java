@@ -70,9 +70,12 @@ class EvalRunIT {
         assertThat(rerun.generatedNow()).isZero();
         assertSameResults(dir.resolve("run1"), dir.resolve("run2"));
 
-        // And on a fresh data dir (a new broker, nothing stored): generated again, the same results.
-        EvalRunCommand.Outcome fresh = run(spec, dir.resolve("fresh-data"), dir.resolve("run3"));
+        // And on a fresh data dir (a new broker, nothing stored), one request per engine step instead of
+        // many at once: generated again, the same results (outputs do not depend on their batch).
+        EvalRunCommand.Outcome fresh = run(spec, dir.resolve("fresh-data"), dir.resolve("run3"),
+                "--set", "worker.engine.max.batch.size=1");
         assertThat(fresh.generatedNow()).isEqualTo(30);
+        assertThat(fresh.run().manifest().at("/engine/set/worker.engine.max.batch.size").asText()).isEqualTo("1");
         assertSameResults(dir.resolve("run1"), dir.resolve("run3"));
     }
 
