@@ -133,6 +133,23 @@ class EvalRunFilesTest {
         assertThat(Json.write(s.rows().get(0))).doesNotContain("chatcmpl").doesNotContain("created");
     }
 
+    @Test
+    void severalSamplesScoreTheirMean() throws Exception {
+        Files.writeString(dir.resolve("g.jsonl"), "{\"input\": \"Capital of France?\", \"ideal\": \"Paris\"}\n");
+        EvalSpec spec = spec("name: g\ntask: generate\ndataset: g.jsonl\nmodels: [a]\nsampling: {temperature: 0.8, n: 4}\n"
+                + "metrics: [exact_match]\n");
+        EvalDataset data = EvalDataset.read(spec.dataset(), spec.task());
+        assertThat(Json.parse(EvalRequests.of(spec, data, "a").lines().get(0)).at("/body/n").asInt()).isEqualTo(4);
+        ObjectNode result = chatResult("i0001", "Paris");
+        var choices = result.withObject("/response/body").withArray("choices");
+        choices.addObject().putObject("message").put("content", "Lyon");
+        choices.addObject().putObject("message").put("content", "Paris");
+        choices.addObject().putObject("message").put("content", "Nice");
+        // two of four samples right: 0.5
+        assertThat(new ResultScorer(spec).score("a", data.items(), Map.of("i0001", result)).scores().get("exact_match"))
+                .containsExactly(0.5);
+    }
+
     private static ObjectNode echoResult(String customId, String[] tokens, Double[] logprobs) {
         ObjectNode line = Json.object();
         line.put("custom_id", customId);
