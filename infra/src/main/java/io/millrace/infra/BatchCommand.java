@@ -111,7 +111,7 @@ final class BatchCommand implements Callable<Integer> {
         settings.deployment().inactive().forEach(line -> out.println("WARNING: " + line));
         out.println("batch " + id + ": " + summary.requests() + " requests from " + input);
         try (Deployment deployment = Deployment.connect(settings)) {
-            return execute(deployment, roles, file, summary.requests(), id, outputFile, errorsFile);
+            return execute(deployment, () -> deployment.startRoles(roles), file, summary.requests(), id, outputFile, errorsFile);
         }
     }
 
@@ -120,7 +120,12 @@ final class BatchCommand implements Callable<Integer> {
         return cluster.settings(env, httpPort, -1, stage);
     }
 
-    private Outcome execute(Deployment deployment, Set<Role> roles, BatchFile file, long total, String batchId, Path output,
+    /**
+     * Runs one batch file on a connected deployment: stored results first, then the rest submitted
+     * and awaited. {@code startStages} runs only when something is left to generate ({@code eval run}
+     * runs several batches on one deployment and starts its stages once).
+     */
+    Outcome execute(Deployment deployment, Runnable startStages, BatchFile file, long total, String batchId, Path output,
             Path errors) throws IOException {
         Counts counts = new Counts();
         try (BatchResultCollector collector = new BatchResultCollector(deployment.bootstrapServers(), batchId);
@@ -141,7 +146,7 @@ final class BatchCommand implements Callable<Integer> {
                 // Planned before any stage starts: a budget that cannot be planned costs nothing.
                 BudgetRouting.Routes routes = budgetUsd == null ? null : plan(deployment, file, batchId);
                 // Stages start only now: a finished batch needs none of them.
-                deployment.startRoles(roles);
+                startStages.run();
                 submit(deployment, file, batchId, total, collector.seen(), routes);
                 await(collector, sink, counts, total, deployment);
             }

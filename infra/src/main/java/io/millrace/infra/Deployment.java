@@ -242,6 +242,16 @@ final class Deployment implements AutoCloseable {
         return catalog;
     }
 
+    /** Each served model's directory, by served name: what an eval run's manifest records. */
+    Map<String, Path> modelDirectories() {
+        return ModelDirectories.byServedName(modelDirs, variants);
+    }
+
+    /** Each served model's identity (content hash and dtype), by served name, as the response cache keys it. */
+    Map<String, String> modelIdentities() throws IOException {
+        return ModelDirectories.identities(modelDirs, variants);
+    }
+
     Optional<ResultsApiService> api() {
         return Optional.ofNullable(api);
     }

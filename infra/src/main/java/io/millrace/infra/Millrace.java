@@ -18,8 +18,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code millrace} command line: {@code batch}, {@code serve}, {@code cancel} and
- * {@code model init-tiny}, each a picocli command whose help is generated from its options.
+ * The {@code millrace} command line: {@code batch}, {@code serve}, {@code cancel},
+ * {@code model init-tiny} and {@code eval run|compare}, each a picocli command whose help is generated from its options.
  *
  * <p>Exit codes are the contract scripts rely on: 0 done, 1 the run failed (one line
  * {@code millrace: <what is wrong>} on stderr), 2 wrong usage (the error, then the command's usage).
@@ -67,7 +67,10 @@ public final class Millrace {
                 .addSubcommand(new ServeCommand(out, env))
                 .addSubcommand(new CancelCommand(out, env))
                 .addSubcommand(new KeysCommand(out, env, java.time.Clock.systemUTC()))
-                .addSubcommand(new ModelCommand(out));
+                .addSubcommand(new ModelCommand(out))
+                .addSubcommand(new CommandLine(new EvalCommand())
+                        .addSubcommand(new EvalRunCommand(out, System.console() != null, env))
+                        .addSubcommand(new EvalCompareCommand(out)));
         // What the hand-written parser did, kept: a repeated option takes the later value, an argument
         // starting with @ is a file name (not a file of arguments), and options are never abbreviated.
         cli.setOverwrittenOptionsAllowed(true);
