@@ -125,6 +125,8 @@ public final class Topics {
     /** How retry and dead-letter topics of a model end: spring-kafka's naming. */
     private static final Pattern RETRY_SUFFIX = Pattern.compile(".*-retry-[0-9]+");
     private static final String DLT_SUFFIX = "-dlt";
+    /** How a model's interactive lane ends: {@code millrace.gen.<model>.interactive}. */
+    private static final String INTERACTIVE_SUFFIX = ".interactive";
 
     private Topics() {}
 
@@ -138,8 +140,29 @@ public final class Topics {
             throw new IllegalArgumentException("model name '" + model + "' ends like a retry or dead-letter topic"
                     + " (-retry-<ms> or -dlt), so its topic would collide with another model's: rename it");
         }
+        if (model.endsWith(INTERACTIVE_SUFFIX)) {
+            throw new IllegalArgumentException("model name '" + model + "' ends like an interactive lane (" + INTERACTIVE_SUFFIX
+                    + "), so its topic would collide with another model's lane: rename it");
+        }
         return new Topic<>(PREFIX + "gen." + model, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS,
                 Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+    }
+
+    /**
+     * A model's interactive lane, {@code millrace.gen.<model>.interactive}: the routed requests a
+     * client is waiting for ({@link RequestEvent#interactive()}), apart from the batch work on
+     * {@link #generation}, so that the model's workers can take them first (they consume both, and
+     * never let batch work fill the capacity an interactive request needs). Keyed and configured as
+     * the generation topic.
+     */
+    public static Topic<String, RequestEvent> interactive(String model) {
+        Topic<String, RequestEvent> gen = generation(model);
+        return new Topic<>(gen.name() + INTERACTIVE_SUFFIX, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS, gen.configs());
+    }
+
+    /** Whether this topic name is a model's interactive lane. */
+    public static boolean isInteractive(String topic) {
+        return topic.startsWith(PREFIX + "gen.") && topic.endsWith(INTERACTIVE_SUFFIX);
     }
 
     /**
@@ -176,12 +199,13 @@ public final class Topics {
         return all(models, DEFAULT_RETRY_DELAYS_MS);
     }
 
-    /** The same with these retry delays (ms): each model's generation, retry and dead-letter topics. */
+    /** The same with these retry delays (ms): each model's generation, interactive lane, retry and dead-letter topics. */
     public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
                 RESPONSE_CACHE));
         models.stream().sorted().forEach(m -> {
             topics.add(generation(m));
+            topics.add(interactive(m));
             retryDelaysMs.forEach(d -> topics.add(retry(m, d)));
             topics.add(deadLetter(m));
         });
