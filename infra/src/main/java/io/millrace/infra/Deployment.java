@@ -181,12 +181,12 @@ final class Deployment implements AutoCloseable {
         }
     }
 
-    /** The router's models, aliases and cache; model identities are hashed only when the cache is on. */
+    /** The router's models, aliases, cache and quotas; model identities are hashed only when the cache is on. */
     private RouterConfig routerConfig(Settings s) {
         CacheSettings cache = s.cache();
         try {
             Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
-            return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache);
+            return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache, s.deployment().quotas());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);

@@ -11,7 +11,7 @@ import java.util.Set;
  * Everything a deployment decides besides where it runs: the models and their prices, the names
  * clients may use for them, and the stage settings that {@code --set} also takes.
  *
- * <p>Aliases and the cache are in force. Fallback chains, {@code auto} routing and quotas are read
+ * <p>Aliases, the cache and quotas are in force. Fallback chains and {@code auto} routing are read
  * and checked now, so a file written for them is right when they land, but they do nothing yet:
  * {@link #inactive()} says so at start.
  *
@@ -20,7 +20,7 @@ import java.util.Set;
  * @param aliases   names clients may send, to served model names
  * @param fallbacks per model, the models to try, in order, when it is down (not active yet)
  * @param auto      how {@code "model": "auto"} chooses (not active yet)
- * @param quotas    tokens per day per tenant (not active yet)
+ * @param quotas    tokens per day per tenant, enforced by the router (its {@code QuotaGate})
  * @param settings  {@code --set} keys (the {@code set:} section and the {@code cache:} section's keys);
  *                  {@code --set} on the command line wins over them
  */
@@ -59,9 +59,6 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
         }
         if (auto.enabled()) {
             lines.add(source + ": auto routing is read and checked but NOT ACTIVE yet: \"model\": \"auto\" is answered model_not_found");
-        }
-        if (!quotas.isEmpty()) {
-            lines.add(source + ": quotas are read and checked but NOT ACTIVE yet: no tenant is limited by them");
         }
         return lines;
     }

@@ -32,6 +32,7 @@ public final class Headers {
     public static final String BATCH_V1 = "batch.v1";
     public static final String FILE_V1 = "file.v1";
     public static final String CACHE_V1 = "cache.v1";
+    public static final String QUOTA_USAGE_V1 = "quota-usage.v1";
 
     private Headers() {}
 }

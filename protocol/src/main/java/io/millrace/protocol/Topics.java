@@ -6,6 +6,7 @@ import io.millrace.protocol.events.CacheEntry;
 import io.millrace.protocol.events.CancelEvent;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
+import io.millrace.protocol.events.QuotaUsage;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public final class Topics {
     public static final JsonSerde<CancelEvent> CANCEL_SERDE = new JsonSerde<>(CancelEvent.class);
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
     public static final JsonSerde<CacheEntry> CACHE_SERDE = new JsonSerde<>(CacheEntry.class);
+    public static final JsonSerde<QuotaUsage> QUOTA_USAGE_SERDE = new JsonSerde<>(QuotaUsage.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -115,6 +117,16 @@ public final class Topics {
      */
     public static final Topic<String, CacheEntry> RESPONSE_CACHE = new Topic<>(PREFIX + "response-cache", KEYS, CACHE_SERDE,
             3, Map.of("cleanup.policy", "compact,delete", "retention.ms", WEEK_MS));
+
+    /**
+     * Tokens charged per tenant per quota window by each router task ({@link QuotaUsage}, keyed
+     * {@code <partition>:<tenant>}), written by the router in its transactions and read whole by every
+     * router instance (a global store), so that a tenant's quota holds across the tasks that share its
+     * requests. Compacted (the latest entry per task and tenant) and deleted after two days: only the
+     * current day's window counts.
+     */
+    public static final Topic<String, QuotaUsage> QUOTA_USAGE = new Topic<>(PREFIX + "quota-usage", KEYS, QUOTA_USAGE_SERDE,
+            1, Map.of("cleanup.policy", "compact,delete", "retention.ms", Long.toString(2L * 24 * 3600 * 1000)));
 
     /**
      * The retry tiers a deployment has unless configured otherwise ({@code worker.retry.delays}):
@@ -202,7 +214,7 @@ public final class Topics {
     /** The same with these retry delays (ms): each model's generation, interactive lane, retry and dead-letter topics. */
     public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
-                RESPONSE_CACHE));
+                RESPONSE_CACHE, QUOTA_USAGE));
         models.stream().sorted().forEach(m -> {
             topics.add(generation(m));
             topics.add(interactive(m));

@@ -17,9 +17,10 @@ import java.util.Map;
  *                       response cache keys on: a model re-exported under the same name never answers
  *                       with the old one's completions. Needed for every model when the cache is on
  * @param cache          the response cache's settings
+ * @param quotas         tokens per day per tenant ({@link QuotaPolicy}); tenants not named are not limited
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
-        CacheSettings cache) {
+        CacheSettings cache, Map<String, Long> quotas) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -36,6 +37,13 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
         if (cache == null) {
             throw new IllegalArgumentException("cache is null: pass CacheSettings.DEFAULT, or CacheSettings.DISABLED for no cache");
         }
+        quotas = Map.copyOf(quotas == null ? Map.of() : quotas);
+        quotas.forEach((tenant, n) -> {
+            if (tenant.isBlank() || n < 1) {
+                throw new IllegalArgumentException("quota of tenant '" + tenant + "' is " + n
+                        + " tokens per day: name the tenant and give it at least 1 token per day");
+            }
+        });
         if (cache.enabled()) {
             for (String model : catalog.names()) {
                 String id = modelIdentity.get(model);
@@ -45,6 +53,11 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
                 }
             }
         }
+    }
+
+    /** A router without quotas. */
+    public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity, CacheSettings cache) {
+        this(catalog, dedupRetention, modelIdentity, cache, Map.of());
     }
 
     /** A router without a response cache. */

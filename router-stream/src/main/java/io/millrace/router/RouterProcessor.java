@@ -39,11 +39,14 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
     private RouterMetrics metrics;
     private ResponseCache cache;
     private KeyValueStore<String, String> pending;
+    /** Null without quotas. */
+    private final QuotaGate quota;
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
         this.policy = new RoutePolicy(config.catalog());
         this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
+        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog()));
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
@@ -70,6 +73,9 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         if (cacheKeys != null) {
             this.cache = new ResponseCache(context.getStateStore(Stores.ROUTER_RESPONSE_CACHE));
             this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
+        }
+        if (quota != null) {
+            quota.init(context);
         }
     }
 
@@ -103,6 +109,10 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
                 }
                 pending.put(event.requestId(), cacheKey.get());
                 metrics.cacheMiss(cache.size());
+            }
+            // Quotas after the cache: a cached answer costs no tokens.
+            if (quota != null && !quota.admit(record, event, route.generationKey())) {
+                return;
             }
             context.forward(record.withKey(route.generationKey()).withValue(event)
                     .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),
