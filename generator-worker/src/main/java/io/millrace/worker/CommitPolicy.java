@@ -9,7 +9,7 @@ import java.time.Duration;
  * worker idle (nothing committed for an interval) is committed at once, so low load sees no added
  * latency.
  *
- * <p>A result that a client is waiting for (an interactive request: no batch) is committed at
+ * <p>A result that a client is waiting for (an interactive request, {@code RequestEvent.interactive()}) is committed at
  * once, whatever the interval: holding it for company put ~60 ms on the median of a synchronous
  * HTTP call (benchmarks/api-latency.sh). Under interactive load the commits still batch
  * themselves: the loop commits while results keep arriving, and each commit takes what became

@@ -12,6 +12,7 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.protocol.events.Timings;
 import io.millrace.worker.model.Completion;
+import io.millrace.worker.model.Lane;
 import io.millrace.worker.model.SamplingParams;
 import io.millrace.worker.model.TokenLogprob;
 import java.time.Clock;
@@ -127,9 +128,11 @@ final class CompletionHandler {
             List<int[]> prompts, List<SamplingParams> params, int promptTokens, long arrivalNanos, BodyShape shape) {
         List<CompletableFuture<Completion>> submitted = new ArrayList<>();
         List<CompletableFuture<Choice>> choices = new ArrayList<>();
+        // A client waits for an interactive request: the engine admits it ahead of batch work.
+        Lane lane = request.interactive() ? Lane.INTERACTIVE : Lane.BATCH;
         try {
             for (int i = 0; i < params.size(); i++) {
-                CompletableFuture<Completion> f = served.engine().submit(prompts.get(i), params.get(i));
+                CompletableFuture<Completion> f = served.engine().submit(prompts.get(i), params.get(i), lane);
                 submitted.add(f);
                 choices.add(f.thenApply(c -> new Choice(c, System.nanoTime())));
             }

@@ -52,6 +52,14 @@ import org.slf4j.LoggerFactory;
  * are committed, the rest forgotten and left to the next owner; a failed transaction forgets its
  * partitions' requests and consumes them again from the committed offsets ({@link WorkerErrors}).
  *
+ * <p>Priority lanes: the worker consumes each model's interactive lane
+ * ({@code millrace.gen.<model>.interactive}) beside its generation topic. Batch work never takes
+ * the in-flight capacity kept for interactive requests ({@link PausePolicy}), polled interactive
+ * records are handed to the engine before batch ones ({@link #interactiveFirst}), the engine admits
+ * them first at every step ({@code Lane}), and their results are committed at once
+ * ({@link CommitPolicy}). Their offsets and results share the transactions of the batch topics':
+ * the commit boundary is per partition, so a lane's partitions never wait behind a batch line.
+ *
  * <p>Retries ({@link RetrySchedule}): a request whose generation fails for a retriable reason is
  * not answered but written to its model's next retry topic, with the time it is due, in the same
  * transaction as the offset that consumed it; after the last tier it goes to the model's
@@ -118,7 +126,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             consumer.subscribe(topics, new Rebalance());
             while (running.get()) {
                 applyPause();
-                for (ConsumerRecord<String, byte[]> record : poll()) {
+                for (ConsumerRecord<String, byte[]> record : interactiveFirst(poll())) {
                     accept(record);
                 }
                 cancelBatches(cancelledBatches.takeNewlyCancelled());
@@ -156,12 +164,27 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     }
 
     /**
+     * The polled records with the interactive lanes' first: each is handed to its engine at once,
+     * so an interactive request never queues behind the batch lines fetched in the same poll.
+     * Each partition's records keep their order, which {@link InFlight} needs.
+     */
+    static List<ConsumerRecord<String, byte[]>> interactiveFirst(Iterable<ConsumerRecord<String, byte[]>> polled) {
+        List<ConsumerRecord<String, byte[]>> interactive = new ArrayList<>();
+        List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : polled) {
+            (Topics.isInteractive(r.topic()) ? interactive : batch).add(r);
+        }
+        interactive.addAll(batch);
+        return interactive;
+    }
+
+    /**
      * Wakes the poll loop when this interactive request's answer is ready. A wakeup that lands just
      * after a poll returned is thrown by the next poll, which the loop ignores the same way; the
      * loop calls no other consumer method that waits, but for {@link #rewind}, which retries.
      */
     private void wakeWhenReady(RequestEvent request, CompletableFuture<ResultEvent> answer) {
-        if (request.batchId() == null && !answer.isDone()) {
+        if (request.interactive() && !answer.isDone()) {
             answer.whenComplete((r, e) -> {
                 if (polling.get()) {
                     consumer.wakeup();
@@ -436,7 +459,8 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     private void applyPause() {
         Set<TopicPartition> assignment = consumer.assignment();
-        Set<TopicPartition> target = new HashSet<>(pausePolicy.toPause(assignment, inFlight.unfinished(), inFlight.queued()));
+        Set<TopicPartition> target = new HashSet<>(pausePolicy.toPause(assignment, inFlight.unfinished(),
+                inFlight.unfinishedBatch(), inFlight.queued()));
         for (TopicPartition tp : retryGate.held(clock.millis())) {
             if (assignment.contains(tp)) {
                 target.add(tp);

@@ -141,6 +141,19 @@ final class InFlight {
         return n;
     }
 
+    /** Entries of the batch lane still generating: what batch work holds of the worker's in-flight capacity. */
+    int unfinishedBatch() {
+        int n = 0;
+        for (ArrayDeque<Entry> q : queues.values()) {
+            for (Entry e : q) {
+                if (!e.ready() && !e.request().interactive()) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     /** Entries held per partition, finished or not. */
     Map<TopicPartition, Integer> queued() {
         Map<TopicPartition, Integer> sizes = new HashMap<>();
@@ -163,8 +176,9 @@ final class InFlight {
     }
 
     /**
-     * Whether any result {@link #takeReady} would take now answers a waiting client: a request
-     * outside any batch (an HTTP call, or a client's own event), whose caller is blocked on it.
+     * Whether any result {@link #takeReady} would take now answers a waiting client: an interactive
+     * request ({@link RequestEvent#interactive()}: an HTTP call, or a client's own lone event), whose
+     * caller is blocked on it.
      */
     boolean interactiveReady(Collection<TopicPartition> partitions) {
         for (TopicPartition tp : partitions) {
@@ -172,7 +186,7 @@ final class InFlight {
                 if (!e.ready()) {
                     break;
                 }
-                if (e.request().batchId() == null) {
+                if (e.request().interactive()) {
                     return true;
                 }
             }

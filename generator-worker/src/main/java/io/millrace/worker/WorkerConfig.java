@@ -29,9 +29,13 @@ import java.util.TreeSet;
  * @param session               how ONNX Runtime runs the models ({@code worker.ort.intra.threads},
  *                              {@code worker.ort.spinning}); applied
  *                              where the models are loaded
+ * @param interactiveInFlight   of {@code maxInFlight}, how many batch work leaves to interactive requests
+ *                              ({@code worker.interactive.in.flight}; default a quarter, at least 1 where
+ *                              {@code maxInFlight} allows): a worker full of batch lines still consumes
+ *                              its interactive lane, and the engine admits those first
  */
 public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval,
-        int commitMaxResults, EngineConfig batching, SessionSettings session) {
+        int commitMaxResults, EngineConfig batching, SessionSettings session, int interactiveInFlight) {
     public static final String ENGINE = "worker.engine";
     public static final String MAX_IN_FLIGHT = "worker.max.in.flight";
     public static final String MAX_QUEUED_PER_PARTITION = "worker.max.queued.per.partition";
@@ -43,13 +47,15 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
     public static final String INTRA_OP_THREADS = "worker.ort.intra.threads";
     public static final String KV_MEMORY = "worker.kv.memory";
     public static final String SPINNING = "worker.ort.spinning";
+    public static final String INTERACTIVE_IN_FLIGHT = "worker.interactive.in.flight";
+    public static final String INTERACTIVE_ROWS = "worker.engine.interactive.rows";
     /** Every worker.* key: another is a typo, refused rather than silently ignored. */
     static final Set<String> KEYS = Set.of(ENGINE, MAX_IN_FLIGHT, MAX_QUEUED_PER_PARTITION, COMMIT_INTERVAL_MS, COMMIT_MAX_RESULTS,
             MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PREFILL_CHUNK, INTRA_OP_THREADS, RetrySchedule.DELAYS, KV_MEMORY,
-            SPINNING, HealthPublisher.INTERVAL_MS);
+            SPINNING, HealthPublisher.INTERVAL_MS, INTERACTIVE_IN_FLIGHT, INTERACTIVE_ROWS);
     /** The setting behind each component of EngineConfig and SessionSettings, so their messages name what to set. */
     private static final Map<String, String> KEY_OF = Map.of("maxBatchSize", MAX_BATCH_SIZE, "maxBatchTokens", MAX_BATCH_TOKENS,
-            "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS);
+            "prefillChunk", PREFILL_CHUNK, "intraOpThreads", INTRA_OP_THREADS, "interactiveRows", INTERACTIVE_ROWS);
 
     /** The engines a worker can run; {@link WorkerService#newEngine} builds them. */
     public enum Engine {
@@ -67,12 +73,27 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         require(commitMaxResults >= 1, COMMIT_MAX_RESULTS + " is " + commitMaxResults + ": it must be at least 1");
         require(batching != null, "batching is missing: pass EngineConfig.defaults()");
         require(session != null, "session is missing: pass SessionSettings.defaults()");
+        require(interactiveInFlight >= 0 && interactiveInFlight < maxInFlight, INTERACTIVE_IN_FLIGHT + " is " + interactiveInFlight
+                + " but " + MAX_IN_FLIGHT + " is " + maxInFlight + ": set it from 0 to " + (maxInFlight - 1)
+                + ", so that batch work keeps some of the worker's capacity");
+    }
+
+    /** With the default share kept for interactive requests. */
+    public WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval, int commitMaxResults,
+            EngineConfig batching, SessionSettings session) {
+        this(engine, maxInFlight, maxQueuedPerPartition, commitInterval, commitMaxResults, batching, session,
+                defaultInteractiveInFlight(maxInFlight));
     }
 
     /** Bounds of the worker loop, with the engine's and ONNX Runtime's defaults. */
     public WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerPartition, Duration commitInterval, int commitMaxResults) {
         this(engine, maxInFlight, maxQueuedPerPartition, commitInterval, commitMaxResults, EngineConfig.defaults(),
                 SessionSettings.defaults());
+    }
+
+    /** A quarter of the capacity, at least 1, at most all but 1 (a capacity of 1 keeps none). */
+    static int defaultInteractiveInFlight(int maxInFlight) {
+        return Math.max(0, Math.min(maxInFlight - 1, Math.max(1, maxInFlight / 4)));
     }
 
     /**
@@ -96,7 +117,8 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
         return new WorkerConfig(engine, maxInFlight,
                 intValue(overrides, MAX_QUEUED_PER_PARTITION, Math.max(64, 4 * maxInFlight)),
                 Duration.ofMillis(intValue(overrides, COMMIT_INTERVAL_MS, 100)),
-                intValue(overrides, COMMIT_MAX_RESULTS, 64), batching, session);
+                intValue(overrides, COMMIT_MAX_RESULTS, 64), batching, session,
+                intValue(overrides, INTERACTIVE_IN_FLIGHT, defaultInteractiveInFlight(maxInFlight)));
     }
 
     /**
@@ -113,7 +135,8 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
                 : ByteSize.parse(KV_MEMORY, overrides.get(KV_MEMORY));
         require(kvMemory >= 1 << 20, KV_MEMORY + " is " + kvMemory + " bytes: give the KV cache at least 1m"
                 + " (the default is half the JVM's maximum heap)");
-        return named(() -> new EngineConfig(size, tokens, chunk, d.prefixCacheBytes(), kvMemory));
+        int rows = intValue(overrides, INTERACTIVE_ROWS, EngineConfig.defaultInteractiveRows(size));
+        return named(() -> new EngineConfig(size, tokens, chunk, d.prefixCacheBytes(), kvMemory, rows));
     }
 
     /** Builds with the record's own validation, its message naming the settings instead of the record's components. */
@@ -130,7 +153,7 @@ public record WorkerConfig(Engine engine, int maxInFlight, int maxQueuedPerParti
     }
 
     PausePolicy pausePolicy() {
-        return new PausePolicy(maxInFlight, maxQueuedPerPartition);
+        return new PausePolicy(maxInFlight, maxQueuedPerPartition, interactiveInFlight);
     }
 
     CommitPolicy commitPolicy() {

@@ -131,6 +131,7 @@ public final class WorkerService implements AutoCloseable {
         List<String> topics = new ArrayList<>();
         for (String m : models.keySet()) {
             topics.add(Topics.generation(m).name());
+            topics.add(Topics.interactive(m).name());
             topics.addAll(retries.topics(m));
         }
         deltas = new DeltaPublisher(bootstrapServers);

@@ -3,6 +3,7 @@ package io.millrace.worker;
 import io.millrace.worker.model.Completion;
 import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.EngineStats;
+import io.millrace.worker.model.Lane;
 import io.millrace.worker.model.SamplingParams;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,7 +16,7 @@ import java.util.function.Function;
  * the real engines cannot do on demand; see GenerationWorkerTest.
  */
 final class FakeEngine implements CompletionEngine {
-    record Submitted(int[] prompt, SamplingParams params, CompletableFuture<Completion> future) {}
+    record Submitted(int[] prompt, SamplingParams params, CompletableFuture<Completion> future, Lane lane) {}
 
     final List<Submitted> submitted = new CopyOnWriteArrayList<>();
     volatile Function<Submitted, Completion> autoComplete;
@@ -25,10 +26,15 @@ final class FakeEngine implements CompletionEngine {
 
     @Override
     public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+        return submit(promptIds, params, Lane.INTERACTIVE);
+    }
+
+    @Override
+    public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, Lane lane) {
         if (refuse != null) {
             throw refuse;
         }
-        Submitted s = new Submitted(promptIds, params, new CompletableFuture<>());
+        Submitted s = new Submitted(promptIds, params, new CompletableFuture<>(), lane);
         submitted.add(s);
         Function<Submitted, Completion> auto = autoComplete;
         if (auto != null) {

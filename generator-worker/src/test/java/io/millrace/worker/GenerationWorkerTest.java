@@ -52,6 +52,7 @@ class GenerationWorkerTest {
     static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
     static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
     static final TopicPartition RETRY_1S = new TopicPartition(Topics.retry(TinyModel.NAME, 1000).name(), 0);
+    static final TopicPartition LANE0 = new TopicPartition(Topics.interactive(TinyModel.NAME).name(), 0);
 
     @TempDir
     static Path dir;
@@ -95,8 +96,8 @@ class GenerationWorkerTest {
         CompletionHandler handler = new CompletionHandler(
                 Map.of(model.name(), new ServedModel(model, engine, metrics.model(model.name(), engine))),
                         clock, Runnable::run);
-        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L, RETRY_1S, 0L));
-        List<String> topics = new java.util.ArrayList<>(List.of(TOPIC));
+        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L, RETRY_1S, 0L, LANE0, 0L));
+        List<String> topics = new java.util.ArrayList<>(List.of(TOPIC, LANE0.topic()));
         topics.addAll(retries.topics(TinyModel.NAME));
         worker = new GenerationWorker(consumer, producer, handler, topics, cancelled, metrics, config, clock, retries);
         thread = new Thread(() -> {
@@ -127,8 +128,8 @@ class GenerationWorkerTest {
 
     private void add(TopicPartition tp, long offset, String id, String batchId) throws InterruptedException {
         RequestEvent r = new RequestEvent(id, batchId, id, null, "POST", "/v1/chat/completions", body(), TinyModel.NAME, 0);
-        byte[] value = Topics.REQUEST_SERDE.serializer().serialize(TOPIC, r);
-        onPollThread(() -> consumer.addRecord(new ConsumerRecord<>(TOPIC, tp.partition(), offset, id, value)));
+        byte[] value = Topics.REQUEST_SERDE.serializer().serialize(tp.topic(), r);
+        onPollThread(() -> consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, id, value)));
     }
 
     private static com.fasterxml.jackson.databind.JsonNode body() {
@@ -434,6 +435,9 @@ class GenerationWorkerTest {
         assertThat(finalError.error().code()).isEqualTo(ErrorCodes.GENERATION_FAILED);
         assertThat(finalError.error().message()).contains("failed 2 times").contains("onnxruntime: again");
         assertThat(lastCommittedOffsets()).containsExactly(Map.entry(RETRY_1S, new OffsetAndMetadata(1)));
+        // Counted after the commit returns, a moment after the records reach the producer's history.
+        await(() -> registry.find("millrace.worker.generation_retries").tag("to", "dead_letter").counter() != null,
+                "the dead letter counted");
         assertThat(registry.get("millrace.worker.generation_retries").tag("to", "dead_letter").counter().count()).isEqualTo(1);
 
         // A request too long for the model is its own fault: answered at once, never retried.
@@ -485,5 +489,44 @@ class GenerationWorkerTest {
         assertThat(committedKeys()).containsExactly("a", "b");
         assertThat(engine.submitted.get(2).future()).isCancelled();
         worker = null;
+    }
+
+    @Test
+    void batchWorkLeavesInFlightRoomForTheInteractiveLaneWhoseRequestsGoFirstAndCommitAlone() throws Exception {
+        // 4 in flight, 1 of them kept for interactive requests: batch lines pause their partition at 3.
+        start(new WorkerConfig(WorkerConfig.Engine.BATCH, 4, 64, Duration.ofHours(1), 64,
+                io.millrace.worker.model.EngineConfig.defaults(), io.millrace.worker.model.SessionSettings.defaults(), 1), P0, LANE0);
+        for (int i = 0; i < 4; i++) {
+            add(P0, i, "b:" + i, "b");
+        }
+        await(() -> consumer.paused().contains(P0), "the batch partition paused at 3 batch requests in flight");
+        Thread.sleep(50);
+        assertThat(engine.submitted).as("the 4th batch line waits in its paused partition").hasSize(3);
+        assertThat(consumer.paused()).doesNotContain(LANE0);
+
+        add(LANE0, 0, "chat-1", null);
+        await(() -> engine.submitted.size() == 4, "the interactive request consumed while batch work fills the worker");
+        assertThat(engine.submitted).extracting(FakeEngine.Submitted::lane).containsExactly(
+                io.millrace.worker.model.Lane.BATCH, io.millrace.worker.model.Lane.BATCH, io.millrace.worker.model.Lane.BATCH,
+                io.millrace.worker.model.Lane.INTERACTIVE);
+        await(() -> consumer.paused().contains(LANE0), "now the worker is full: the lane pauses too");
+
+        // Its result is committed at once (a client waits; the interval is an hour), with its own
+        // lane's offset only: the batch lines before it in time hold nothing back.
+        engine.complete(3, 1);
+        await(() -> producer.history().size() == 1, "the interactive result committed");
+        assertThat(committedKeys()).containsExactly("chat-1");
+        assertThat(lastCommittedOffsets()).containsExactly(Map.entry(LANE0, new OffsetAndMetadata(1)));
+    }
+
+    @Test
+    void interactiveRecordsOfAPollAreHandedOverFirstEachPartitionInOrder() {
+        ConsumerRecord<String, byte[]> b0 = new ConsumerRecord<>(TOPIC, 0, 0, "b0", new byte[0]);
+        ConsumerRecord<String, byte[]> b1 = new ConsumerRecord<>(TOPIC, 0, 1, "b1", new byte[0]);
+        ConsumerRecord<String, byte[]> i0 = new ConsumerRecord<>(LANE0.topic(), 0, 0, "i0", new byte[0]);
+        ConsumerRecord<String, byte[]> i1 = new ConsumerRecord<>(LANE0.topic(), 0, 1, "i1", new byte[0]);
+        ConsumerRecord<String, byte[]> r0 = new ConsumerRecord<>(RETRY_1S.topic(), 0, 0, "r0", new byte[0]);
+
+        assertThat(GenerationWorker.interactiveFirst(List.of(b0, r0, i0, b1, i1))).containsExactly(i0, i1, b0, r0, b1);
     }
 }

@@ -36,4 +36,26 @@ class PausePolicyTest {
         assertThat(policy.toPause(List.of(P1), 1, Map.of(P0, 100))).isEmpty();
         assertThat(policy.toPause(List.of(P1), 9, Map.of())).containsExactly(P1);
     }
+
+    @Test
+    void batchWorkLeavesTheReservedCapacityToTheInteractiveLane() {
+        TopicPartition lane = new TopicPartition(io.millrace.protocol.Topics.interactive("m").name(), 0);
+        TopicPartition gen = new TopicPartition(io.millrace.protocol.Topics.generation("m").name(), 0);
+        TopicPartition retry = new TopicPartition(io.millrace.protocol.Topics.retry("m", 1000).name(), 0);
+        PausePolicy reserving = new PausePolicy(8, 32, 2);
+        List<TopicPartition> all = List.of(lane, gen, retry);
+
+        // 6 batch requests generate: batch partitions (retries too) pause, the interactive lane reads on.
+        assertThat(reserving.toPause(all, 6, 6, Map.of())).containsExactlyInAnyOrder(gen, retry);
+        assertThat(reserving.toPause(all, 5, 5, Map.of())).isEmpty();
+        // Interactive requests may take the whole capacity, and batch work then waits too.
+        assertThat(reserving.toPause(all, 7, 1, Map.of())).isEmpty();
+        assertThat(reserving.toPause(all, 8, 1, Map.of())).containsExactlyInAnyOrder(lane, gen, retry);
+    }
+
+    @Test
+    void theReserveMustLeaveBatchWorkSomeCapacity() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PausePolicy(4, 32, 4))
+                .hasMessageContaining("from 0 to 3");
+    }
 }

@@ -108,7 +108,6 @@ final class BatchCommand implements Callable<Integer> {
         // ingest service, which runs HTTP-created batches: this command ingests its own file.
         Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.complementOf(EnumSet.of(Role.INGEST))
                 : EnumSet.noneOf(Role.class);
-        settings.deployment().inactive().forEach(line -> out.println("WARNING: " + line));
         out.println("batch " + id + ": " + summary.requests() + " requests from " + input);
         try (Deployment deployment = Deployment.connect(settings)) {
             return execute(deployment, () -> deployment.startRoles(roles), file, summary.requests(), id, outputFile, errorsFile);

@@ -133,9 +133,6 @@ final class Deployment implements AutoCloseable {
             // Every entry point validates against this catalog, so all of them accept "auto".
             catalog = catalog.withAuto(new ModelCatalog.AutoModels(auto.small(), auto.large()));
         }
-        for (String line : s.deployment().inactive()) {
-            log.warn(line);
-        }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
             // Workers consume and write the retry topics of their configured tiers: create those.
@@ -196,14 +193,15 @@ final class Deployment implements AutoCloseable {
         }
     }
 
-    /** The router's models, aliases, cache, fallback chains and health settings; model identities are hashed only when the cache is on. */
+    /** The router's models, aliases, cache, fallback chains, health settings and quotas; model identities are hashed only when the cache is on. */
     private RouterConfig routerConfig(Settings s) {
         CacheSettings cache = s.cache();
         try {
             Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
             // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
-                    catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health());
+                    catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health(),
+                    s.deployment().quotas());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);

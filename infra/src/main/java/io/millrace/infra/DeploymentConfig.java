@@ -11,16 +11,15 @@ import java.util.Set;
  * Everything a deployment decides besides where it runs: the models and their prices, the names
  * clients may use for them, and the stage settings that {@code --set} also takes.
  *
- * <p>Aliases, the cache, {@code auto} routing, the models' prices and quality (budget routing) and
- * fallback chains are in force. Quotas are read and checked now, so a file written for them is
- * right when they land, but they do nothing yet: {@link #inactive()} says so at start.
+ * <p>Everything in the file is in force: aliases, the cache, {@code auto} routing, the models' prices
+ * and quality (budget routing), fallback chains and quotas.
  *
  * @param source    the file, named in every message about it
  * @param models    served models, in order; empty: {@code --model-dir} or the built-in model
  * @param aliases   names clients may send, to served model names
  * @param fallbacks per model, the models to try, in order, when its circuit is open (passed to the router)
  * @param auto      how {@code "model": "auto"} chooses
- * @param quotas    tokens per day per tenant (not active yet)
+ * @param quotas    tokens per day per tenant, enforced by the router (its {@code QuotaGate})
  * @param settings  {@code --set} keys (the {@code set:} section and the {@code cache:} section's keys);
  *                  {@code --set} on the command line wins over them
  */
@@ -57,15 +56,6 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
         fallbacks = Map.copyOf(fallbacks);
         quotas = Map.copyOf(quotas);
         settings = Map.copyOf(settings);
-    }
-
-    /** What the file asks for that this version does not do yet, one line each, to be shown at start. */
-    List<String> inactive() {
-        List<String> lines = new ArrayList<>();
-        if (!quotas.isEmpty()) {
-            lines.add(source + ": quotas are read and checked but NOT ACTIVE yet: no tenant is limited by them");
-        }
-        return lines;
     }
 
     /**

@@ -83,7 +83,6 @@ final class ServeCommand implements Callable<Integer> {
                     + " and every caller shares one tenant. For local development only: serve with keys (the default) anywhere"
                     + " others can reach.");
         }
-        settings.deployment().inactive().forEach(line -> out.println("WARNING: " + line));
         Deployment deployment = Deployment.start(settings, roles);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deployment.close();

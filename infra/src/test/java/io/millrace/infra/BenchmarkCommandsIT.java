@@ -47,6 +47,14 @@ class BenchmarkCommandsIT {
     }
 
     @Test
+    void interactiveTtftRunsOnAFreshClone() throws Exception {
+        String out = run(List.of("bash", "benchmarks/interactive-ttft.sh", "--lines", "40", "--requests", "2", "--batch-tokens", "8"),
+                clone, 600);
+
+        assertThat(out).contains("idle worker").contains("-line batch runs").contains("ratio loaded / idle p50");
+    }
+
+    @Test
     void generationRunsOnAFreshClone() throws Exception {
         String out = run(List.of("bash", "benchmarks/generation.sh", "--prompts", "2", "--new-tokens", "2", "--engines", "batch"),
                 clone, 600);

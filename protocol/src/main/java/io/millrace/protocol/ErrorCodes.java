@@ -29,6 +29,8 @@ public final class ErrorCodes {
     public static final String BATCH_EXPIRED = "batch_expired";
     /** A lone request whose client disconnected before its answer (see {@code CancelEvent}). */
     public static final String REQUEST_CANCELLED = "request_cancelled";
+    /** An interactive request of a tenant over its tokens-per-day quota (status 429); batch lines wait instead. */
+    public static final String QUOTA_EXCEEDED = "quota_exceeded";
 
     /**
      * A batch whose {@code metadata.budget_usd} cannot be planned: too small for even the cheapest

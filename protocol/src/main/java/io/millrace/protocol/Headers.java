@@ -33,6 +33,7 @@ public final class Headers {
     public static final String FILE_V1 = "file.v1";
     public static final String CACHE_V1 = "cache.v1";
     public static final String HEALTH_V1 = "health.v1";
+    public static final String QUOTA_USAGE_V1 = "quota-usage.v1";
 
     private Headers() {}
 }

@@ -33,6 +33,20 @@ public final class Stores {
      * routed when one is back; keyed by park time and request id (oldest first). Persistent, logged.
      */
     public static final String ROUTER_PARKED = "router-parked";
+    /**
+     * router-stream: tokens this task charged each tenant in the current quota window, by tenant
+     * (the task's own share, mirrored to {@code millrace.quota-usage}).
+     */
+    public static final String ROUTER_QUOTA_CHARGES = "router-quota-charges";
+    /**
+     * router-stream: the estimate charged for each routed request of a tenant with a quota, by request
+     * id, until its result corrects it with the real usage.
+     */
+    public static final String ROUTER_QUOTA_PENDING = "router-quota-pending";
+    /** router-stream: batch requests of tenants over quota, by request id, waiting for the next window. */
+    public static final String ROUTER_QUOTA_PARKED = "router-quota-parked";
+    /** router-stream: every task's charges, a global store over {@code millrace.quota-usage}. */
+    public static final String ROUTER_QUOTA_USAGE = "router-quota-usage";
 
     /** results-api: latest result per request id. */
     public static final String RESULTS_BY_REQUEST = "results-by-request";

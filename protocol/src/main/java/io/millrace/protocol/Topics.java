@@ -7,6 +7,7 @@ import io.millrace.protocol.events.CancelEvent;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.FileEvent;
 import io.millrace.protocol.events.HealthEvent;
+import io.millrace.protocol.events.QuotaUsage;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ public final class Topics {
     public static final JsonSerde<FileEvent> FILE_SERDE = new JsonSerde<>(FileEvent.class);
     public static final JsonSerde<CacheEntry> CACHE_SERDE = new JsonSerde<>(CacheEntry.class);
     public static final JsonSerde<HealthEvent> HEALTH_SERDE = new JsonSerde<>(HealthEvent.class);
+    public static final JsonSerde<QuotaUsage> QUOTA_USAGE_SERDE = new JsonSerde<>(QuotaUsage.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -129,6 +131,16 @@ public final class Topics {
             1, Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(3600L * 1000)));
 
     /**
+     * Tokens charged per tenant per quota window by each router task ({@link QuotaUsage}, keyed
+     * {@code <partition>:<tenant>}), written by the router in its transactions and read whole by every
+     * router instance (a global store), so that a tenant's quota holds across the tasks that share its
+     * requests. Compacted (the latest entry per task and tenant) and deleted after two days: only the
+     * current day's window counts.
+     */
+    public static final Topic<String, QuotaUsage> QUOTA_USAGE = new Topic<>(PREFIX + "quota-usage", KEYS, QUOTA_USAGE_SERDE,
+            1, Map.of("cleanup.policy", "compact,delete", "retention.ms", Long.toString(2L * 24 * 3600 * 1000)));
+
+    /**
      * The retry tiers a deployment has unless configured otherwise ({@code worker.retry.delays}):
      * one retry topic per delay, in milliseconds.
      */
@@ -137,6 +149,8 @@ public final class Topics {
     /** How retry and dead-letter topics of a model end: spring-kafka's naming. */
     private static final Pattern RETRY_SUFFIX = Pattern.compile(".*-retry-[0-9]+");
     private static final String DLT_SUFFIX = "-dlt";
+    /** How a model's interactive lane ends: {@code millrace.gen.<model>.interactive}. */
+    private static final String INTERACTIVE_SUFFIX = ".interactive";
 
     private Topics() {}
 
@@ -150,8 +164,29 @@ public final class Topics {
             throw new IllegalArgumentException("model name '" + model + "' ends like a retry or dead-letter topic"
                     + " (-retry-<ms> or -dlt), so its topic would collide with another model's: rename it");
         }
+        if (model.endsWith(INTERACTIVE_SUFFIX)) {
+            throw new IllegalArgumentException("model name '" + model + "' ends like an interactive lane (" + INTERACTIVE_SUFFIX
+                    + "), so its topic would collide with another model's lane: rename it");
+        }
         return new Topic<>(PREFIX + "gen." + model, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS,
                 Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+    }
+
+    /**
+     * A model's interactive lane, {@code millrace.gen.<model>.interactive}: the routed requests a
+     * client is waiting for ({@link RequestEvent#interactive()}), apart from the batch work on
+     * {@link #generation}, so that the model's workers can take them first (they consume both, and
+     * never let batch work fill the capacity an interactive request needs). Keyed and configured as
+     * the generation topic.
+     */
+    public static Topic<String, RequestEvent> interactive(String model) {
+        Topic<String, RequestEvent> gen = generation(model);
+        return new Topic<>(gen.name() + INTERACTIVE_SUFFIX, KEYS, REQUEST_SERDE, REQUEST_PARTITIONS, gen.configs());
+    }
+
+    /** Whether this topic name is a model's interactive lane. */
+    public static boolean isInteractive(String topic) {
+        return topic.startsWith(PREFIX + "gen.") && topic.endsWith(INTERACTIVE_SUFFIX);
     }
 
     /**
@@ -188,12 +223,13 @@ public final class Topics {
         return all(models, DEFAULT_RETRY_DELAYS_MS);
     }
 
-    /** The same with these retry delays (ms): each model's generation, retry and dead-letter topics. */
+    /** The same with these retry delays (ms): each model's generation, interactive lane, retry and dead-letter topics. */
     public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
-                RESPONSE_CACHE, HEALTH));
+                RESPONSE_CACHE, HEALTH, QUOTA_USAGE));
         models.stream().sorted().forEach(m -> {
             topics.add(generation(m));
+            topics.add(interactive(m));
             retryDelaysMs.forEach(d -> topics.add(retry(m, d)));
             topics.add(deadLetter(m));
         });

@@ -139,7 +139,9 @@ class EventsTest {
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
                         "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
-                        "millrace.cancels", "millrace.response-cache", "millrace.health", "millrace.gen.a", "millrace.gen.a-retry-1000",
+                        "millrace.cancels", "millrace.response-cache", "millrace.health", "millrace.quota-usage", "millrace.gen.a",
+                        "millrace.gen.a.interactive",
+                        "millrace.gen.a-retry-1000",
                         "millrace.gen.a-retry-10000", "millrace.gen.a-retry-60000", "millrace.gen.a-dlt");
     }
 
@@ -155,6 +157,30 @@ class EventsTest {
         assertThatThrownBy(() -> Topics.generation("m-dlt")).hasMessageContaining("collide");
         assertThatThrownBy(() -> Topics.retry("m", 0)).hasMessageContaining("at least 1 ms");
         assertThat(Topics.all(java.util.List.of("a"), java.util.List.of())).extracting(Topic::name)
-                .endsWith("millrace.gen.a", "millrace.gen.a-dlt");
+                .endsWith("millrace.gen.a", "millrace.gen.a.interactive", "millrace.gen.a-dlt");
+    }
+
+    @Test
+    void theInteractiveLaneIsAModelsOwnTopicThatNoModelNameCanCollideWith() {
+        assertThat(Topics.interactive("m").name()).isEqualTo("millrace.gen.m.interactive");
+        assertThat(Topics.interactive("m").partitions()).isEqualTo(Topics.REQUEST_PARTITIONS);
+        assertThat(Topics.interactive("m").configs()).isEqualTo(Topics.generation("m").configs());
+        assertThat(Topics.isInteractive("millrace.gen.m.interactive")).isTrue();
+        assertThat(Topics.isInteractive("millrace.gen.m")).isFalse();
+        assertThat(Topics.isRetry("millrace.gen.m.interactive")).isFalse();
+        // "m.interactive" would be served on m's lane: refused like the retry and dead-letter suffixes.
+        assertThatThrownBy(() -> Topics.generation("m.interactive")).hasMessageContaining("collide");
+        assertThatThrownBy(() -> new ModelCatalog(java.util.List.of(new ModelCatalog.Entry("m.interactive", 1024))))
+                .hasMessageContaining("interactive lane");
+    }
+
+    @Test
+    void aRequestIsInteractiveWhenItSaysSoOrWhenItIsNoBatchLine() {
+        RequestEvent lone = new RequestEvent("r", null, "r", null, null, null, null, null, 0);
+        RequestEvent line = new RequestEvent("b:r", "b", "r", 1L, null, null, null, null, 0);
+        assertThat(lone.interactive()).isTrue();
+        assertThat(line.interactive()).isFalse();
+        assertThat(lone.withPriority(RequestEvent.BATCH).interactive()).isFalse();
+        assertThat(line.withPriority(RequestEvent.INTERACTIVE).interactive()).isTrue();
     }
 }

@@ -23,9 +23,11 @@ import java.util.Map;
  * @param fallbacks      per served model, the served models to try in order when its circuit is open
  *                       (the deployment file's {@code fallbacks:}); a model with none has no fallback
  * @param health         when circuits open and close, and what happens when a whole chain is down
+ * @param quotas         tokens per day per tenant ({@link QuotaPolicy}); tenants not named are not limited
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
-        CacheSettings cache, AutoRouter auto, Map<String, List<String>> fallbacks, HealthSettings health) {
+        CacheSettings cache, AutoRouter auto, Map<String, List<String>> fallbacks, HealthSettings health,
+        Map<String, Long> quotas) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -42,6 +44,13 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
         if (cache == null) {
             throw new IllegalArgumentException("cache is null: pass CacheSettings.DEFAULT, or CacheSettings.DISABLED for no cache");
         }
+        quotas = Map.copyOf(quotas == null ? Map.of() : quotas);
+        quotas.forEach((tenant, n) -> {
+            if (tenant.isBlank() || n < 1) {
+                throw new IllegalArgumentException("quota of tenant '" + tenant + "' is " + n
+                        + " tokens per day: name the tenant and give it at least 1 token per day");
+            }
+        });
         if (cache.enabled()) {
             for (String model : catalog.names()) {
                 String id = modelIdentity.get(model);
@@ -75,19 +84,24 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
         }
     }
 
-    /** With the seed's rule alone for {@code auto}, no fallback chains and the default health settings. */
+    /** With the seed's rule alone for {@code auto}, no fallback chains, the default health settings and no quotas. */
     public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity, CacheSettings cache) {
-        this(catalog, dedupRetention, modelIdentity, cache, AutoRouter.RULE_ONLY, Map.of(), HealthSettings.DEFAULT);
+        this(catalog, dedupRetention, modelIdentity, cache, AutoRouter.RULE_ONLY, Map.of(), HealthSettings.DEFAULT, Map.of());
     }
 
     /** This config with {@code router} choosing for {@code auto}. */
     public RouterConfig withAuto(AutoRouter router) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router, fallbacks, health);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router, fallbacks, health, quotas);
     }
 
     /** This config with these fallback chains and health settings. */
     public RouterConfig withHealth(Map<String, List<String>> chains, HealthSettings settings) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, chains, settings);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, chains, settings, quotas);
+    }
+
+    /** This config with these tokens per day per tenant. */
+    public RouterConfig withQuotas(Map<String, Long> tokensPerDay) {
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, fallbacks, health, tokensPerDay);
     }
 
     /** A router without a response cache. */

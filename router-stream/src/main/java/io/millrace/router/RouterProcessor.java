@@ -47,11 +47,14 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
     private KeyValueStore<String, String> pending;
     private final CommitPacer hitCommits = new CommitPacer(20_000_000L, 2);
     private HealthGate health;
+    /** Null without quotas. */
+    private final QuotaGate quota;
 
     private RouterProcessor(RouterConfig config) {
         this.config = config;
         this.policy = new RoutePolicy(config.catalog(), config.auto());
         this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
+        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog()));
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
@@ -83,6 +86,9 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         this.health = new HealthGate(config, context.getStateStore(Stores.ROUTER_MODEL_HEALTH),
                 context.getStateStore(Stores.ROUTER_PARKED));
         context.schedule(config.health().releaseInterval(), PunctuationType.WALL_CLOCK_TIME, t -> release());
+        if (quota != null) {
+            quota.init(context);
+        }
     }
 
     /** Routes the waiting requests that a model of their chain can now take. */
@@ -167,6 +173,10 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
             }
             pending.put(event.requestId(), cacheKey.get());
             metrics.cacheMiss(cache.size());
+        }
+        // Quotas after the cache: a cached answer costs no tokens.
+        if (quota != null && !quota.admit(record, event, ConversationKey.of(event))) {
+            return;
         }
         context.forward(record.withKey(ConversationKey.of(event)).withValue(event)
                 .withHeaders(OutputHeaders.of(record.headers(), Headers.REQUEST_V1, event.batchId())),

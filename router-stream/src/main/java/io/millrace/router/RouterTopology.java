@@ -33,6 +33,15 @@ import org.apache.kafka.streams.Topology;
  * <p>{@code millrace.results} is co-partitioned with {@code millrace.requests} (both keyed by request
  * id, same partition count), so the filler sees the result of each request its task routed.
  *
+ * <p>With quotas configured ({@link QuotaGate}), the router charges, parks and releases requests in
+ * stores of its own, and the results correct the charges:
+ *
+ * <pre>
+ *   millrace.results ──▶ quota-settler (stores router-quota-pending, router-quota-charges, shared with router)
+ *   router, quota-settler ──▶ millrace.quota-usage ──▶ global store router-quota-usage (every task's charges)
+ *   router (store router-quota-parked; a wall-clock punctuator releases) ──▶ millrace.gen.&lt;model&gt;
+ * </pre>
+ *
  * <p>Every node has a fixed name, and each store its protocol name, so the changelog topics
  * ({@code millrace-router-router-dedup-changelog}, {@code ...-router-cache-pending-changelog})
  * survive changes to the topology.
@@ -50,6 +59,10 @@ public final class RouterTopology {
     static final String CACHE_UPDATER = "response-cache-updater";
     static final String HEALTH_SOURCE = "health-source";
     static final String HEALTH_UPDATER = "health-updater";
+    static final String QUOTA_SETTLER = "quota-settler";
+    static final String QUOTA_SINK = "quota-usage-sink";
+    static final String QUOTA_SOURCE = "quota-usage-source";
+    static final String QUOTA_UPDATER = "quota-usage-updater";
 
     private RouterTopology() {}
 
@@ -72,6 +85,13 @@ public final class RouterTopology {
                 Topics.RESULTS.valueSerde().serializer(), ROUTER);
         topology.addSink(DLT_SINK, Topics.REQUESTS_DLT.name(), Topics.REQUESTS_DLT.keySerde().serializer(),
                 Topics.REQUESTS_DLT.valueSerde().serializer(), ROUTER);
+        boolean quotas = !config.quotas().isEmpty();
+        if (config.cache().enabled() || quotas) {
+            // Results are read as bytes, like requests: any record the filler cannot use is skipped, never fatal.
+            // Latest at the first start: only results of requests this router routes fill the cache or settle charges.
+            topology.addSource(AutoOffsetReset.latest(), RESULTS_SOURCE, new RequestTimestamps(), Serdes.ByteArray().deserializer(),
+                    Serdes.ByteArray().deserializer(), Topics.RESULTS.name());
+        }
         if (config.cache().enabled()) {
             addCache(topology, config.cache());
         }
@@ -81,14 +101,24 @@ public final class RouterTopology {
         topology.addGlobalStore(HealthStoreUpdater.storeBuilder(), HEALTH_SOURCE, new RequestTimestamps(),
                 Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), Topics.HEALTH.name(), HEALTH_UPDATER,
                 () -> new HealthStoreUpdater(breaker));
+        if (quotas) {
+            addQuotas(topology, new QuotaPolicy(config.quotas(), config.catalog()));
+        }
         return topology;
     }
 
+    private static void addQuotas(Topology topology, QuotaPolicy policy) {
+        topology.addProcessor(QUOTA_SETTLER, () -> new QuotaSettler(policy), RESULTS_SOURCE);
+        topology.addStateStore(QuotaLedger.chargesStore(), ROUTER, QUOTA_SETTLER);
+        topology.addStateStore(QuotaLedger.pendingStore(), ROUTER, QUOTA_SETTLER);
+        topology.addStateStore(QuotaGate.parkedStore(), ROUTER);
+        topology.addSink(QUOTA_SINK, Topics.QUOTA_USAGE.name(), Topics.QUOTA_USAGE.keySerde().serializer(),
+                Topics.QUOTA_USAGE.valueSerde().serializer(), ROUTER, QUOTA_SETTLER);
+        topology.addGlobalStore(QuotaLedger.usageStore(), QUOTA_SOURCE, new RequestTimestamps(), Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer(), Topics.QUOTA_USAGE.name(), QUOTA_UPDATER, QuotaUsageUpdater::new);
+    }
+
     private static void addCache(Topology topology, CacheSettings cache) {
-        // Results are read as bytes, like requests: any record the filler cannot use is skipped, never fatal.
-        // Latest at the first start: only results of requests this router routes can fill the cache.
-        topology.addSource(AutoOffsetReset.latest(), RESULTS_SOURCE, new RequestTimestamps(), Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer(), Topics.RESULTS.name());
         topology.addProcessor(CACHE_FILLER, () -> new CacheFiller(cache.ttl()), RESULTS_SOURCE);
         topology.addStateStore(org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
                 org.apache.kafka.streams.state.Stores.persistentKeyValueStore(Stores.ROUTER_CACHE_PENDING),

@@ -209,7 +209,10 @@ class HealthRoutingTopologyTest {
 
         beat(TINY, NOW + 500);
         driver.advanceWallClockTime(Duration.ofSeconds(1));
-        assertThat(tiny.readValue().route().reason()).isEqualTo(RouteInfo.DIRECT);
+        // Released to the interactive lane: it is still a lone request.
+        TestOutputTopic<String, RequestEvent> lane = driver.createOutputTopic(Topics.interactive(TINY).name(),
+                Topics.KEYS.deserializer(), Topics.interactive(TINY).valueSerde().deserializer());
+        assertThat(lane.readValue().route().reason()).isEqualTo(RouteInfo.DIRECT);
     }
 
     @Test

@@ -66,8 +66,9 @@ class ModelRoutingTopologyTest {
         requests.pipeInput("hard", bytes(chat("hard", "Design a fault-tolerant job scheduler for a cluster of a thousand machines"
                 + " and analyze how it behaves when the leader fails.")));
 
-        RequestEvent toTiny = tiny.readValue();
-        RequestEvent toSmall = small.readValue();
+        // Lone requests: the models' interactive lanes.
+        RequestEvent toTiny = lane("millrace-tiny").readValue();
+        RequestEvent toSmall = lane("millrace-small").readValue();
         assertThat(toTiny.requestId()).isEqualTo("easy");
         assertThat(toTiny.model()).isEqualTo("millrace-tiny");
         assertThat(toTiny.requestedModel()).as("the body keeps what the client sent").isEqualTo("auto");
@@ -116,6 +117,11 @@ class ModelRoutingTopologyTest {
         return new RequestEvent(id, id.contains(":") ? id.substring(0, id.indexOf(':')) : null, id, 1L, "POST",
                 ChatRequestValidator.CHAT_COMPLETIONS, Requests.json("{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":"
                         + Json.MAPPER.valueToTree(content) + "}],\"max_tokens\":8}"), null, 0L);
+    }
+
+    private TestOutputTopic<String, RequestEvent> lane(String model) {
+        return driver.createOutputTopic(Topics.interactive(model).name(), Topics.interactive(model).keySerde().deserializer(),
+                Topics.interactive(model).valueSerde().deserializer());
     }
 
     private TestOutputTopic<String, RequestEvent> generation(String model) {

@@ -58,7 +58,8 @@ class ResponseCacheTopologyTest {
                 RouterService.streamsConfig("unused:9092", stateDir, Map.of()), START);
         requests = driver.createInputTopic(Topics.REQUESTS.name(), new StringSerializer(), new ByteArraySerializer(),
                 START, Duration.ofSeconds(1));
-        tiny = driver.createOutputTopic(Topics.generation("millrace-tiny").name(), Topics.KEYS.deserializer(),
+        // Lone requests: the interactive lane.
+        tiny = driver.createOutputTopic(Topics.interactive("millrace-tiny").name(), Topics.KEYS.deserializer(),
                 Topics.REQUEST_SERDE.deserializer());
         results = driver.createOutputTopic(Topics.RESULTS.name(), Topics.KEYS.deserializer(), Topics.RESULT_SERDE.deserializer());
         if (cache.enabled()) {

@@ -48,6 +48,8 @@ class RouterFuzzTest {
     private TestInputTopic<byte[], byte[]> requests;
     private TestOutputTopic<String, RequestEvent> tiny;
     private TestOutputTopic<String, RequestEvent> small;
+    private TestOutputTopic<String, RequestEvent> tinyLane;
+    private TestOutputTopic<String, RequestEvent> smallLane;
     private TestOutputTopic<String, ResultEvent> results;
     private TestOutputTopic<byte[], byte[]> dlt;
 
@@ -60,6 +62,8 @@ class RouterFuzzTest {
                 START, Duration.ofMillis(10));
         tiny = output(Topics.generation("millrace-tiny").name());
         small = output(Topics.generation("millrace-small").name());
+        tinyLane = output(Topics.interactive("millrace-tiny").name());
+        smallLane = output(Topics.interactive("millrace-small").name());
         results = driver.createOutputTopic(Topics.RESULTS.name(), Topics.RESULTS.keySerde().deserializer(),
                 Topics.RESULTS.valueSerde().deserializer());
         dlt = driver.createOutputTopic(Topics.REQUESTS_DLT.name(), Topics.REQUESTS_DLT.keySerde().deserializer(),
@@ -84,7 +88,8 @@ class RouterFuzzTest {
 
             requests.pipeInput(new TestRecord<>(key, value.bytes(), headers(r), Instant.ofEpochMilli(now)));
 
-            List<RequestEvent> routed = concat(tiny.readValuesToList(), small.readValuesToList());
+            List<RequestEvent> routed = concat(concat(tiny.readValuesToList(), small.readValuesToList()),
+                    concat(tinyLane.readValuesToList(), smallLane.readValuesToList()));
             List<TestRecord<String, ResultEvent>> answered = results.readRecordsToList();
             List<TestRecord<byte[], byte[]>> dead = dlt.readRecordsToList();
             assertThat(routed.size() + answered.size() + dead.size()).as(where).isEqualTo(1);
@@ -106,9 +111,10 @@ class RouterFuzzTest {
             String okId = "ok-" + i;
             requests.pipeInput(okId.getBytes(StandardCharsets.UTF_8),
                     Json.writeBytes(Hostile.requestEvent(r, okId, "millrace-tiny", 2, now)), Instant.ofEpochMilli(now + 1));
-            assertThat(tiny.readValuesToList()).as("after " + where).extracting(RequestEvent::requestId).containsExactly(okId);
+            assertThat(concat(tiny.readValuesToList(), tinyLane.readValuesToList())).as("after " + where)
+                    .extracting(RequestEvent::requestId).containsExactly(okId);
         }
-        assertThat(results.isEmpty() && dlt.isEmpty() && small.isEmpty()).isTrue();
+        assertThat(results.isEmpty() && dlt.isEmpty() && small.isEmpty() && smallLane.isEmpty()).isTrue();
     }
 
     /** Usually the request id; else missing, blank, another id, too long, or bytes that are not UTF-8. */

@@ -43,8 +43,12 @@ class RouterTopologyTest {
 
     private TopologyTestDriver driver;
     private TestInputTopic<String, byte[]> requests;
+    /** The models' interactive lanes, where lone requests (most of these tests') go. */
     private TestOutputTopic<String, RequestEvent> tiny;
     private TestOutputTopic<String, RequestEvent> small;
+    /** Batch work: millrace.gen.millrace-tiny and -small. */
+    private TestOutputTopic<String, RequestEvent> tinyBatch;
+    private TestOutputTopic<String, RequestEvent> smallBatch;
     private TestOutputTopic<String, ResultEvent> results;
     private TestOutputTopic<byte[], byte[]> dlt;
 
@@ -54,8 +58,10 @@ class RouterTopologyTest {
                 RouterService.streamsConfig("unused:9092", stateDir, Map.of()), START);
         requests = driver.createInputTopic(Topics.REQUESTS.name(), new StringSerializer(), new ByteArraySerializer(),
                 START, Duration.ofSeconds(1));
-        tiny = generation("millrace-tiny");
-        small = generation("millrace-small");
+        tiny = output(Topics.interactive("millrace-tiny"));
+        small = output(Topics.interactive("millrace-small"));
+        tinyBatch = output(Topics.generation("millrace-tiny"));
+        smallBatch = output(Topics.generation("millrace-small"));
         results = driver.createOutputTopic(Topics.RESULTS.name(), Topics.RESULTS.keySerde().deserializer(),
                 Topics.RESULTS.valueSerde().deserializer());
         dlt = driver.createOutputTopic(Topics.REQUESTS_DLT.name(), Topics.REQUESTS_DLT.keySerde().deserializer(),
@@ -76,7 +82,7 @@ class RouterTopologyTest {
 
         requests.pipeInput(new TestRecord<>("b1:c1", bytes(in), headers, START));
 
-        TestRecord<String, RequestEvent> out = tiny.readRecord();
+        TestRecord<String, RequestEvent> out = tinyBatch.readRecord();
         // Keyed by conversation, not request id, so a conversation's turns reach one worker.
         assertThat(out.key()).isEqualTo(ConversationKey.of(in.withModel("millrace-tiny")));
         // submitted_at 1000 (1970) is no time this request was submitted: stamped with its arrival.
@@ -86,6 +92,26 @@ class RouterTopologyTest {
         assertThat(header(out, Headers.BATCH_ID)).isEqualTo("b1");
         assertThat(out.headers().headers(Headers.SCHEMA)).hasSize(1);
         assertThat(header(out, "traceparent")).isEqualTo("00-abc-def-01");
+        assertNothingElse();
+    }
+
+    @Test
+    void interactiveRequestsTakeTheirModelsLaneAndBatchWorkTheGenerationTopic() {
+        RequestEvent line = request("b1:c1", "b1", "millrace-tiny");
+        RequestEvent lone = request("r1", null, "millrace-tiny");
+        requests.pipeInput("b1:c1", bytes(line));
+        requests.pipeInput("r1", bytes(lone));
+        // priority overrides the default of each: a lone client event marked batch, a line marked interactive.
+        requests.pipeInput("r2", bytes(request("r2", null, "millrace-small").withPriority(RequestEvent.BATCH)));
+        requests.pipeInput("b1:c2", bytes(request("b1:c2", "b1", "millrace-small").withPriority(RequestEvent.INTERACTIVE)));
+
+        assertThat(tinyBatch.readValuesToList()).extracting(RequestEvent::requestId).containsExactly("b1:c1");
+        assertThat(tiny.readValuesToList()).extracting(RequestEvent::requestId).containsExactly("r1");
+        assertThat(smallBatch.readValuesToList()).extracting(RequestEvent::requestId).containsExactly("r2");
+        List<RequestEvent> smallLane = small.readValuesToList();
+        assertThat(smallLane).extracting(RequestEvent::requestId).containsExactly("b1:c2");
+        // The lane is the topic only: the event keeps its priority for the worker's engine.
+        assertThat(smallLane.get(0).interactive()).isTrue();
         assertNothingElse();
     }
 
@@ -316,14 +342,15 @@ class RouterTopologyTest {
         });
     }
 
-    private TestOutputTopic<String, RequestEvent> generation(String model) {
-        return driver.createOutputTopic(Topics.generation(model).name(), Topics.generation(model).keySerde().deserializer(),
-                Topics.generation(model).valueSerde().deserializer());
+    private TestOutputTopic<String, RequestEvent> output(io.millrace.protocol.Topic<String, RequestEvent> topic) {
+        return driver.createOutputTopic(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
     }
 
     private void assertNothingElse() {
-        assertThat(tiny.isEmpty()).as("millrace.gen.millrace-tiny is empty").isTrue();
-        assertThat(small.isEmpty()).as("millrace.gen.millrace-small is empty").isTrue();
+        assertThat(tiny.isEmpty()).as("millrace.gen.millrace-tiny.interactive is empty").isTrue();
+        assertThat(small.isEmpty()).as("millrace.gen.millrace-small.interactive is empty").isTrue();
+        assertThat(tinyBatch.isEmpty()).as("millrace.gen.millrace-tiny is empty").isTrue();
+        assertThat(smallBatch.isEmpty()).as("millrace.gen.millrace-small is empty").isTrue();
         assertThat(results.isEmpty()).as("millrace.results is empty").isTrue();
         assertThat(dlt.isEmpty()).as("millrace.requests-dlt is empty").isTrue();
     }

@@ -16,13 +16,14 @@ import org.slf4j.LoggerFactory;
  * Continuous (iteration-level) batching over one {@link DecoderModel}, on one inference thread
  * that the engine owns. Each step:
  * <ol>
- *   <li>drops requests whose future was cancelled, and admits waiting ones, in order, while fewer
- *       than {@code maxBatchSize} run and the whole context each may reach fits in the KV budget
- *       ({@link KvBudget}; the prefix cache gives up its memory first, and a request that could not
- *       fit even alone fails when submitted);
+ *   <li>drops requests whose future was cancelled, and admits waiting ones, interactive ones
+ *       ({@link Lane}) first, each lane in arrival order, while fewer than {@code maxBatchSize} run
+ *       (batch ones leave {@code interactiveRows} of them free) and the whole context each may reach
+ *       fits in the KV budget ({@link KvBudget}; the prefix cache gives up its memory first, and a
+ *       request that could not fit even alone fails when submitted);
  *   <li>decodes one token for every sequence past its prompt, in one batched forward over
  *       {@link BatchKv};
- *   <li>prefills prompt chunks in admission order within the rest of the step's token budget
+ *   <li>prefills prompt chunks, interactive ones first, then in admission order, within the rest of the step's token budget
  *       ({@link StepPlanner}), each chunk a forward of its own on the sequence's own cache, which
  *       starts from the longest prefix of the prompt found in the {@link PrefixCache};
  *   <li>completes the futures of the sequences that finished (end-of-sequence token, stop string,
@@ -63,7 +64,9 @@ public final class BatchEngine implements CompletionEngine {
     private volatile EngineStats snapshot = new EngineStats(0, 0, 0, 0, 0, 0, 0);
 
     // Owned by the inference thread.
-    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    /** Waiting prompts of the interactive lane, admitted before any of {@link #waitingBatch}. */
+    private final ArrayDeque<Sequence> waitingInteractive = new ArrayDeque<>();
+    private final ArrayDeque<Sequence> waitingBatch = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     /** Futures to complete once the step is over and its counters are published. */
     private final List<Runnable> outcomes = new ArrayList<>();
@@ -87,6 +90,14 @@ public final class BatchEngine implements CompletionEngine {
 
     @Override
     public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params) {
+        return submit(promptIds, params, Lane.INTERACTIVE);
+    }
+
+    @Override
+    public CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, Lane lane) {
+        if (lane == null) {
+            throw new IllegalArgumentException("lane is null: pass Lane.INTERACTIVE or Lane.BATCH");
+        }
         CompletableFuture<Completion> future = new CompletableFuture<>();
         if (closed) {
             future.completeExceptionally(closedException());
@@ -109,7 +120,7 @@ public final class BatchEngine implements CompletionEngine {
             future.completeExceptionally(new IllegalArgumentException(tooLarge));
             return future;
         }
-        incoming.add(new Sequence(prompt, decoding, future));
+        incoming.add(new Sequence(prompt, decoding, future, lane));
         // The engine may have closed since the check above, after its last look at the queue.
         if (closed) {
             future.completeExceptionally(closedException());
@@ -166,17 +177,28 @@ public final class BatchEngine implements CompletionEngine {
         }
     }
 
-    /** Moves submitted requests into the waiting queue, blocking while the engine has nothing to do. */
+    /** Moves submitted requests into their lane's waiting queue, blocking while the engine has nothing to do. */
     private void awaitWork() throws InterruptedException {
-        if (running.isEmpty() && waiting.isEmpty()) {
+        if (running.isEmpty() && waitingCount() == 0) {
             publishStats();
-            waiting.add(incoming.take());
+            enqueue(incoming.take());
         }
-        incoming.drainTo(waiting);
+        for (Sequence s = incoming.poll(); s != null; s = incoming.poll()) {
+            enqueue(s);
+        }
+    }
+
+    private void enqueue(Sequence s) {
+        (s.interactive() ? waitingInteractive : waitingBatch).add(s);
+    }
+
+    private int waitingCount() {
+        return waitingInteractive.size() + waitingBatch.size();
     }
 
     private void step() {
-        waiting.removeIf(s -> s.future.isDone());
+        waitingInteractive.removeIf(s -> s.future.isDone());
+        waitingBatch.removeIf(s -> s.future.isDone());
         for (Sequence s : List.copyOf(running)) {
             if (s.future.isDone()) {
                 remove(s); // cancelled by its caller
@@ -188,6 +210,9 @@ public final class BatchEngine implements CompletionEngine {
         for (Sequence s : running) {
             (s.decoding() ? decoding : prefilling).add(s);
         }
+        // An interactive prompt's chunks come first in the step's token budget: its first token is
+        // what its client waits for, while a batch prompt's first token is only one of many.
+        prefilling.sort(java.util.Comparator.comparing((Sequence s) -> !s.interactive()));
         int[] chunks = planner.chunks(decoding.size(), prefilling.stream().mapToInt(Sequence::remainingPrompt).toArray());
         if (!decoding.isEmpty()) {
             decode(decoding);
@@ -201,30 +226,29 @@ public final class BatchEngine implements CompletionEngine {
     }
 
     /**
-     * Admits waiting requests in arrival order while the batch has rows for them and the KV budget
+     * Admits waiting requests, the interactive lane first, each lane in arrival order, while the
+     * batch has rows for them (batch work leaves {@code interactiveRows} free) and the KV budget
      * room: the first that does not fit waits, and those behind it too, so a long request is not
-     * overtaken for ever by short ones. Then gives the batch's buffers and the prefix cache what
-     * the budget leaves them.
+     * overtaken for ever by short ones (an interactive one that does not fit holds back batch work
+     * too, which would otherwise take the room it waits for). Then gives the batch's buffers and the
+     * prefix cache what the budget leaves them.
      */
     private void admit() {
         KvBudget.Demand demand = KvBudget.Demand.NONE;
+        int batchRunning = 0;
         for (Sequence s : running) {
             demand = demand.plus(s.decoding() ? 0 : s.prompt.length, s.decoding.maxContext());
+            batchRunning += s.interactive() ? 0 : 1;
         }
-        for (int n = planner.admissions(running.size(), waiting.size()); n > 0; n--) {
-            Sequence next = waiting.peek();
-            KvBudget.Demand with = demand.plus(next.prompt.length, next.decoding.maxContext());
-            if (!kvBudget.fits(with, batch.allocatedBytes())) {
-                if (!running.isEmpty()) {
-                    break; // room comes back as running sequences finish
-                }
-                // Alone it fits (submit checked), but the buffers of an earlier, wider batch may be in the way.
-                batch.release();
+        demand = admitFrom(waitingInteractive, planner.admissions(running.size(), waitingInteractive.size()), demand);
+        if (demand != null && waitingInteractive.isEmpty()) {
+            demand = admitFrom(waitingBatch, planner.batchAdmissions(running.size(), batchRunning, waitingBatch.size()), demand);
+        }
+        if (demand == null) { // something did not fit: recount what was admitted
+            demand = KvBudget.Demand.NONE;
+            for (Sequence s : running) {
+                demand = demand.plus(s.decoding() ? 0 : s.prompt.length, s.decoding.maxContext());
             }
-            waiting.poll();
-            next.decoding.markAdmitted();
-            running.add(next);
-            demand = with;
         }
         batch.limit(kvBudget.batchBytes(demand, batch.allocatedBytes()));
         // Sequences that finished may leave the layout wider than the new limit: narrow it before it grows.
@@ -232,6 +256,30 @@ public final class BatchEngine implements CompletionEngine {
         if (prefixCache != null) {
             prefixCache.limit(kvBudget.prefixCacheRoom(demand, batch.allocatedBytes()));
         }
+    }
+
+    /**
+     * Admits up to {@code n} of {@code queue}'s head while they fit the KV budget.
+     *
+     * @return the demand with them, or null when the next one did not fit (the lane waits)
+     */
+    private KvBudget.Demand admitFrom(ArrayDeque<Sequence> queue, int n, KvBudget.Demand demand) {
+        for (; n > 0; n--) {
+            Sequence next = queue.peek();
+            KvBudget.Demand with = demand.plus(next.prompt.length, next.decoding.maxContext());
+            if (!kvBudget.fits(with, batch.allocatedBytes())) {
+                if (!running.isEmpty()) {
+                    return null; // room comes back as running sequences finish
+                }
+                // Alone it fits (submit checked), but the buffers of an earlier, wider batch may be in the way.
+                batch.release();
+            }
+            queue.poll();
+            next.decoding.markAdmitted();
+            running.add(next);
+            demand = with;
+        }
+        return demand;
     }
 
     private void decode(List<Sequence> sequences) {
@@ -394,9 +442,13 @@ public final class BatchEngine implements CompletionEngine {
             remove(s);
             s.future.completeExceptionally(reason);
         }
-        incoming.drainTo(waiting);
-        waiting.forEach(s -> s.future.completeExceptionally(reason));
-        waiting.clear();
+        for (Sequence s = incoming.poll(); s != null; s = incoming.poll()) {
+            enqueue(s);
+        }
+        for (ArrayDeque<Sequence> waiting : List.of(waitingInteractive, waitingBatch)) {
+            waiting.forEach(s -> s.future.completeExceptionally(reason));
+            waiting.clear();
+        }
     }
 
     private Exception closedException() {
@@ -412,7 +464,7 @@ public final class BatchEngine implements CompletionEngine {
     }
 
     private void publishStats() {
-        snapshot = new EngineStats(running.size(), waiting.size(), promptTokens, generatedTokens,
+        snapshot = new EngineStats(running.size(), waitingCount(), promptTokens, generatedTokens,
                 prefixCache == null ? 0 : prefixCache.queries(), prefixCache == null ? 0 : prefixCache.hits(),
                 prefixCache == null ? 0 : prefixCache.bytes());
     }

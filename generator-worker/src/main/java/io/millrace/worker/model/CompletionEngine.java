@@ -9,8 +9,19 @@ import java.util.concurrent.CompletableFuture;
  * stops the request's generation at the next step. Outputs do not depend on what else runs.
  */
 public interface CompletionEngine extends AutoCloseable {
-    /** Thread-safe; returns at once. */
+    /**
+     * Thread-safe; returns at once. A prompt of no lane is served as {@link Lane#INTERACTIVE}: ahead
+     * of batch work, with every row of the batch (what every prompt had before lanes).
+     */
     CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params);
+
+    /**
+     * The same in {@code lane}. Engines without lanes (the sequential baseline) serve every prompt in
+     * arrival order, whatever its lane.
+     */
+    default CompletableFuture<Completion> submit(int[] promptIds, SamplingParams params, Lane lane) {
+        return submit(promptIds, params);
+    }
 
     /** A consistent snapshot of the engine's counters. */
     EngineStats stats();

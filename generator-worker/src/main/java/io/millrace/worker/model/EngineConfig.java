@@ -14,9 +14,18 @@ package io.millrace.worker.model;
  * @param kvMemoryBytes    memory for all of the engine's KV cache: the batch's buffers, the caches
  *     of prompts being prefilled, and the prefix cache, which gives way to running sequences
  *     ({@link KvBudget}); a request is admitted only once its whole context fits
+ * @param interactiveRows  rows of the batch that {@link Lane#BATCH} prompts leave free for
+ *     {@link Lane#INTERACTIVE} ones: with the batch full of batch work, an interactive prompt is
+ *     admitted at the next step instead of after a batch sequence finishes (which may take hundreds
+ *     of steps). 0 to {@code maxBatchSize - 1}; by default 1 when the batch has two rows or more
  */
 public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes,
-        long kvMemoryBytes) {
+        long kvMemoryBytes, int interactiveRows) {
+    /** With the default {@link #interactiveRows}. */
+    public EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes, long kvMemoryBytes) {
+        this(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, kvMemoryBytes, defaultInteractiveRows(maxBatchSize));
+    }
+
     /** With the KV memory this machine's default ({@link #defaultKvMemoryBytes}). */
     public EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes) {
         this(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, defaultKvMemoryBytes());
@@ -40,10 +49,23 @@ public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChun
         if (kvMemoryBytes < 1) {
             throw new IllegalArgumentException("kvMemoryBytes is " + kvMemoryBytes + ": set it to a positive size, such as 512m");
         }
+        if (interactiveRows < 0 || interactiveRows >= maxBatchSize) {
+            throw new IllegalArgumentException("interactiveRows is " + interactiveRows + ": set it from 0 to maxBatchSize - 1 ("
+                    + (maxBatchSize - 1) + "), so that batch work keeps at least one row");
+        }
+    }
+
+    /** One row kept for interactive prompts, where the batch has a row to spare. */
+    public static int defaultInteractiveRows(int maxBatchSize) {
+        return maxBatchSize > 1 ? 1 : 0;
     }
 
     public EngineConfig withKvMemoryBytes(long bytes) {
-        return new EngineConfig(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, bytes);
+        return new EngineConfig(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, bytes, interactiveRows);
+    }
+
+    public EngineConfig withInteractiveRows(int rows) {
+        return new EngineConfig(maxBatchSize, maxBatchTokens, prefillChunk, prefixCacheBytes, kvMemoryBytes, rows);
     }
 
     /**
@@ -64,7 +86,7 @@ public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChun
         return heap / 2;
     }
 
-    /** 16 sequences, 512 tokens a step, 256-token prompt chunks, a 256 MiB prefix cache. */
+    /** 16 sequences (one row kept for interactive prompts), 512 tokens a step, 256-token prompt chunks, a 256 MiB prefix cache. */
     public static EngineConfig defaults() {
         return new EngineConfig(16, 512, 256, 256L << 20);
     }

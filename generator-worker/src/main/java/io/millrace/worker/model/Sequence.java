@@ -10,6 +10,7 @@ final class Sequence {
     final int[] prompt;
     final Decoding decoding;
     final CompletableFuture<Completion> future;
+    final Lane lane;
     /** The sequence's own cache while it prefills; null before its first chunk and once it joined the batch. */
     KvCache cache;
     /** Prompt tokens in {@link #cache}, computed or found in the prefix cache. */
@@ -22,10 +23,15 @@ final class Sequence {
     /** The sequence's row in the batch once its prompt is prefilled. */
     BatchKv.Row row;
 
-    Sequence(int[] prompt, Decoding decoding, CompletableFuture<Completion> future) {
+    Sequence(int[] prompt, Decoding decoding, CompletableFuture<Completion> future, Lane lane) {
         this.prompt = prompt;
         this.decoding = decoding;
         this.future = future;
+        this.lane = lane;
+    }
+
+    boolean interactive() {
+        return lane == Lane.INTERACTIVE;
     }
 
     boolean decoding() {

@@ -3,8 +3,12 @@ package io.millrace.worker.model;
 /**
  * What one engine step computes, vLLM's policy with chunked prefill: every decoding sequence gets
  * its one token first, so a burst of new prompts never stalls running requests; then prompts are
- * prefilled in admission order, each by at most {@code prefillChunk} tokens, until the step's
- * {@code maxBatchTokens} are spent.
+ * prefilled in the order given (interactive ones first, then admission order), each by at most
+ * {@code prefillChunk} tokens, until the step's {@code maxBatchTokens} are spent.
+ *
+ * <p>Lanes: interactive prompts are admitted first and may take every row; batch prompts only
+ * while fewer than {@code maxBatchSize - interactiveRows} batch sequences run, so rows stay free for
+ * an interactive prompt that arrives while batch work fills the engine.
  */
 final class StepPlanner {
     private final EngineConfig config;
@@ -16,6 +20,18 @@ final class StepPlanner {
     /** How many waiting requests join the running ones now: as many as {@code maxBatchSize} leaves room for. */
     int admissions(int running, int waiting) {
         return Math.max(0, Math.min(waiting, config.maxBatchSize() - running));
+    }
+
+    /**
+     * How many waiting batch-lane requests join now, after the interactive ones were admitted:
+     * as many as the batch has rows for, leaving {@code interactiveRows} rows to interactive prompts.
+     *
+     * @param running      sequences running, of both lanes
+     * @param batchRunning those of them in the batch lane
+     */
+    int batchAdmissions(int running, int batchRunning, int waiting) {
+        int rows = Math.min(config.maxBatchSize() - running, config.maxBatchSize() - config.interactiveRows() - batchRunning);
+        return Math.max(0, Math.min(waiting, rows));
     }
 
     /**

@@ -184,6 +184,64 @@ class BatchEngineTest {
     }
 
     @Test
+    void anInteractivePromptIsAdmittedBeforeBatchPromptsThatWaitedLonger() {
+        // One row, none kept: the order of admission alone decides. A runs; B (batch) waits; then I
+        // (interactive) arrives and is admitted before B when A finishes.
+        try (BatchEngine engine = new BatchEngine(model, new EngineConfig(1, 64, 32, 0))) {
+            List<String> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CompletableFuture<Completion> a = engine.submit(prompts.get(0), greedy(30), Lane.BATCH);
+            CompletableFuture<Completion> aSeen = a.whenComplete((c, e) -> finished.add("A"));
+            awaitTrue(() -> engine.stats().generatedTokens() > 0);
+            CompletableFuture<Completion> b = engine.submit(prompts.get(1), greedy(8), Lane.BATCH);
+            CompletableFuture<Completion> bSeen = b.whenComplete((c, e) -> finished.add("B"));
+            awaitTrue(() -> engine.stats().waiting() == 1);
+            CompletableFuture<Completion> i = engine.submit(prompts.get(2), greedy(8), Lane.INTERACTIVE);
+            CompletableFuture<Completion> iSeen = i.whenComplete((c, e) -> finished.add("I"));
+
+            CompletableFuture.allOf(aSeen, bSeen, iSeen).join();
+            assertThat(finished).containsExactly("A", "I", "B");
+            // Lanes change the order only, never the tokens.
+            assertMatchesAlone(i.join(), prompts.get(2), greedy(8));
+            assertMatchesAlone(b.join(), prompts.get(1), greedy(8));
+        }
+    }
+
+    @Test
+    void batchPromptsLeaveTheInteractiveRowFreeSoAnInteractivePromptStartsAtOnce() {
+        int batchTokens = 200;
+        for (int k = 0; k < 4; k++) {
+            // Precondition: these prompts never end early (no end-of-sequence within the budget), so
+            // no batch row frees up while the interactive prompt runs.
+            assertThat(model.generate(prompts.get(k), greedy(batchTokens)).completionTokens()).isEqualTo(batchTokens);
+        }
+        // Three rows, one kept for interactive prompts: batch work runs two at a time.
+        try (BatchEngine engine = new BatchEngine(model, new EngineConfig(3, 64, 32, 0, 1L << 30, 1))) {
+            List<CompletableFuture<Completion>> batch = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                batch.add(engine.submit(prompts.get(k), greedy(batchTokens), Lane.BATCH));
+            }
+            awaitTrue(() -> engine.stats().generatedTokens() >= 4);
+            assertThat(engine.stats().running()).isEqualTo(2);
+            assertThat(engine.stats().waiting()).isEqualTo(2);
+
+            Completion interactive = engine.submit(prompts.get(5), greedy(6), Lane.INTERACTIVE).join();
+
+            // It ran beside the two batch sequences, before either could finish and free a row.
+            assertThat(batch).noneMatch(CompletableFuture::isDone);
+            assertThat(engine.stats().generatedTokens()).isLessThan(2L * batchTokens);
+            assertMatchesAlone(interactive, prompts.get(5), greedy(6));
+            batch.forEach(f -> f.cancel(false));
+        }
+    }
+
+    @Test
+    void interactiveRowsMustLeaveBatchWorkARow() {
+        assertThatThrownBy(() -> new EngineConfig(4, 64, 32, 0, 1L << 30, 4)).hasMessageContaining("from 0 to maxBatchSize - 1 (3)");
+        assertThat(new EngineConfig(1, 64, 32, 0).interactiveRows()).isZero();
+        assertThat(EngineConfig.defaults().interactiveRows()).isEqualTo(1);
+    }
+
+    @Test
     void closeFailsQueuedAndRunningRequests() {
         BatchEngine engine = new BatchEngine(model, new EngineConfig(2, 64, 32, 0));
         List<CompletableFuture<Completion>> futures = new ArrayList<>();
