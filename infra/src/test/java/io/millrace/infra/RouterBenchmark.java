@@ -86,6 +86,7 @@ public final class RouterBenchmark {
             int partitions = Topics.REQUESTS.partitions();
             admin.createTopics(List.of(new NewTopic(PASS_IN, partitions, (short) 1), new NewTopic(PASS_OUT, partitions, (short) 1)))
                     .all().get();
+            awaitLeaders(admin, List.of(PASS_IN, PASS_OUT));
 
             System.err.printf("producing %d request events to %s and %s%n", events, Topics.REQUESTS.name(), PASS_IN);
             produce(bootstrap, events);
@@ -133,18 +134,50 @@ public final class RouterBenchmark {
         System.exit(0);
     }
 
+    /**
+     * Waits until every partition of the topics has a leader: a producer that writes to a topic the
+     * broker is still creating retries its first batches, and on this broker such retries were seen
+     * to end in OutOfOrderSequenceException (2026-12-06), losing the records.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                if (admin.describeTopics(topics).allTopicNames().get().values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
+                    return;
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + topics + " have partitions without a leader after 30 s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** Valid, uncacheable (temperature 0.7, no seed) requests: the router's common path. */
     private static void produce(String bootstrap, int events) throws Exception {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),
                 new StringSerializer(), new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
             for (int i = 0; i < events; i++) {
                 String id = "bench-" + i;
-                byte[] value = Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(), request(id, "Say hello, number " + i, 0.7));
-                producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, value));
-                producer.send(new ProducerRecord<>(PASS_IN, id, value));
+                // Batch lines (the bulk the router's rate matters for): the model's batch lane.
+                byte[] value = Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(),
+                        request(id, "Say hello, number " + i, 0.7).withPriority(RequestEvent.BATCH));
+                sends.add(producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, value)));
+                sends.add(producer.send(new ProducerRecord<>(PASS_IN, id, value)));
             }
             producer.flush();
+            // A lost input would leave a rate waiting for records that never come: fail here, saying so.
+            for (java.util.concurrent.Future<?> f : sends) {
+                f.get();
+            }
         }
     }
 
@@ -248,7 +281,8 @@ public final class RouterBenchmark {
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 0,
                     ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
             results = tail(bootstrap, Topics.RESULTS.name());
-            routed = tail(bootstrap, Topics.generation(MODEL).name());
+            // Lone requests, as a client waiting for its answer sends them: the model's interactive lane.
+            routed = tail(bootstrap, Topics.interactive(MODEL).name());
         }
 
         private static KafkaConsumer<String, byte[]> tail(String bootstrap, String topic) {
