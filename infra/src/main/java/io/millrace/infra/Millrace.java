@@ -67,6 +67,7 @@ public final class Millrace {
                 .addSubcommand(new ServeCommand(out, env))
                 .addSubcommand(new CancelCommand(out, env))
                 .addSubcommand(new KeysCommand(out, env, java.time.Clock.systemUTC()))
+                .addSubcommand(new WebhooksCommand(out, env, java.time.Clock.systemUTC()))
                 .addSubcommand(new ModelCommand(out));
         // What the hand-written parser did, kept: a repeated option takes the later value, an argument
         // starting with @ is a file name (not a file of arguments), and options are never abbreviated.
