@@ -12,9 +12,7 @@ import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.protocol.webhooks.WebhookEventIds;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,7 +20,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +52,7 @@ class WebhooksIT {
     static Path dir;
     static TestKafka kafka;
     static Deployment serve;
-    static Process receiver;
+    static WebhookReceiver receiver;
     static String receiverBase;
     static KafkaProducer<String, byte[]> producer;
     static final Map<String, String> keys = new HashMap<>();
@@ -78,17 +75,14 @@ class WebhooksIT {
         }
         serve.startRoles(EnumSet.of(Role.API, Role.WEBHOOKS));
         serve.awaitRunning(Duration.ofSeconds(60));
-        receiver = new ProcessBuilder("node", repoRoot().resolve("tools/webhook-receiver/receiver.mjs").toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String first = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        assertThat(first).as("the receiver's first line").isNotNull().contains("listening");
-        receiverBase = "http://127.0.0.1:" + Json.MAPPER.readTree(first).get("listening").asInt();
+        receiver = WebhookReceiver.start();
+        receiverBase = receiver.base();
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (receiver != null) {
-            receiver.destroyForcibly();
+            receiver.close();
         }
         if (producer != null) {
             producer.close();
@@ -249,27 +243,15 @@ class WebhooksIT {
     }
 
     private static void configure(String json) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(receiverBase + "/_config"))
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
+        receiver.configure(json);
     }
 
     private static JsonNode state() throws Exception {
-        return Json.MAPPER.readTree(http.send(HttpRequest.newBuilder(URI.create(receiverBase + "/_state")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return receiver.state();
     }
 
     private static JsonNode awaitState(Predicate<JsonNode> done, Duration limit) throws Exception {
-        long end = System.nanoTime() + limit.toNanos();
-        JsonNode s = state();
-        while (!done.test(s)) {
-            if (System.nanoTime() > end) {
-                return fail("the receiver did not get there within " + limit + ": " + s);
-            }
-            Thread.sleep(200);
-            s = state();
-        }
-        return s;
+        return receiver.await(done, limit);
     }
 
     interface Check {
@@ -306,14 +288,5 @@ class WebhooksIT {
                 .header("Authorization", "Bearer " + keys.get(tenant)).header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static Path repoRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("tools/npm-ensure"))) {
-                return d;
-            }
-        }
-        return fail("no tools/npm-ensure above " + Path.of("").toAbsolutePath() + ": run the tests from the repository");
     }
 }
