@@ -158,6 +158,11 @@ final class Deployment implements AutoCloseable {
             started.push(metrics);
         }
         Path state = s.dataDir().resolve("streams");
+        if (s.webhooks().allowPrivate() && (roles.contains(Role.API) || roles.contains(Role.WEBHOOKS))) {
+            // The API checks URLs at registration, the webhooks role at every delivery: both relax.
+            log.warn("webhooks.allow.private=true: webhook URLs may be plain http and reach loopback, private and cloud"
+                    + " metadata addresses. For development and tests only.");
+        }
         if (roles.contains(Role.INGEST)) {
             // Runs the batches created with POST /v1/batches (the batch command ingests its own file).
             FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC(),

@@ -19,8 +19,6 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The webhooks role: derives events exactly once and fans them out ({@link WebhookTopology}, Kafka
@@ -29,7 +27,6 @@ import org.slf4j.LoggerFactory;
  * dispatcher sees a registration, a rotation or a deletion within a poll of the topic.
  */
 public final class WebhooksService implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(WebhooksService.class);
     public static final String APPLICATION_ID = "millrace-webhooks";
     // A record that does not parse would stop derivation for good; this stage answers nobody, so
     // skipping it (logged) costs only that record's event.
@@ -38,10 +35,8 @@ public final class WebhooksService implements AutoCloseable {
 
     private final StreamsStage stage;
     private final WebhookDispatcher dispatcher;
-    private final WebhooksConfig config;
 
     public WebhooksService(String bootstrapServers, Path stateDir, WebhooksConfig config, Map<String, Object> overrides) {
-        this.config = config;
         Properties props = SETTINGS.properties(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(props)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -55,10 +50,6 @@ public final class WebhooksService implements AutoCloseable {
     }
 
     public void start() {
-        if (config.allowPrivate()) {
-            log.warn("webhooks.allow.private=true: webhooks may go to plain http and to loopback, private and cloud metadata"
-                    + " addresses. For development and tests only.");
-        }
         stage.start();
         dispatcher.start();
     }
