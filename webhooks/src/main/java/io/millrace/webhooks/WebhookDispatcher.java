@@ -73,10 +73,13 @@ public final class WebhookDispatcher implements AutoCloseable {
     public static final String GROUP_PREFIX = "millrace-webhooks-dispatcher.";
     /** The longest a consumer sleeps before looking at a not-yet-due record again. */
     static final Duration MAX_WAIT = Duration.ofSeconds(10);
+    /** How long an endpoint that did not answer has its new events moved to the first tier unattempted. */
+    static final Duration COOLDOWN = Duration.ofSeconds(60);
     /** Records per poll: all attempted at once, so this bounds open connections per partition. */
     static final int MAX_POLL_RECORDS = 100;
 
     private final RetryRoute route;
+    private final EndpointHealth health = new EndpointHealth(COOLDOWN);
     private final DeliveryAttempt attempt;
     private final Function<String, Optional<WebhookEndpoint>> endpoints;
     private final Clock clock;
@@ -135,7 +138,12 @@ public final class WebhookDispatcher implements AutoCloseable {
         log.info("webhook dispatcher consuming {}", route.consumedTopics());
     }
 
-    /** One poll of one partition: the due records attempted together, outcomes written, then the commit. */
+    /**
+     * One poll of one partition: the due records attempted together, outcomes written, then the
+     * commit. A first attempt for an endpoint that recently did not answer ({@link EndpointHealth})
+     * is not made here but moved to the first tier, so a dead endpoint costs the first attempts of
+     * others at most one timeout per cooldown.
+     */
     void onBatch(List<ConsumerRecord<String, byte[]>> records, Acknowledgment ack) {
         long now = clock.millis();
         int due = 0;
@@ -172,10 +180,20 @@ public final class WebhookDispatcher implements AutoCloseable {
         if (endpoint.disabled()) {
             return logAttempt(d, null, "endpoint disabled (" + endpoint.disabledReason() + "): not attempted", null);
         }
+        if (d.attempt() == 1 && !route.delays().isEmpty() && health.cooling(endpoint.id(), clock.millis())) {
+            // Its last attempt got no answer: waiting on it again here would hold up this poll.
+            Duration first = route.delays().get(0);
+            String tier = Topics.webhookRetry(first.toMillis()).name();
+            WebhookDelivery later = new WebhookDelivery(d.endpointId(), d.event(), 1, clock.millis() + first.toMillis());
+            return template.send(tier, d.endpointId(), Topics.WEBHOOK_DELIVERY_SERDE.serializer().serialize(tier, later));
+        }
         return attempt.send(endpoint, d.event())
                 .orTimeout(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)
                 .exceptionally(e -> new DeliveryAttempt.Result(null, e.toString(), AttemptOutcome.retry()))
-                .thenCompose(result -> outcome(d, endpoint, result));
+                .thenCompose(result -> {
+                    health.record(endpoint.id(), result.status() != null, clock.millis());
+                    return outcome(d, endpoint, result);
+                });
     }
 
     private CompletableFuture<?> outcome(WebhookDelivery d, WebhookEndpoint endpoint, DeliveryAttempt.Result result) {
