@@ -5,6 +5,8 @@ import io.millrace.ingest.ModelOffer;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.webhooks.WebhookUrlGuard;
+import io.millrace.webhooks.WebhooksService;
 import io.millrace.results.ResultsApiService;
 import io.millrace.protocol.Stores;
 import io.millrace.router.AutoRouter;
@@ -46,6 +48,7 @@ final class Deployment implements AutoCloseable {
     private WorkerService worker;
     private RouterService router;
     private ResultsApiService api;
+    private WebhooksService webhooks;
     private MetricsEndpoint metrics;
 
     private final Settings settings;
@@ -136,8 +139,11 @@ final class Deployment implements AutoCloseable {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
             // Workers consume and write the retry topics of their configured tiers: create those.
-            TopicProvisioner.provision(admin, Topics.all(catalog.names(),
+            List<io.millrace.protocol.Topic<?, ?>> topics = new ArrayList<>(Topics.all(catalog.names(),
                     io.millrace.worker.RetrySchedule.from(s.workerSettings()).delaysMs()));
+            // The webhooks role consumes the retry tiers of its configured delays: create those.
+            topics.addAll(Topics.webhooks(s.webhooks().retryDelaysMs()));
+            TopicProvisioner.provision(admin, topics);
         }
     }
 
@@ -149,6 +155,11 @@ final class Deployment implements AutoCloseable {
             started.push(metrics);
         }
         Path state = s.dataDir().resolve("streams");
+        if (s.webhooks().allowPrivate() && (roles.contains(Role.API) || roles.contains(Role.WEBHOOKS))) {
+            // The API checks URLs at registration, the webhooks role at every delivery: both relax.
+            log.warn("webhooks.allow.private=true: webhook URLs may be plain http and reach loopback, private and cloud"
+                    + " metadata addresses. For development and tests only.");
+        }
         if (roles.contains(Role.INGEST)) {
             // Runs the batches created with POST /v1/batches (the batch command ingests its own file).
             FileBatchIngestor ingest = new FileBatchIngestor(bootstrapServers, new ChatRequestValidator(catalog), Clock.systemUTC(),
@@ -164,9 +175,16 @@ final class Deployment implements AutoCloseable {
         if (roles.contains(Role.API)) {
             api = new ResultsApiService(bootstrapServers, state.resolve("results-api"), 
                     new ResultsApiService.ApiSettings(s.httpPort(), catalog, s.requestTimeout(), s.requireKeys(),
-                            ModelDirectories.byServedName(modelDirs, variants), s.batchWindow()), Map.of());
+                            ModelDirectories.byServedName(modelDirs, variants), s.batchWindow(),
+                            new WebhookUrlGuard(s.webhooks().allowPrivate(), WebhookUrlGuard.Resolver.SYSTEM),
+                            s.webhooks().rotationGrace()), Map.of());
             started.push(api);
             api.start();
+        }
+        if (roles.contains(Role.WEBHOOKS)) {
+            webhooks = new WebhooksService(bootstrapServers, state.resolve("webhooks"), s.webhooks(), Map.of());
+            started.push(webhooks);
+            webhooks.start();
         }
         if (roles.contains(Role.WORKER)) {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
@@ -258,6 +276,10 @@ final class Deployment implements AutoCloseable {
         return Optional.ofNullable(metrics);
     }
 
+    Optional<WebhooksService> webhooks() {
+        return Optional.ofNullable(webhooks);
+    }
+
     Optional<RouterService> router() {
         return Optional.ofNullable(router);
     }
@@ -273,6 +295,8 @@ final class Deployment implements AutoCloseable {
                 r.awaitRunning(timeout);
             } else if (c instanceof ResultsApiService a) {
                 a.awaitRunning(timeout);
+            } else if (c instanceof WebhooksService w) {
+                w.awaitRunning(timeout);
             }
         }
     }

@@ -67,6 +67,7 @@ public final class Millrace {
                 .addSubcommand(new ServeCommand(out, env))
                 .addSubcommand(new CancelCommand(out, env))
                 .addSubcommand(new KeysCommand(out, env, java.time.Clock.systemUTC()))
+                .addSubcommand(new WebhooksCommand(out, env, java.time.Clock.systemUTC()))
                 .addSubcommand(new ModelCommand(out))
                 .addSubcommand(new CommandLine(new EvalCommand())
                         .addSubcommand(new EvalRunCommand(out, System.console() != null, env))

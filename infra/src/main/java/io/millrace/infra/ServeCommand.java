@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
                         + " scale independently."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--roles", paramLabel = "ROLE", split = ",", converter = Role.Converter.class,
-            description = "which stages this process runs: ingest, router, worker, api (default: all)")
+            description = "which stages this process runs: ingest, router, worker, api, webhooks (default: all)")
     Set<Role> roles = EnumSet.allOf(Role.class);
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",

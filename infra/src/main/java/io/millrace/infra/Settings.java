@@ -57,13 +57,14 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         modelDirs = List.copyOf(modelDirs);
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
-            if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.") || key.startsWith("router.")) {
+            if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.") || key.startsWith("router.")
+                    || key.startsWith("webhooks.")) {
                 continue;
             }
             if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")
                     && !key.startsWith(ModelVariants.PREFIX)) {
                 throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.*, model.NAME.variant,"
-                        + " cache.* and router.* settings can be set, e.g. --set worker.engine=sequential or"
+                        + " cache.*, router.* and webhooks.* settings can be set, e.g. --set worker.engine=sequential or"
                         + " --set model.millrace-tiny.variant=q8");
             }
         }
@@ -76,6 +77,7 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
             throw new UsageException("--set " + e.getMessage());
         }
         ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
+        webhooks(workerSettings); // and a wrong webhooks.* value
         try {
             io.millrace.worker.RetrySchedule.from(workerSettings); // and wrong retry tiers, before topics are made for them
         } catch (IllegalArgumentException e) {
@@ -110,6 +112,19 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
     private static WorkerConfig worker(Map<String, Object> settings) {
         try {
             return WorkerConfig.from(settings);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--set " + e.getMessage());
+        }
+    }
+
+    /** The webhooks role's settings ({@code webhooks.*}: retry delays, the private-address switch, timeout). */
+    io.millrace.webhooks.WebhooksConfig webhooks() {
+        return webhooks(workerSettings);
+    }
+
+    private static io.millrace.webhooks.WebhooksConfig webhooks(Map<String, Object> settings) {
+        try {
+            return io.millrace.webhooks.WebhooksConfig.from(settings);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--set " + e.getMessage());
         }

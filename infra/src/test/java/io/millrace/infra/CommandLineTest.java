@@ -204,7 +204,9 @@ class CommandLineTest {
                 "--set noequals is not key=value: write e.g. --set worker.engine=sequential");
         assertUsageError(run("serve", "--request-timeout", "0"), "usage: millrace serve", "--request-timeout 0 must be at least 1 second");
         assertUsageError(run("serve", "--set", "streams.x=1"), "usage: millrace serve",
-                "--set streams.x: only worker.*, consumer.*, producer.*, model.NAME.variant, cache.* and router.* settings can be set");
+                "--set streams.x: only worker.*, consumer.*, producer.*, model.NAME.variant, cache.*, router.* and webhooks.* settings can be set");
+        assertUsageError(run("serve", "--set", "webhooks.retry.delays=1s,soon"), "usage: millrace serve",
+                "--set webhooks.retry.delays: 'soon' is not a duration");
         assertUsageError(run("serve", "--set", "model.gpt2.variant=int4"), "usage: millrace serve",
                 "--set model.gpt2.variant=int4: 'int4' is not a model variant: use one of fp32, fp16, q8");
         assertUsageError(run("serve", "--set", "model.gpt2.dtype=q8"), "usage: millrace serve",

@@ -55,5 +55,12 @@ public final class Stores {
     /** results-api: completed and failed counts per batch id. */
     public static final String BATCH_COUNTS = "batch-counts";
 
+    /** webhooks: the ids of events derived from batch state changes (a batch ends once: kept for good). */
+    public static final String WEBHOOK_BATCH_EVENTS = "webhook-batch-events";
+    /** webhooks: the ids of events derived from results, a persistent window store of {@link #DEDUP_RETENTION}. */
+    public static final String WEBHOOK_REQUEST_EVENTS = "webhook-request-events";
+    /** webhooks: every webhook endpoint, a global store over {@code millrace.webhook-endpoints}. */
+    public static final String WEBHOOK_ENDPOINTS = "webhook-endpoints";
+
     private Stores() {}
 }

@@ -10,6 +10,10 @@ import io.millrace.protocol.events.HealthEvent;
 import io.millrace.protocol.events.QuotaUsage;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
+import io.millrace.protocol.events.WebhookAttempt;
+import io.millrace.protocol.events.WebhookDelivery;
+import io.millrace.protocol.events.WebhookEndpoint;
+import io.millrace.protocol.events.WebhookEvent;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,6 +33,7 @@ public final class Topics {
     public static final int REQUEST_PARTITIONS = 6;
 
     private static final String WEEK_MS = Long.toString(7L * 24 * 3600 * 1000);
+    private static final String MONTH_MS = Long.toString(30L * 24 * 3600 * 1000);
     private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
     public static final Serde<String> KEYS = Serdes.String();
@@ -42,6 +47,10 @@ public final class Topics {
     public static final JsonSerde<CacheEntry> CACHE_SERDE = new JsonSerde<>(CacheEntry.class);
     public static final JsonSerde<HealthEvent> HEALTH_SERDE = new JsonSerde<>(HealthEvent.class);
     public static final JsonSerde<QuotaUsage> QUOTA_USAGE_SERDE = new JsonSerde<>(QuotaUsage.class);
+    public static final JsonSerde<WebhookEndpoint> WEBHOOK_ENDPOINT_SERDE = new JsonSerde<>(WebhookEndpoint.class);
+    public static final JsonSerde<WebhookEvent> WEBHOOK_EVENT_SERDE = new JsonSerde<>(WebhookEvent.class);
+    public static final JsonSerde<WebhookDelivery> WEBHOOK_DELIVERY_SERDE = new JsonSerde<>(WebhookDelivery.class);
+    public static final JsonSerde<WebhookAttempt> WEBHOOK_ATTEMPT_SERDE = new JsonSerde<>(WebhookAttempt.class);
 
     /** Requests from every entry point, keyed by request id. Any Kafka client may produce here. */
     public static final Topic<String, RequestEvent> REQUESTS = new Topic<>(PREFIX + "requests", KEYS, REQUEST_SERDE,
@@ -139,6 +148,73 @@ public final class Topics {
      */
     public static final Topic<String, QuotaUsage> QUOTA_USAGE = new Topic<>(PREFIX + "quota-usage", KEYS, QUOTA_USAGE_SERDE,
             1, Map.of("cleanup.policy", "compact,delete", "retention.ms", Long.toString(2L * 24 * 3600 * 1000)));
+
+    /**
+     * Webhook endpoints ({@link WebhookEndpoint}), keyed by endpoint id; compacted, a delete is a
+     * tombstone. They hold the signing secrets in the clear (the dispatcher signs with them), so
+     * only the API and the webhooks role should be granted read access (Kafka ACLs on a cluster).
+     * One partition: every API instance and every dispatcher reads all of it, and it is small.
+     */
+    public static final Topic<String, WebhookEndpoint> WEBHOOK_ENDPOINTS = new Topic<>(PREFIX + "webhook-endpoints", KEYS,
+            WEBHOOK_ENDPOINT_SERDE, 1, Map.of("cleanup.policy", "compact"));
+
+    /**
+     * Events for webhooks ({@link WebhookEvent}), keyed by event id, each derived exactly once from
+     * a batch state change or a committed result by the webhooks role's topology. Kept a month: the
+     * delivery log and replays refer to them.
+     */
+    public static final Topic<String, WebhookEvent> WEBHOOK_EVENTS = new Topic<>(PREFIX + "webhook-events", KEYS,
+            WEBHOOK_EVENT_SERDE, 3, Map.of("cleanup.policy", "delete", "retention.ms", MONTH_MS));
+
+    /** Partitions of the delivery topic; its retry tiers and dead-letter topic must match it. */
+    public static final int WEBHOOK_DELIVERY_PARTITIONS = 6;
+
+    /**
+     * Each event owed to each subscribed endpoint ({@link WebhookDelivery}), keyed by endpoint id:
+     * the first attempt. Retries wait on {@link #webhookRetry}, the last failure lands on
+     * {@link #WEBHOOK_DELIVERIES_DLT}.
+     */
+    public static final Topic<String, WebhookDelivery> WEBHOOK_DELIVERIES = new Topic<>(PREFIX + "webhook-deliveries", KEYS,
+            WEBHOOK_DELIVERY_SERDE, WEBHOOK_DELIVERY_PARTITIONS, Map.of("cleanup.policy", "delete", "retention.ms", WEEK_MS));
+
+    /**
+     * Deliveries that failed on every attempt, in spring-kafka's naming ({@code <topic>-dlt}); kept a
+     * month, which is how far back {@code webhooks replay} reaches.
+     */
+    public static final Topic<String, WebhookDelivery> WEBHOOK_DELIVERIES_DLT = new Topic<>(
+            WEBHOOK_DELIVERIES.name() + "-dlt", KEYS, WEBHOOK_DELIVERY_SERDE, WEBHOOK_DELIVERY_PARTITIONS,
+            Map.of("cleanup.policy", "delete", "retention.ms", MONTH_MS));
+
+    /** The delivery log ({@link WebhookAttempt}), keyed by endpoint id; kept a month. */
+    public static final Topic<String, WebhookAttempt> WEBHOOK_ATTEMPTS = new Topic<>(PREFIX + "webhook-attempts", KEYS,
+            WEBHOOK_ATTEMPT_SERDE, 3, Map.of("cleanup.policy", "delete", "retention.ms", MONTH_MS));
+
+    /**
+     * Standard Webhooks' retry schedule after the immediate first attempt: 5 s, 5 min, 30 min, 2 h,
+     * 5 h, 10 h, 14 h, 20 h, 24 h ({@code webhooks.retry.delays} overrides it).
+     */
+    public static final List<Long> DEFAULT_WEBHOOK_RETRY_DELAYS_MS = List.of(5_000L, 300_000L, 1_800_000L, 7_200_000L,
+            18_000_000L, 36_000_000L, 50_400_000L, 72_000_000L, 86_400_000L);
+
+    /**
+     * The retry tier of webhook deliveries for one delay, {@code millrace.webhook-deliveries-retry-<delayMs>}
+     * (spring-kafka's naming), with the delivery topic's partitions. Kept a week: longer than any delay.
+     */
+    public static Topic<String, WebhookDelivery> webhookRetry(long delayMs) {
+        if (delayMs < 1) {
+            throw new IllegalArgumentException("a webhook retry delay must be at least 1 ms, not " + delayMs);
+        }
+        return new Topic<>(WEBHOOK_DELIVERIES.name() + "-retry-" + delayMs, KEYS, WEBHOOK_DELIVERY_SERDE,
+                WEBHOOK_DELIVERY_PARTITIONS, WEBHOOK_DELIVERIES.configs());
+    }
+
+    /** The webhook topics of a deployment with these retry delays (ms). */
+    public static List<Topic<?, ?>> webhooks(List<Long> retryDelaysMs) {
+        List<Topic<?, ?>> topics = new ArrayList<>(List.of(WEBHOOK_ENDPOINTS, WEBHOOK_EVENTS, WEBHOOK_DELIVERIES,
+                WEBHOOK_DELIVERIES_DLT, WEBHOOK_ATTEMPTS));
+        retryDelaysMs.forEach(d -> topics.add(webhookRetry(d)));
+        return topics;
+    }
 
     /**
      * The retry tiers a deployment has unless configured otherwise ({@code worker.retry.delays}):

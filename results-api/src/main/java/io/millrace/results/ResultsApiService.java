@@ -2,7 +2,9 @@ package io.millrace.results;
 
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.webhooks.WebhookUrlGuard;
 import io.millrace.results.files.FilesApi;
+import io.millrace.results.webhooks.WebhooksApi;
 import io.millrace.streams.StreamsSettings;
 import io.millrace.streams.StreamsStage;
 import java.nio.file.Path;
@@ -75,6 +77,8 @@ public final class ResultsApiService implements AutoCloseable {
     private FilesApi files;
     private BatchFinalizer finalizer;
     private final Duration batchWindow;
+    private final ApiSettings settings;
+    private WebhooksApi webhooks;
     private ResultsHttpServer http;
     private boolean started;
     private boolean closed;
@@ -101,10 +105,22 @@ public final class ResultsApiService implements AutoCloseable {
      *                       tokenizers the tokenizer endpoints run; empty: those endpoints are not served
      * @param batchWindow    how long a batch created over HTTP has before it expires: OpenAI's 24 h
      *                       (the only {@code completion_window} accepted); shorter only for tests
+     * @param webhookGuard   checks webhook URLs at registration ({@code webhooks.allow.private})
+     * @param webhookRotationGrace how long a rotated-out webhook secret keeps signing
      */
     public record ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
-            Map<String, Path> modelDirs, Duration batchWindow) {
+            Map<String, Path> modelDirs, Duration batchWindow, WebhookUrlGuard webhookGuard, Duration webhookRotationGrace) {
         public static final Duration BATCH_WINDOW = Duration.ofHours(24);
+
+        /**
+         * Settings with the webhook guard on (https and public addresses only) and a day of
+         * rotation grace.
+         */
+        public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys,
+                Map<String, Path> modelDirs, Duration batchWindow) {
+            this(httpPort, models, requestTimeout, requireKeys, modelDirs, batchWindow,
+                    new WebhookUrlGuard(false, WebhookUrlGuard.Resolver.SYSTEM), Duration.ofHours(24));
+        }
 
         /** Settings without model directories (the tokenizer endpoints are not served) and OpenAI's window. */
         public ApiSettings(int httpPort, ModelCatalog models, Duration requestTimeout, boolean requireKeys) {
@@ -133,6 +149,7 @@ public final class ResultsApiService implements AutoCloseable {
         this.requireKeys = api.requireKeys();
         this.modelDirs = api.modelDirs();
         this.batchWindow = api.batchWindow();
+        this.settings = api;
         Properties config = streamsConfig(bootstrapServers, stateDir, overrides);
         if (!StreamsSettings.exactlyOnce(config)) {
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + "="
@@ -175,8 +192,9 @@ public final class ResultsApiService implements AutoCloseable {
         streamDeltas = new DeltaFollower(bootstrapServers);
         ChatStream stream = new ChatStream(chat, streamDeltas, requestTimeout, Clock.systemUTC());
         tokenizers = TokenizerApi.load(modelDirs, models);
+        webhooks = WebhooksApi.connect(bootstrapServers, settings.webhookGuard(), settings.webhookRotationGrace(), Clock.systemUTC());
         http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, tokenizers,
-                auth, new RateLimiter(System::nanoTime), requestedPort);
+                webhooks, auth, new RateLimiter(System::nanoTime), requestedPort);
         http.batchWindow(batchWindow);
         http.start();
         started = true;
@@ -237,6 +255,9 @@ public final class ResultsApiService implements AutoCloseable {
         if (files != null) {
             files.close();
         }
+        if (webhooks != null) {
+            webhooks.close();
+        }
         if (submitter != null) {
             submitter.close();
         }
@@ -251,7 +272,7 @@ public final class ResultsApiService implements AutoCloseable {
     private boolean ready() {
         return stage.state() == KafkaStreams.State.RUNNING && (follower == null || follower.running())
                 && (keys == null || keys.running()) && (files == null || files.ready())
-                && (streamDeltas == null || streamDeltas.running());
+                && (streamDeltas == null || streamDeltas.running()) && (webhooks == null || webhooks.ready());
     }
 
     /** False once the streams client failed or stopped: restarting, not waiting, would help. */

@@ -14,6 +14,8 @@ import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.results.files.FilesApi;
 import io.millrace.results.files.FilesException;
+import io.millrace.results.webhooks.WebhooksApi;
+import io.millrace.results.webhooks.WebhooksException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -43,6 +45,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
  *       {@link FilesApi#MAX_UPLOAD_REQUEST_BYTES}</li>
+ *   <li>{@code POST|GET /v1/webhooks}, {@code GET|DELETE /v1/webhooks/{id}},
+ *       {@code POST /v1/webhooks/{id}/rotate_secret}, {@code GET /v1/webhooks/{id}/deliveries},
+ *       {@code POST /v1/webhooks/{id}/replay}: the tenant's webhook endpoints ({@link WebhooksApi})</li>
  *   <li>{@code GET /tokenizer_info}, {@code POST /tokenize}, {@code POST /detokenize}: vLLM's
  *       tokenizer endpoints at the root, as lm-evaluation-harness asks them ({@link TokenizerApi})</li>
  *   <li>{@code GET /health/live}: 200 while the service can recover by itself, 503 once only a
@@ -123,6 +128,13 @@ public final class ResultsHttpServer {
     ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
             ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, TokenizerApi tokenizers,
             Authenticator auth, RateLimiter limiter, int port) {
+        this(view, live, ready, cancels, models, chat, stream, files, tokenizers, null, auth, limiter, port);
+    }
+
+    /** @param webhooks answers {@code /v1/webhooks}; null: those routes are not served */
+    ResultsHttpServer(ResultsView view, BooleanSupplier live, BooleanSupplier ready, Consumer<BatchEvent> cancels,
+            ModelCatalog models, ChatCompletions chat, ChatStream stream, FilesApi files, TokenizerApi tokenizers,
+            WebhooksApi webhooks, Authenticator auth, RateLimiter limiter, int port) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("HTTP port " + port + " is out of range: use 0 (any free port) to 65535");
         }
@@ -194,6 +206,20 @@ public final class ResultsHttpServer {
                 config.routes.delete("/v1/files/{file_id}", ctx -> reply(ctx, 200, files.delete(segment(ctx, 2), caller(ctx).tenant())));
                 config.routes.get("/v1/files/{file_id}/content", ctx -> files.content(ctx, segment(ctx, 2), caller(ctx).tenant()));
             }
+            if (webhooks != null) {
+                config.routes.post("/v1/webhooks", ctx -> reply(ctx, 200, webhooks.create(caller(ctx).tenant(), ctx.bodyAsBytes())));
+                config.routes.get("/v1/webhooks", ctx -> reply(ctx, 200, webhooks.list(caller(ctx).tenant())));
+                config.routes.get("/v1/webhooks/{id}", ctx -> reply(ctx, 200, webhooks.retrieve(caller(ctx).tenant(), segment(ctx, 2))));
+                config.routes.delete("/v1/webhooks/{id}", ctx -> reply(ctx, 200, webhooks.delete(caller(ctx).tenant(), segment(ctx, 2))));
+                config.routes.post("/v1/webhooks/{id}/rotate_secret",
+                        ctx -> reply(ctx, 200, webhooks.rotateSecret(caller(ctx).tenant(), segment(ctx, 2))));
+                config.routes.get("/v1/webhooks/{id}/deliveries", ctx -> reply(ctx, 200, webhooks.deliveries(caller(ctx).tenant(),
+                        segment(ctx, 2), ctx.queryParam("after"), ctx.queryParam("limit"))));
+                config.routes.post("/v1/webhooks/{id}/replay",
+                        ctx -> reply(ctx, 200, webhooks.replay(caller(ctx).tenant(), segment(ctx, 2), ctx.bodyAsBytes())));
+            }
+            config.routes.exception(WebhooksException.class, (e, ctx) ->
+                    error(ctx, new ApiError(e.status(), ApiError.INVALID_REQUEST, e.code(), e.getMessage(), e.param())));
             config.routes.exception(FilesException.class, (e, ctx) ->
                     error(ctx, new ApiError(e.status(), ApiError.INVALID_REQUEST, e.code(), e.getMessage(), e.param())));
             config.routes.exception(BatchCreateRequest.Invalid.class, (e, ctx) -> error(ctx, e.error));
