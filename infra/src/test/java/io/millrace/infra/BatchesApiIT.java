@@ -147,7 +147,15 @@ class BatchesApiIT {
             long deadline = System.currentTimeMillis() + 120_000;
             while (!batch.status().equals(Batch.Status.EXPIRED) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(250);
-                batch = openAi.batches().retrieve(created.id());
+                try {
+                    batch = openAi.batches().retrieve(created.id());
+                } catch (com.openai.errors.NotFoundException e) {
+                    // Known gap (issue 9 note): the view materializes a new batch asynchronously, so a GET
+                    // right after the POST may miss it for a moment; only that first moment is tolerated.
+                    assertThat(System.currentTimeMillis()).as("batch still unknown 10 s after it was created")
+                            .isLessThan(deadline - 110_000);
+                    continue;
+                }
                 assertThat(batch.status()).isNotIn(Batch.Status.COMPLETED, Batch.Status.FAILED);
             }
             assertThat(batch.status()).isEqualTo(Batch.Status.EXPIRED);

@@ -160,7 +160,10 @@ class ExactlyOnceInterleavingsIT {
                 assertThat(result.error().code()).isEqualTo(ErrorCodes.MODEL_UNAVAILABLE);
             } else if (scenario.failures().getOrDefault(r.prompt(), 0) <= TIERS) {
                 assertThat(result.statusCode()).as("%s: %s", r.id(), result.error()).isEqualTo(200);
-            } else {
+            } else if (result.statusCode() != 200) {
+                // More failures injected than there are tiers: normally the final error. But a failure
+                // injected into a generation that a worker restart then discarded (its transaction never
+                // committed) uses up an injection without counting as an attempt, so a success is right too.
                 assertThat(result.statusCode()).as(r.id()).isEqualTo(500);
                 assertThat(result.error().code()).isEqualTo(ErrorCodes.GENERATION_FAILED);
             }
