@@ -278,11 +278,14 @@ public final class ResultsHttpServer {
         reply(ctx, ok ? 200 : 503, body);
     }
 
+    /** The served models, then the aliases, then {@code auto} when the deployment accepts it: every name a request may send. */
     private JsonNode modelList() {
         ObjectNode list = Json.object();
         list.put("object", "list");
         ArrayNode data = list.putArray("data");
-        models.entries().forEach(e -> data.add(modelObject(e)));
+        models.entries().forEach(e -> data.add(modelObject(e.name(), e)));
+        new java.util.TreeMap<>(models.aliases()).keySet().forEach(alias -> data.add(modelObject(alias, models.find(alias).orElseThrow())));
+        models.auto().ifPresent(auto -> data.add(modelObject(ModelCatalog.AUTO, models.find(ModelCatalog.AUTO).orElseThrow())));
         return list;
     }
 
@@ -292,17 +295,25 @@ public final class ResultsHttpServer {
         if (entry.isEmpty()) {
             error(ctx, ApiError.modelNotFound(name, models.names()));
         } else {
-            reply(ctx, 200, modelObject(entry.get()));
+            reply(ctx, 200, modelObject(name, entry.get()));
         }
     }
 
-    /** OpenAI's model object; {@code max_model_len} as vLLM adds it, when the context length is known. */
-    private ObjectNode modelObject(ModelCatalog.Entry e) {
+    /**
+     * OpenAI's model object ({@code id, object, created, owned_by}) of a name a request may send;
+     * as vLLM adds them, {@code max_model_len} when the context length is known and {@code root},
+     * the served model the name runs on (an alias's target; none for {@code auto}, which the router
+     * chooses per request).
+     */
+    private ObjectNode modelObject(String id, ModelCatalog.Entry e) {
         ObjectNode m = Json.object();
-        m.put("id", e.name());
+        m.put("id", id);
         m.put("object", "model");
         m.put("created", createdAt);
         m.put("owned_by", "millrace");
+        if (!ModelCatalog.AUTO.equals(e.name())) {
+            m.put("root", e.name());
+        }
         if (e.contextLength() > 0) {
             m.put("max_model_len", e.contextLength());
         }
