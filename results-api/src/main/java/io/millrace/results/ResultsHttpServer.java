@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded, '/' as %2F included</li>
- *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions})</li>
+ *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions}),
+ *       server-sent events with {@code "stream": true} ({@link ChatStream})</li>
  *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
@@ -182,8 +183,7 @@ public final class ResultsHttpServer {
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
                 config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.CHAT_COMPLETIONS));
-                // The legacy endpoint is not streamed (the validator refuses stream: true on it).
-                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, null, limiter, ChatRequestValidator.COMPLETIONS));
+                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.COMPLETIONS));
             }
             if (tokenizers != null) {
                 config.routes.get("/tokenizer_info", ctx -> answer(ctx, tokenizers.info(ctx.queryParam("model"))));
@@ -336,7 +336,7 @@ public final class ResultsHttpServer {
             }
         }
         if (stream != null && ChatCompletions.streamed(body)) {
-            ChatCompletions.Reply r = stream.handle(body, idempotencyKey, caller.tenant(), ctx.res());
+            ChatCompletions.Reply r = stream.handle(body, idempotencyKey, caller.tenant(), url, ctx.res());
             if (r != null) { // refused before anything was streamed
                 r.headers().forEach(ctx::header);
                 reply(ctx, r.status(), r.body());
