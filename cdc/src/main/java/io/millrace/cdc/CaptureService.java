@@ -52,6 +52,8 @@ public final class CaptureService implements AutoCloseable {
     private final Thread thread;
     private final AtomicReference<DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>>> engine = new AtomicReference<>();
     private volatile boolean closed;
+    /** Counted down at close: back-off waits end at once, without interrupting the Kafka clients. */
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile KafkaProducer<String, byte[]> producer;
 
     public CaptureService(String bootstrapServers, CdcConfig config, Clock clock) {
@@ -145,7 +147,7 @@ public final class CaptureService implements AutoCloseable {
             log.warn("cdc: capture stopped ({}{}); restarting in {} s", message.get(),
                     error.get() == null ? "" : ": " + error.get(), wait.toSeconds());
             try {
-                Thread.sleep(wait.toMillis());
+                closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 break;
             }
@@ -176,7 +178,7 @@ public final class CaptureService implements AutoCloseable {
                 }
                 Duration wait = backoff.next();
                 log.warn("cdc: publishing {} requests failed ({}); retrying in {} ms", outcomes.size(), e.getMessage(), wait.toMillis());
-                Thread.sleep(wait.toMillis());
+                closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
         }
         for (ChangeEvent<SourceRecord, SourceRecord> r : records) {
@@ -221,6 +223,7 @@ public final class CaptureService implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         DebeziumEngine<ChangeEvent<SourceRecord, SourceRecord>> e = engine.get();
         if (e != null) {
             try {
@@ -229,7 +232,6 @@ public final class CaptureService implements AutoCloseable {
                 log.warn("cdc: closing the engine: {}", ex.toString());
             }
         }
-        thread.interrupt();
         try {
             thread.join(30_000);
         } catch (InterruptedException ex) {

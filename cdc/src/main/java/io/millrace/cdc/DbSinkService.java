@@ -40,6 +40,8 @@ public final class DbSinkService implements AutoCloseable {
     private final Map<String, Object> overrides;
     private final Thread thread;
     private volatile boolean closed;
+    /** Counted down at close: back-off waits end at once, without interrupting the Kafka clients. */
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Throwable failure;
 
@@ -105,7 +107,7 @@ public final class DbSinkService implements AutoCloseable {
                         log.warn("db-sink: writing {} results back failed ({}); retrying in {} ms", rows.size(), e.getMessage(),
                                 wait.toMillis());
                         connection = closeQuietly(connection);
-                        Thread.sleep(wait.toMillis());
+                        closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                     }
                 }
                 if (closed) {
@@ -165,12 +167,12 @@ public final class DbSinkService implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         KafkaConsumer<String, byte[]> c = consumer;
         if (c == null) {
             return;
         }
         c.wakeup();
-        thread.interrupt();
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {
