@@ -81,6 +81,18 @@ class DbInitIT {
     }
 
     @Test
+    void captureSaysWhatToSetWhenTheServerHasNoLogicalReplication() throws Exception {
+        try (ThrowawayPostgres replica = ThrowawayPostgres.start(Path.of("target", "pg-db-init-it-replica"), "replica")) {
+            String url = replica.createDatabase("app");
+            DbInit.run(url);
+            assertThatThrownBy(() -> DatabaseCheck.forCapture(url)).isInstanceOf(DatabaseNotReady.class)
+                    .hasMessageContaining("runs with wal_level=replica").hasMessageContaining("set wal_level = logical")
+                    .hasMessageContaining("restart the server");
+            DatabaseCheck.forSink(url); // write-back needs no replication
+        }
+    }
+
+    @Test
     void writingTheSameResultsAgainLeavesOneRowEachAndTheBatchSummary() throws Exception {
         String url = pg.createDatabase("write_back");
         DbInit.run(url);

@@ -46,6 +46,11 @@ public final class ThrowawayPostgres implements AutoCloseable {
 
     /** Initialises and starts a cluster under {@code dir} (created; emptied first). */
     public static ThrowawayPostgres start(Path dir) throws IOException, InterruptedException {
+        return start(dir, "logical");
+    }
+
+    /** As {@link #start(Path)} with another {@code wal_level}: {@code replica} shows what capture says about it. */
+    public static ThrowawayPostgres start(Path dir, String walLevel) throws IOException, InterruptedException {
         Path bin = binaries();
         boolean root = "root".equals(System.getProperty("user.name"));
         Path base = dir.toAbsolutePath();
@@ -58,9 +63,10 @@ public final class ThrowawayPostgres implements AutoCloseable {
         if (root) {
             // The server runs as postgres: it must own its directory and reach it from /.
             run(List.of("chown", "-R", "postgres:postgres", base.toString()), null);
-            for (Path p = base; p != null; p = p.getParent()) {
-                if (!Files.isReadable(p) || !p.toFile().canExecute()) {
-                    throw new IllegalStateException(p + " must be readable and searchable by user postgres");
+            for (Path p = base.getParent(); p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    throw new IllegalStateException("user postgres cannot reach " + base + ": " + p + " is not searchable by"
+                            + " others (chmod o+x " + p + "), or put the cluster elsewhere");
                 }
             }
         }
@@ -68,7 +74,7 @@ public final class ThrowawayPostgres implements AutoCloseable {
         pg.pg(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres", "--auth=trust",
                 "--encoding=UTF8", "--no-sync"));
         pg.pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(), "-w", "-t", "60",
-                "-o", "-p " + pg.port + " -c listen_addresses=127.0.0.1 -k " + sockets + " -c wal_level=logical"
+                "-o", "-p " + pg.port + " -c listen_addresses=127.0.0.1 -k " + sockets + " -c wal_level=" + walLevel
                         + " -c max_replication_slots=10 -c max_wal_senders=10 -c fsync=off -c synchronous_commit=off",
                 "start"));
         return pg;
