@@ -105,8 +105,9 @@ public final class CaptureService implements AutoCloseable {
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("table.include.list", "public." + TableContract.REQUESTS);
         p.setProperty("snapshot.mode", "initial");
-        // Rows wait at most this long for the connector to hand them over (its default, 500 ms, is the capture hop's latency).
-        p.setProperty("poll.interval.ms", "50");
+        // How long the connector sleeps when the stream has nothing: a row waits up to this long. Its
+        // default, 500 ms, was most of the capture hop; 10 ms costs an idle loop nothing measurable.
+        p.setProperty("poll.interval.ms", "10");
         // Retriable connector errors (the database restarting) are retried without end, with back-off.
         p.setProperty("errors.max.retries", "-1");
         p.setProperty("errors.retry.delay.initial.ms", "300");

@@ -75,7 +75,7 @@ public final class ThrowawayPostgres implements AutoCloseable {
                 "--encoding=UTF8", "--no-sync"));
         pg.pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(), "-w", "-t", "60",
                 "-o", "-p " + pg.port + " -c listen_addresses=127.0.0.1 -k " + sockets + " -c wal_level=" + walLevel
-                        + " -c max_replication_slots=10 -c max_wal_senders=10 -c fsync=off -c synchronous_commit=off",
+                        + " -c max_replication_slots=10 -c max_wal_senders=10 -c fsync=off",
                 "start"));
         return pg;
     }
