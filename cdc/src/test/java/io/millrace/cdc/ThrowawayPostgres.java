@@ -32,13 +32,17 @@ public final class ThrowawayPostgres implements AutoCloseable {
 
     private final Path bin;
     private final Path dataDir;
+    private final Path sockets;
+    private final String walLevel;
     private final Path log;
     private final int port;
     private final boolean asPostgresUser;
 
-    private ThrowawayPostgres(Path bin, Path dataDir, Path log, int port, boolean asPostgresUser) {
+    private ThrowawayPostgres(Path bin, Path dataDir, Path sockets, String walLevel, Path log, int port, boolean asPostgresUser) {
         this.bin = bin;
         this.dataDir = dataDir;
+        this.sockets = sockets;
+        this.walLevel = walLevel;
         this.log = log;
         this.port = port;
         this.asPostgresUser = asPostgresUser;
@@ -70,14 +74,24 @@ public final class ThrowawayPostgres implements AutoCloseable {
                 }
             }
         }
-        ThrowawayPostgres pg = new ThrowawayPostgres(bin, data, log, freePort(), root);
+        ThrowawayPostgres pg = new ThrowawayPostgres(bin, data, sockets, walLevel, log, freePort(), root);
         pg.pg(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres", "--auth=trust",
                 "--encoding=UTF8", "--no-sync"));
-        pg.pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", log.toString(), "-w", "-t", "60",
-                "-o", "-p " + pg.port + " -c listen_addresses=127.0.0.1 -k " + sockets + " -c wal_level=" + walLevel
+        pg.startServer();
+        return pg;
+    }
+
+    /** Starts the server again after {@link #stopServer()}, on the same port, with the same data. */
+    public void startServer() throws IOException, InterruptedException {
+        pg(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l", log.toString(), "-w", "-t", "60",
+                "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -k " + sockets + " -c wal_level=" + walLevel
                         + " -c max_replication_slots=10 -c max_wal_senders=10 -c fsync=off",
                 "start"));
-        return pg;
+    }
+
+    /** Stops the server (fast shutdown: clients are disconnected), keeping its data: the database gone for a while. */
+    public void stopServer() throws IOException, InterruptedException {
+        pg(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "stop"));
     }
 
     /** The directory of initdb and pg_ctl: $MILLRACE_PG_BIN, else the newest installed version. */

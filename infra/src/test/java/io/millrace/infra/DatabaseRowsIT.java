@@ -150,6 +150,31 @@ class DatabaseRowsIT {
         }
     }
 
+    @Test
+    void captureAndSinkRideOutTheDatabaseGoingAway() throws Exception {
+        String url = pg.createDatabase("outage");
+        DbInit.run(url);
+        try (TestKafka kafka = TestKafka.start(dir.resolve("broker"));
+                Deployment d = Deployment.start(settings(kafka.bootstrapServers(), url, "it_outage"),
+                        EnumSet.of(Role.ROUTER, Role.WORKER, Role.CDC, Role.DB_SINK))) {
+            d.awaitRunning(Duration.ofSeconds(60));
+            List<UUID> rows = insert(url, 0, 50, null);
+            awaitResultRows("outage", 50, Duration.ofMinutes(2));
+            // The server goes away under running capture and write-back, and comes back on the same port.
+            pg.stopServer();
+            Thread.sleep(3_000);
+            pg.startServer();
+            rows.addAll(insert(url, 50, 50, null));
+
+            awaitResultRows("outage", 100, Duration.ofMinutes(3));
+
+            assertThat(pg.query("outage", "SELECT count(*) FROM millrace_results s JOIN millrace_requests r ON r.id = s.request_id"
+                    + " WHERE s.status_code = 200")).isEqualTo("100");
+            assertThat(resultKeysOnKafka(kafka.bootstrapServers(), 100)).hasSize(100).doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(rows.stream().map(UUID::toString).toList());
+        }
+    }
+
     private Process startCaptureAndSink(Path jar, String bootstrap, String url, String name) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-jar", jar.toString(), "serve", "--roles", "cdc,db-sink", "--bootstrap-servers", bootstrap,
