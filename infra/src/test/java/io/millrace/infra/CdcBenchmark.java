@@ -112,11 +112,24 @@ public final class CdcBenchmark {
                     awaitRows(base, done + rows);
                     double d1 = (System.nanoTime() - t0) / 1e9;
 
-                    t0 = System.nanoTime();
-                    insert(cdc, done, rows);
+                    List<UUID> cdcIds = new ArrayList<>();
+                    for (int i = 0; i < rows; i++) {
+                        cdcIds.add(UUID.randomUUID());
+                    }
+                    double inserted;
+                    double captured;
+                    try (KafkaConsumer<String, byte[]> requests = requestsReader(bootstrap)) {
+                        t0 = System.nanoTime();
+                        insert(cdc, done, cdcIds);
+                        inserted = (System.nanoTime() - t0) / 1e9;
+                        awaitKeys(requests, cdcIds);
+                        captured = (System.nanoTime() - t0) / 1e9;
+                    }
                     awaitRows(cdc, done + rows);
                     double d2 = (System.nanoTime() - t0) / 1e9;
-                    System.out.printf("round %d: cdc %.0f rows/s, baseline %.0f rows/s%n", round + 1, rows / d2, rows / d1);
+                    System.out.printf("round %d: cdc %.0f rows/s, baseline %.0f rows/s; of the cdc side's %.1f s, INSERTs took %.1f,"
+                            + " the last request was on millrace.requests at %.1f%n", round + 1, rows / d2, rows / d1, d2, inserted,
+                            captured);
                     directSeconds += d1;
                     cdcSeconds += d2;
                     done += rows;
@@ -282,6 +295,21 @@ public final class CdcBenchmark {
             }
         }
         throw new IllegalStateException("request " + key + " did not reach " + Topics.REQUESTS.name() + " within 60 s");
+    }
+
+    /** Until every one of these keys has been read from millrace.requests. */
+    private static void awaitKeys(KafkaConsumer<String, byte[]> c, List<UUID> ids) {
+        java.util.Set<String> waiting = new java.util.HashSet<>();
+        ids.forEach(id -> waiting.add(id.toString()));
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (!waiting.isEmpty() && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(5))) {
+                waiting.remove(r.key());
+            }
+        }
+        if (!waiting.isEmpty()) {
+            throw new IllegalStateException(waiting.size() + " requests did not reach " + Topics.REQUESTS.name() + " within 10 minutes");
+        }
     }
 
     private static void awaitResult(String url, UUID id) throws Exception {
