@@ -53,6 +53,8 @@ final class DecoderSession implements AutoCloseable {
     private final int headDim;
     private final boolean hasPositionIds;
     private final boolean hasUseCacheBranch;
+    /** Whether the graph takes {@link LogitPositions#INPUT} (rewritten at load), so that it computes only the logits asked for. */
+    private final boolean narrowsLogits;
     /** FLOAT or FLOAT16: the element type of past and present, read from the graph (fp16 exports keep their cache in fp16). */
     private final OnnxJavaType kvType;
 
@@ -61,12 +63,20 @@ final class DecoderSession implements AutoCloseable {
     }
 
     DecoderSession(Path modelFile, ModelConfig config, SessionSettings settings) {
+        this(modelFile, config, settings, true);
+    }
+
+    /**
+     * @param narrowLogits rewrite the graph so that it computes logits only where they are needed
+     *     ({@link LogitPositions}); false loads it as it is (tests compare the two)
+     */
+    DecoderSession(Path modelFile, ModelConfig config, SessionSettings settings, boolean narrowLogits) {
         OrtSession opened = null;
         String provider = "CPU";
         try {
             if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
                 try {
-                    opened = open(modelFile, true, settings);
+                    opened = open(modelFile, true, settings, narrowLogits);
                     provider = "CUDA";
                     log.info("{}: running on CUDA", modelFile);
                 } catch (OrtException e) {
@@ -76,7 +86,7 @@ final class DecoderSession implements AutoCloseable {
                 log.info("{}: running on CPU (this onnxruntime has no CUDA provider; build with -Pgpu for onnxruntime_gpu)", modelFile);
             }
             if (opened == null) {
-                opened = open(modelFile, false, settings);
+                opened = open(modelFile, false, settings, narrowLogits);
             }
             this.session = opened;
             this.executionProvider = provider;
@@ -86,6 +96,7 @@ final class DecoderSession implements AutoCloseable {
             Map<String, NodeInfo> inputs = session.getInputInfo();
             this.hasPositionIds = inputs.containsKey("position_ids");
             this.hasUseCacheBranch = inputs.containsKey("use_cache_branch");
+            this.narrowsLogits = inputs.containsKey(LogitPositions.INPUT);
             this.kvType = checkInterface(modelFile, inputs, session.getOutputInfo());
         } catch (OrtException e) {
             closeQuietly(opened);
@@ -95,6 +106,11 @@ final class DecoderSession implements AutoCloseable {
             closeQuietly(opened);
             throw e;
         }
+    }
+
+    /** Whether the session computes logits only at the positions asked for ({@link LogitPositions}). */
+    boolean narrowsLogits() {
+        return narrowsLogits;
     }
 
     String executionProvider() {
@@ -174,7 +190,7 @@ final class DecoderSession implements AutoCloseable {
         List<OnnxTensor> created = new ArrayList<>();
         OrtSession.Result result = null;
         try {
-            addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length());
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length(), allPositions ? seq : 1);
             result = session.run(inputs);
             float[][][] logits = logits(result, allPositions ? seq : 1);
             Map<String, OnnxTensor> presents = new HashMap<>();
@@ -205,7 +221,7 @@ final class DecoderSession implements AutoCloseable {
         Map<String, OnnxTensor> inputs = new HashMap<>(past);
         List<OnnxTensor> created = new ArrayList<>();
         try {
-            addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength);
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength, 1);
             try (OrtSession.Result result = session.run(inputs, Set.of("logits"), present)) {
                 float[][][] logits = logits(result, 1);
                 float[][] rows = new float[logits.length][];
@@ -226,8 +242,9 @@ final class DecoderSession implements AutoCloseable {
         }
     }
 
+    /** @param keep logits wanted at each row's last {@code keep} positions */
     private void addInputs(Map<String, OnnxTensor> inputs, List<OnnxTensor> created, long[][] inputIds,
-            long[][] attentionMask, long[][] positionIds, int pastLength) throws OrtException {
+            long[][] attentionMask, long[][] positionIds, int pastLength, int keep) throws OrtException {
         created.add(put(inputs, "input_ids", longTensor(inputIds)));
         created.add(put(inputs, "attention_mask", longTensor(attentionMask)));
         if (hasPositionIds) {
@@ -237,6 +254,16 @@ final class DecoderSession implements AutoCloseable {
             // Merged exports switch between their with-past and without-past subgraphs on this flag.
             created.add(put(inputs, "use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {pastLength > 0})));
         }
+        if (narrowsLogits) {
+            int seq = inputIds[0].length;
+            long[][] wanted = new long[inputIds.length][keep];
+            for (long[] row : wanted) {
+                for (int p = 0; p < keep; p++) {
+                    row[p] = seq - keep + p;
+                }
+            }
+            created.add(put(inputs, LogitPositions.INPUT, longTensor(wanted)));
+        }
     }
 
     @Override
@@ -244,9 +271,53 @@ final class DecoderSession implements AutoCloseable {
         closeQuietly(session);
     }
 
-    private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings) throws OrtException {
+    private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings, boolean narrowLogits) throws OrtException {
         try (OrtSession.SessionOptions options = sessionOptions(cuda, settings)) {
-            return env.createSession(modelFile.toString(), options);
+            byte[] narrowed = narrowLogits ? narrowed(modelFile) : null;
+            if (narrowed == null) {
+                return env.createSession(modelFile.toString(), options);
+            }
+            // Loaded from memory, the graph finds its external data (model.onnx_data) in the model's directory only if told.
+            options.addConfigEntry("session.model_external_initializers_file_folder_path",
+                    modelFile.toAbsolutePath().getParent().toString());
+            try {
+                return env.createSession(narrowed, options);
+            } catch (OrtException e) {
+                log.warn("{}: logits computed at every position: onnxruntime refused the rewritten graph ({})", modelFile, e.getMessage());
+                return env.createSession(modelFile.toString(), options);
+            }
+        }
+    }
+
+    /**
+     * The graph rewritten by {@link LogitPositions}, serialized; null where it cannot be (the engine
+     * then reads the positions it needs from all of them). The file is parsed on the heap and
+     * written out again, so a graph with its weights inside is rewritten only while it takes at
+     * most a quarter of the heap; exports with external data (model.onnx_data) have a small graph.
+     */
+    private static byte[] narrowed(Path modelFile) {
+        try {
+            long size = java.nio.file.Files.size(modelFile);
+            if (size > Runtime.getRuntime().maxMemory() / 4) {
+                log.info("{}: logits computed at every position ({} MB graph with its weights inside, over a quarter of the heap"
+                        + " to rewrite; exported with external data it would be small)", modelFile, size >> 20);
+                return null;
+            }
+            ai.onnx.proto.OnnxMl.ModelProto model;
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(modelFile)) {
+                com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(in);
+                coded.setSizeLimit(Integer.MAX_VALUE);
+                model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(coded);
+            }
+            LogitPositions.Result result = LogitPositions.rewrite(model);
+            if (result.model().isEmpty()) {
+                log.info("{}: logits computed at every position: {}", modelFile, result.reason());
+                return null;
+            }
+            return result.model().get().toByteArray();
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("{}: logits computed at every position: cannot rewrite the graph ({})", modelFile, e.toString());
+            return null;
         }
     }
 
