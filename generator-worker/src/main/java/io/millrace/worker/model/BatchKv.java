@@ -79,6 +79,8 @@ final class BatchKv {
     private ByteBuffer[] spare;
     private int slots;
     private byte[] zeros = new byte[0];
+    /** Where each step's logits are written (null: onnxruntime allocates them), sized for {@code expectedRows} rows and grown rarely. */
+    private ByteBuffer logits;
     /** What both buffers of every tensor may hold together ({@link #limit}). */
     private long limitBytes = Long.MAX_VALUE;
 
@@ -205,7 +207,7 @@ final class BatchKv {
                 past.put(DecoderSession.pastName(t), tensor(live[t], n, slots));
                 present.put(DecoderSession.presentName(t), tensor(spare[t], n, slots + 1));
             }
-            float[][] logits = session.forwardInto(ids, mask, pos, slots, past, present);
+            float[][] logits = session.forwardInto(ids, mask, pos, slots, past, present, logitsBuffer(n));
             ByteBuffer[] written = spare;
             spare = live;
             live = written;
@@ -220,6 +222,18 @@ final class BatchKv {
             past.values().forEach(OnnxTensor::close);
             present.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** A buffer for {@code n} rows of logits, the same one from step to step; null where the session cannot write into one. */
+    private ByteBuffer logitsBuffer(int n) {
+        long vocab = session.pinnableVocab();
+        if (vocab == 0) {
+            return null;
+        }
+        if (logits == null || logits.capacity() < n * vocab * Float.BYTES) {
+            logits = ByteBuffer.allocateDirect((int) (Math.max(n, expectedRows) * vocab * Float.BYTES)).order(ByteOrder.nativeOrder());
+        }
+        return logits;
     }
 
     /**

@@ -55,6 +55,8 @@ final class DecoderSession implements AutoCloseable {
     private final boolean hasUseCacheBranch;
     /** Whether the graph takes {@link LogitPositions#INPUT} (rewritten at load), so that it computes only the logits asked for. */
     private final boolean narrowsLogits;
+    /** Logits per position when the graph fixes them and they are float32: decode steps then write them into a buffer the caller reuses; else 0. */
+    private final int pinnableVocab;
     /** FLOAT or FLOAT16: the element type of past and present, read from the graph (fp16 exports keep their cache in fp16). */
     private final OnnxJavaType kvType;
 
@@ -98,6 +100,10 @@ final class DecoderSession implements AutoCloseable {
             this.hasUseCacheBranch = inputs.containsKey("use_cache_branch");
             this.narrowsLogits = inputs.containsKey(LogitPositions.INPUT);
             this.kvType = checkInterface(modelFile, inputs, session.getOutputInfo());
+            TensorInfo logits = (TensorInfo) session.getOutputInfo().get("logits").getInfo();
+            long[] logitsShape = logits.getShape();
+            this.pinnableVocab = logits.type == OnnxJavaType.FLOAT && logitsShape.length == 3 && logitsShape[2] > 0
+                    && logitsShape[2] < Integer.MAX_VALUE / 4 ? (int) logitsShape[2] : 0;
         } catch (OrtException e) {
             closeQuietly(opened);
             throw new ModelLoadException("onnxruntime cannot load " + modelFile + ": " + e.getMessage()
@@ -207,21 +213,48 @@ final class DecoderSession implements AutoCloseable {
     }
 
     /**
+     * Vocabulary size where a decode step can write its logits into the caller's buffer
+     * ({@link #forwardInto}'s {@code logitsOut}): float32 logits of a fixed width; 0 where it cannot.
+     */
+    int pinnableVocab() {
+        return pinnableVocab;
+    }
+
+    /**
      * Runs one token per row after {@code past} [batch, heads, pastLength, head_dim] and writes the
      * extended cache into the caller's {@code present} tensors (ONNX Runtime's pinned outputs), so the
      * caller can edit the batch's cache in place between steps.
      *
      * @param past tensors keyed by {@link #pastName}
      * @param present tensors of shape [batch, heads, pastLength + 1, head_dim] keyed by {@link #presentName}
+     * @param logitsOut a direct buffer of at least batch × {@link #pinnableVocab} floats that the
+     *     logits are written into, reused from step to step (a fresh 3 MB output every step costs
+     *     the allocation and its page faults); null to let onnxruntime allocate them
      * @return the logits of each row
      */
     float[][] forwardInto(long[][] inputIds, long[][] attentionMask, long[][] positionIds, int pastLength,
-            Map<String, OnnxTensor> past, Map<String, OnnxTensor> present) throws OrtException {
+            Map<String, OnnxTensor> past, Map<String, OnnxTensor> present, ByteBuffer logitsOut) throws OrtException {
         checkMask(attentionMask, pastLength, inputIds[0].length);
         Map<String, OnnxTensor> inputs = new HashMap<>(past);
         List<OnnxTensor> created = new ArrayList<>();
+        int batch = inputIds.length;
         try {
             addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength, 1);
+            if (logitsOut != null && pinnableVocab > 0) {
+                ByteBuffer window = logitsOut.duplicate().position(0).limit(batch * pinnableVocab * Float.BYTES).slice()
+                        .order(ByteOrder.nativeOrder());
+                Map<String, OnnxTensor> outputs = new HashMap<>(present);
+                created.add(put(outputs, "logits", OnnxTensor.createTensor(env, window, new long[] {batch, 1, pinnableVocab},
+                        OnnxJavaType.FLOAT)));
+                try (OrtSession.Result ignored = session.run(inputs, Set.of(), outputs)) {
+                    FloatBuffer floats = window.asFloatBuffer();
+                    float[][] rows = new float[batch][pinnableVocab];
+                    for (int b = 0; b < batch; b++) {
+                        floats.get(rows[b]);
+                    }
+                    return rows;
+                }
+            }
             try (OrtSession.Result result = session.run(inputs, Set.of("logits"), present)) {
                 float[][][] logits = logits(result, 1);
                 float[][] rows = new float[logits.length][];
