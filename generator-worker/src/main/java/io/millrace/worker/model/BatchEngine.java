@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>drops requests whose future was cancelled, and admits waiting ones, interactive ones
  *       ({@link Lane}) first, each lane in arrival order, while fewer than {@code maxBatchSize} run
- *       (batch ones leave {@code interactiveRows} of them free) and the whole context each may reach
+ *       (batch ones only borrow the last {@code interactiveRows} rows: waiting interactive prompts
+ *       take them back, {@link #preemptForInteractive}) and the whole context each may reach
  *       fits in the KV budget ({@link KvBudget}; the prefix cache gives up its memory first, and a
  *       request that could not fit even alone fails when submitted);
  *   <li>decodes one token for every sequence past its prompt, in one batched forward over
