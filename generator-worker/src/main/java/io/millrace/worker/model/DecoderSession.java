@@ -190,22 +190,56 @@ final class DecoderSession implements AutoCloseable {
      */
     Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past, boolean allPositions)
             throws OrtException {
+        return forward(inputIds, attentionMask, positionIds, past, allPositions, null);
+    }
+
+    /**
+     * As {@link #forward(long[][], long[][], long[][], KvCache, boolean)}, the extended cache written
+     * into {@code presentOut} (direct buffers, one per cache tensor, each holding at least
+     * [batch, heads, past + seq, head_dim]; pinned outputs) instead of memory onnxruntime allocates.
+     * The returned cache is a view of them, valid until the caller writes them again. Reading
+     * onnxruntime's own outputs copies them into fresh direct memory on every read, which costs
+     * its page faults (docs/BENCHMARKS.md); a caller that reuses its buffers pays that once.
+     *
+     * @param presentOut null to let onnxruntime allocate the present
+     */
+    Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past, boolean allPositions,
+            ByteBuffer[] presentOut) throws OrtException {
         int seq = inputIds[0].length;
         checkMask(attentionMask, past.length(), seq);
         Map<String, OnnxTensor> inputs = new HashMap<>(past.pastInputs());
         List<OnnxTensor> created = new ArrayList<>();
+        Map<String, OnnxTensor> pinned = new HashMap<>();
+        ByteBuffer[] windows = new ByteBuffer[kvTensors()];
         OrtSession.Result result = null;
         try {
             addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length(), allPositions ? seq : 1);
-            result = session.run(inputs);
+            if (presentOut != null) {
+                long[] shape = {inputIds.length, kvHeads, past.length() + seq, headDim};
+                int bytes = (int) (shape[0] * shape[1] * shape[2] * shape[3]) * kvBytes();
+                for (int t = 0; t < kvTensors(); t++) {
+                    windows[t] = presentOut[t].duplicate().position(0).limit(bytes).slice().order(ByteOrder.nativeOrder());
+                    pinned.put(presentName(t), kvTensor(windows[t], shape));
+                }
+                result = session.run(inputs, Set.of("logits"), pinned);
+            } else {
+                result = session.run(inputs);
+            }
             float[][][] logits = logits(result, allPositions ? seq : 1);
             Map<String, OnnxTensor> presents = new HashMap<>();
             for (int t = 0; t < kvTensors(); t++) {
-                presents.put(pastName(t), (OnnxTensor) result.get(presentName(t)).orElseThrow());
+                presents.put(pastName(t), presentOut != null ? pinned.get(presentName(t))
+                        : (OnnxTensor) result.get(presentName(t)).orElseThrow());
+            }
+            if (presentOut != null) {
+                result.close();
+                List<OnnxTensor> views = List.copyOf(pinned.values());
+                return new Step(logits, new KvCache(presents, past.length() + seq, () -> views.forEach(OnnxTensor::close), windows));
             }
             return new Step(logits, new KvCache(presents, past.length() + seq, result));
         } catch (OrtException | RuntimeException e) {
             closeQuietly(result);
+            pinned.values().forEach(OnnxTensor::close);
             throw e;
         } finally {
             created.forEach(OnnxTensor::close);
