@@ -240,20 +240,22 @@ class BatchEngineTest {
     }
 
     @Test
-    void aBatchSequencePreemptedBeforeItsFirstTokenScoresItsPromptOnce() {
-        SamplingParams echo = new SamplingParams(40, 0, 1, 0, 0, 0, null, List.of(), true, 2, true);
+    void aPreemptedEchoRequestScoresItsPromptOnceAndGetsWhatItGetsAlone() {
+        // Long enough (prompts 2 and 3 run 200 tokens without an end-of-sequence, as the test above checks)
+        // that neither finishes before the interactive prompt arrives, however the machine is loaded.
+        SamplingParams echo = new SamplingParams(200, 0, 1, 0, 0, 0, null, List.of(), true, 2, true);
         // Two rows, one lent to batch work: the interactive prompt preempts the echo request, whichever
         // point of its prefill or decoding it reached, and the echo request is recomputed after it.
         try (BatchEngine engine = new BatchEngine(model, new EngineConfig(2, 64, 8, 0, 1L << 30, 1))) {
-            CompletableFuture<Completion> other = engine.submit(prompts.get(2), greedy(40), Lane.BATCH);
+            CompletableFuture<Completion> other = engine.submit(prompts.get(2), greedy(200), Lane.BATCH);
             // Admitted last, so the one to give its row back.
-            CompletableFuture<Completion> scored = engine.submit(prompts.get(4), echo, Lane.BATCH);
+            CompletableFuture<Completion> scored = engine.submit(prompts.get(3), echo, Lane.BATCH);
             awaitTrue(() -> engine.stats().running() == 2);
             Completion interactive = engine.submit(prompts.get(1), greedy(4), Lane.INTERACTIVE).join();
             assertMatchesAlone(interactive, prompts.get(1), greedy(4));
             assertThat(engine.preemptions()).isEqualTo(1);
-            assertMatchesAlone(scored.join(), prompts.get(4), echo);
-            assertMatchesAlone(other.join(), prompts.get(2), greedy(40));
+            assertMatchesAlone(scored.join(), prompts.get(3), echo);
+            assertMatchesAlone(other.join(), prompts.get(2), greedy(200));
         }
     }
 
