@@ -132,8 +132,8 @@ final class BatchKv {
         }
         rows.clear();
         slots = 0;
-        free(live);
-        free(spare);
+        DirectBuffers.free(live);
+        DirectBuffers.free(spare);
         live = allocate(0);
         spare = allocate(0);
     }
@@ -357,39 +357,8 @@ final class BatchKv {
         for (int t = 0; t < tensors; t++) {
             grown[t].put(0, buffers[t], 0, kept);
         }
-        free(buffers);
+        DirectBuffers.free(buffers);
         return grown;
-    }
-
-    /**
-     * Returns replaced buffers' memory now rather than when the collector gets to them: until then
-     * the old and the new buffers would both be resident, and the KV budget would bound only what
-     * is live, not the process's memory. Nothing else refers to them: the tensors over them are
-     * closed after each step. Without sun.misc.Unsafe (jdk.unsupported) the collector frees them.
-     */
-    private static void free(ByteBuffer[] buffers) {
-        if (UNSAFE == null) {
-            return;
-        }
-        for (ByteBuffer b : buffers) {
-            try {
-                UNSAFE.invokeCleaner(b);
-            } catch (IllegalArgumentException e) {
-                return; // not a direct buffer of its own (a slice): the collector frees it
-            }
-        }
-    }
-
-    private static final sun.misc.Unsafe UNSAFE = unsafe();
-
-    private static sun.misc.Unsafe unsafe() {
-        try {
-            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            return (sun.misc.Unsafe) f.get(null);
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            return null;
-        }
     }
 
     private ByteBuffer[] allocate(int size) {

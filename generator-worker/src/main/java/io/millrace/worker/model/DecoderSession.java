@@ -340,7 +340,7 @@ final class DecoderSession implements AutoCloseable {
 
     private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings, boolean narrowLogits) throws OrtException {
         try (OrtSession.SessionOptions options = sessionOptions(cuda, settings)) {
-            byte[] narrowed = narrowLogits ? narrowed(modelFile) : null;
+            ByteBuffer narrowed = narrowLogits ? narrowed(modelFile) : null;
             if (narrowed == null) {
                 return env.createSession(modelFile.toString(), options);
             }
@@ -352,27 +352,31 @@ final class DecoderSession implements AutoCloseable {
             } catch (OrtException e) {
                 log.warn("{}: logits computed at every position: onnxruntime refused the rewritten graph ({})", modelFile, e.getMessage());
                 return env.createSession(modelFile.toString(), options);
+            } finally {
+                DirectBuffers.free(narrowed); // onnxruntime copied what it keeps while creating the session
             }
         }
     }
 
     /**
-     * The graph rewritten by {@link LogitPositions}, serialized; null where it cannot be (the engine
-     * then reads the positions it needs from all of them). The file is parsed on the heap and
-     * written out again, so a graph with its weights inside is rewritten only while it takes at
-     * most a quarter of the heap; exports with external data (model.onnx_data) have a small graph.
+     * The graph rewritten by {@link LogitPositions}, serialized into a direct buffer; null where it
+     * cannot be (the engine then reads the positions it needs from all of them). The file is mapped
+     * and parsed with aliasing, so weights stored inside it are not copied onto the heap; written
+     * out, a graph with its weights inside takes its size in direct memory until onnxruntime has
+     * loaded it (exports with external data, model.onnx_data, have a small graph).
      */
-    private static byte[] narrowed(Path modelFile) {
+    private static ByteBuffer narrowed(Path modelFile) {
         try {
-            long size = java.nio.file.Files.size(modelFile);
-            if (size > Runtime.getRuntime().maxMemory() / 4) {
-                log.info("{}: logits computed at every position ({} MB graph with its weights inside, over a quarter of the heap"
-                        + " to rewrite; exported with external data it would be small)", modelFile, size >> 20);
-                return null;
-            }
             ai.onnx.proto.OnnxMl.ModelProto model;
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(modelFile)) {
-                com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(in);
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(modelFile)) {
+                long size = file.size();
+                if (size > Integer.MAX_VALUE) {
+                    log.info("{}: logits computed at every position: a {} MB graph is over protobuf's 2 GB", modelFile, size >> 20);
+                    return null;
+                }
+                com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(
+                        file.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size));
+                coded.enableAliasing(true);
                 coded.setSizeLimit(Integer.MAX_VALUE);
                 model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(coded);
             }
@@ -381,7 +385,12 @@ final class DecoderSession implements AutoCloseable {
                 log.info("{}: logits computed at every position: {}", modelFile, result.reason());
                 return null;
             }
-            return result.model().get().toByteArray();
+            ai.onnx.proto.OnnxMl.ModelProto rewritten = result.model().get();
+            ByteBuffer bytes = ByteBuffer.allocateDirect(rewritten.getSerializedSize());
+            com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+            rewritten.writeTo(out);
+            out.flush();
+            return bytes.flip();
         } catch (java.io.IOException | RuntimeException e) {
             log.warn("{}: logits computed at every position: cannot rewrite the graph ({})", modelFile, e.toString());
             return null;
