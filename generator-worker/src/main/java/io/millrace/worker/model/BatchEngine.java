@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>drops requests whose future was cancelled, and admits waiting ones, interactive ones
  *       ({@link Lane}) first, each lane in arrival order, while fewer than {@code maxBatchSize} run
- *       (batch ones leave {@code interactiveRows} of them free) and the whole context each may reach
+ *       (batch ones only borrow the last {@code interactiveRows} rows: waiting interactive prompts
+ *       take them back, {@link #preemptForInteractive}) and the whole context each may reach
  *       fits in the KV budget ({@link KvBudget}; the prefix cache gives up its memory first, and a
  *       request that could not fit even alone fails when submitted);
  *   <li>decodes one token for every sequence past its prompt, in one batched forward over
@@ -68,10 +69,14 @@ public final class BatchEngine implements CompletionEngine {
     private final ArrayDeque<Sequence> waitingInteractive = new ArrayDeque<>();
     private final ArrayDeque<Sequence> waitingBatch = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
+    /** Where prompts' last chunks write their cache ({@link #staging}); null until the first. */
+    private java.nio.ByteBuffer[] staging;
     /** Futures to complete once the step is over and its counters are published. */
     private final List<Runnable> outcomes = new ArrayList<>();
     private long promptTokens;
     private long generatedTokens;
+    /** Batch sequences that gave their borrowed row back to an interactive prompt, since the start (read by tests). */
+    private volatile long preemptions;
 
     public BatchEngine(DecoderModel model, EngineConfig config) {
         this.model = model;
@@ -133,6 +138,11 @@ public final class BatchEngine implements CompletionEngine {
         EngineStats s = snapshot;
         return new EngineStats(s.running(), s.waiting() + incoming.size(), s.promptTokens(), s.generatedTokens(),
                 s.prefixCacheQueries(), s.prefixCacheHits(), s.prefixCacheBytes());
+    }
+
+    /** Batch sequences preempted so far to give a borrowed row back to an interactive prompt. */
+    long preemptions() {
+        return preemptions;
     }
 
     /** Fails what is queued or running and waits for the inference thread to end its current step. */
@@ -234,20 +244,21 @@ public final class BatchEngine implements CompletionEngine {
      * prefix cache what the budget leaves them.
      */
     private void admit() {
+        preemptForInteractive();
         KvBudget.Demand demand = KvBudget.Demand.NONE;
         int batchRunning = 0;
         for (Sequence s : running) {
-            demand = demand.plus(s.decoding() ? 0 : s.prompt.length, s.decoding.maxContext());
+            demand = demand.plus(s.decoding() ? 0 : s.context.length, s.decoding.maxContext());
             batchRunning += s.interactive() ? 0 : 1;
         }
         demand = admitFrom(waitingInteractive, planner.admissions(running.size(), waitingInteractive.size()), demand);
         if (demand != null && waitingInteractive.isEmpty()) {
-            demand = admitFrom(waitingBatch, planner.batchAdmissions(running.size(), batchRunning, waitingBatch.size()), demand);
+            demand = admitFrom(waitingBatch, planner.batchAdmissions(running.size(), waitingBatch.size()), demand);
         }
         if (demand == null) { // something did not fit: recount what was admitted
             demand = KvBudget.Demand.NONE;
             for (Sequence s : running) {
-                demand = demand.plus(s.decoding() ? 0 : s.prompt.length, s.decoding.maxContext());
+                demand = demand.plus(s.decoding() ? 0 : s.context.length, s.decoding.maxContext());
             }
         }
         batch.limit(kvBudget.batchBytes(demand, batch.allocatedBytes()));
@@ -259,6 +270,31 @@ public final class BatchEngine implements CompletionEngine {
     }
 
     /**
+     * Takes back the rows batch work borrowed beyond {@code maxBatchSize - interactiveRows}, as many
+     * as waiting interactive prompts need ({@link StepPlanner#preemptions}): the batch sequences
+     * admitted last give them up and wait at the head of their lane, to be recomputed when rows
+     * free up. A recompute costs their context's prefill again; their picked tokens and sampling
+     * state stay, so only float rounding can differ from an uninterrupted run.
+     */
+    private void preemptForInteractive() {
+        if (waitingInteractive.isEmpty()) {
+            return;
+        }
+        int batchRunning = (int) running.stream().filter(s -> !s.interactive()).count();
+        int victims = planner.preemptions(running.size(), batchRunning, waitingInteractive.size());
+        for (int i = running.size() - 1; i >= 0 && victims > 0; i--) {
+            Sequence s = running.get(i);
+            if (!s.interactive()) {
+                remove(s);
+                s.preempt();
+                waitingBatch.addFirst(s); // the earliest admitted of them ends up first: lane order kept
+                preemptions++;
+                victims--;
+            }
+        }
+    }
+
+    /**
      * Admits up to {@code n} of {@code queue}'s head while they fit the KV budget.
      *
      * @return the demand with them, or null when the next one did not fit (the lane waits)
@@ -266,7 +302,7 @@ public final class BatchEngine implements CompletionEngine {
     private KvBudget.Demand admitFrom(ArrayDeque<Sequence> queue, int n, KvBudget.Demand demand) {
         for (; n > 0; n--) {
             Sequence next = queue.peek();
-            KvBudget.Demand with = demand.plus(next.prompt.length, next.decoding.maxContext());
+            KvBudget.Demand with = demand.plus(next.context.length, next.decoding.maxContext());
             if (!kvBudget.fits(with, batch.allocatedBytes())) {
                 if (!running.isEmpty()) {
                     return null; // room comes back as running sequences finish
@@ -315,22 +351,31 @@ public final class BatchEngine implements CompletionEngine {
             long[] ids = new long[n];
             long[] positions = new long[n];
             for (int i = 0; i < n; i++) {
-                ids[i] = s.prompt[s.prefilled + i];
+                ids[i] = s.context[s.prefilled + i];
                 positions[i] = s.prefilled + i;
             }
             long[] mask = new long[s.prefilled + n];
             Arrays.fill(mask, 1);
+            // The last chunk's cache is copied into the batch (and the prefix cache) before this call
+            // returns, so it can be written where the previous prompt's last chunk was; earlier chunks
+            // keep theirs across steps in memory onnxruntime allocates.
+            boolean last = n == s.remainingPrompt();
             DecoderSession.Step step = session.forward(new long[][] {ids}, new long[][] {mask}, new long[][] {positions},
-                    s.cache, s.decoding.scoresPrompt());
+                    s.cache, s.scoresPrompt(), last ? staging(s.prefilled + n) : null);
             s.cache.close();
             s.cache = step.cache();
-            if (s.decoding.scoresPrompt()) {
+            if (s.scoresPrompt()) {
                 s.decoding.scorePrompt(step.logits()[0], s.prefilled);
             }
             s.prefilled += n;
             promptTokens += n;
             cacheBlocks(s);
             if (s.remainingPrompt() > 0) {
+                return;
+            }
+            if (s.resumed) { // recomputed after a preemption: it decodes on from the token it picked last
+                s.row = batch.join(s.cache);
+                s.releaseCache();
                 return;
             }
             if (!s.decoding.finished()) { // an echo request for no new tokens is finished already
@@ -349,6 +394,25 @@ public final class BatchEngine implements CompletionEngine {
     }
 
     /**
+     * Buffers for the cache of a prompt's last chunk, {@code length} tokens: the same ones from
+     * prompt to prompt, grown rarely (to twice what is needed, at most a full context), so that
+     * prefills do not each fault in fresh memory for their cache. At most one context's KV
+     * (75 MB for GPT-2 small's 1024 positions), held while the engine runs.
+     */
+    private java.nio.ByteBuffer[] staging(int length) {
+        long tokenBytes = (long) session.kvHeads() * session.headDim() * session.kvBytes();
+        long needed = length * tokenBytes;
+        if (staging == null || staging[0].capacity() < needed) {
+            int size = (int) Math.max(needed, Math.min(2 * needed, (model.contextLength() + 1L) * tokenBytes));
+            staging = new java.nio.ByteBuffer[session.kvTensors()];
+            for (int t = 0; t < staging.length; t++) {
+                staging[t] = java.nio.ByteBuffer.allocateDirect(size).order(java.nio.ByteOrder.nativeOrder());
+            }
+        }
+        return staging;
+    }
+
+    /**
      * Gives a sequence its own cache at its first chunk, holding the longest prefix of its prompt
      * found in the prefix cache. Looking up this late, not at admission, finds the blocks that
      * sequences ahead of it stored earlier in the same step: a burst of requests with one system
@@ -356,12 +420,12 @@ public final class BatchEngine implements CompletionEngine {
      */
     private void start(Sequence s) throws OrtException {
         // Echo needs the logits of every prompt token, which reused KV would skip.
-        if (prefixCache == null || s.decoding.scoresPrompt()) {
+        if (prefixCache == null || s.scoresPrompt()) {
             s.cache = session.emptyCache(1);
             return;
         }
         // The last prompt token is always computed: its logits pick the first new token.
-        List<PrefixCache.Block> found = prefixCache.match(s.prompt, (s.prompt.length - 1) / BLOCK * BLOCK);
+        List<PrefixCache.Block> found = prefixCache.match(s.context, (s.context.length - 1) / BLOCK * BLOCK);
         if (found.isEmpty()) {
             s.cache = session.emptyCache(1);
             return;
@@ -395,7 +459,7 @@ public final class BatchEngine implements CompletionEngine {
             kv[t] = s.cache.read(t);
         }
         for (int b = s.cachedBlocks; b < full; b++) {
-            PrefixCache.Block block = prefixCache.store(s.prompt, b, s.lastBlock, kv, s.cache.length());
+            PrefixCache.Block block = prefixCache.store(s.context, b, s.lastBlock, kv, s.cache.length());
             if (block == null) {
                 s.cachingStopped = true;
                 return;

@@ -79,6 +79,8 @@ final class BatchKv {
     private ByteBuffer[] spare;
     private int slots;
     private byte[] zeros = new byte[0];
+    /** Where each step's logits are written (null: onnxruntime allocates them), sized for {@code expectedRows} rows and grown rarely. */
+    private ByteBuffer logits;
     /** What both buffers of every tensor may hold together ({@link #limit}). */
     private long limitBytes = Long.MAX_VALUE;
 
@@ -130,8 +132,8 @@ final class BatchKv {
         }
         rows.clear();
         slots = 0;
-        free(live);
-        free(spare);
+        DirectBuffers.free(live);
+        DirectBuffers.free(spare);
         live = allocate(0);
         spare = allocate(0);
     }
@@ -205,7 +207,7 @@ final class BatchKv {
                 past.put(DecoderSession.pastName(t), tensor(live[t], n, slots));
                 present.put(DecoderSession.presentName(t), tensor(spare[t], n, slots + 1));
             }
-            float[][] logits = session.forwardInto(ids, mask, pos, slots, past, present);
+            float[][] logits = session.forwardInto(ids, mask, pos, slots, past, present, logitsBuffer(n));
             ByteBuffer[] written = spare;
             spare = live;
             live = written;
@@ -220,6 +222,18 @@ final class BatchKv {
             past.values().forEach(OnnxTensor::close);
             present.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** A buffer for {@code n} rows of logits, the same one from step to step; null where the session cannot write into one. */
+    private ByteBuffer logitsBuffer(int n) {
+        long vocab = session.pinnableVocab();
+        if (vocab == 0) {
+            return null;
+        }
+        if (logits == null || logits.capacity() < n * vocab * Float.BYTES) {
+            logits = ByteBuffer.allocateDirect((int) (Math.max(n, expectedRows) * vocab * Float.BYTES)).order(ByteOrder.nativeOrder());
+        }
+        return logits;
     }
 
     /**
@@ -343,39 +357,8 @@ final class BatchKv {
         for (int t = 0; t < tensors; t++) {
             grown[t].put(0, buffers[t], 0, kept);
         }
-        free(buffers);
+        DirectBuffers.free(buffers);
         return grown;
-    }
-
-    /**
-     * Returns replaced buffers' memory now rather than when the collector gets to them: until then
-     * the old and the new buffers would both be resident, and the KV budget would bound only what
-     * is live, not the process's memory. Nothing else refers to them: the tensors over them are
-     * closed after each step. Without sun.misc.Unsafe (jdk.unsupported) the collector frees them.
-     */
-    private static void free(ByteBuffer[] buffers) {
-        if (UNSAFE == null) {
-            return;
-        }
-        for (ByteBuffer b : buffers) {
-            try {
-                UNSAFE.invokeCleaner(b);
-            } catch (IllegalArgumentException e) {
-                return; // not a direct buffer of its own (a slice): the collector frees it
-            }
-        }
-    }
-
-    private static final sun.misc.Unsafe UNSAFE = unsafe();
-
-    private static sun.misc.Unsafe unsafe() {
-        try {
-            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            return (sun.misc.Unsafe) f.get(null);
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            return null;
-        }
     }
 
     private ByteBuffer[] allocate(int size) {

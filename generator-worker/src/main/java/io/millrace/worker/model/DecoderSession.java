@@ -53,6 +53,10 @@ final class DecoderSession implements AutoCloseable {
     private final int headDim;
     private final boolean hasPositionIds;
     private final boolean hasUseCacheBranch;
+    /** Whether the graph takes {@link LogitPositions#INPUT} (rewritten at load), so that it computes only the logits asked for. */
+    private final boolean narrowsLogits;
+    /** Logits per position when the graph fixes them and they are float32: decode steps then write them into a buffer the caller reuses; else 0. */
+    private final int pinnableVocab;
     /** FLOAT or FLOAT16: the element type of past and present, read from the graph (fp16 exports keep their cache in fp16). */
     private final OnnxJavaType kvType;
 
@@ -61,12 +65,20 @@ final class DecoderSession implements AutoCloseable {
     }
 
     DecoderSession(Path modelFile, ModelConfig config, SessionSettings settings) {
+        this(modelFile, config, settings, true);
+    }
+
+    /**
+     * @param narrowLogits rewrite the graph so that it computes logits only where they are needed
+     *     ({@link LogitPositions}); false loads it as it is (tests compare the two)
+     */
+    DecoderSession(Path modelFile, ModelConfig config, SessionSettings settings, boolean narrowLogits) {
         OrtSession opened = null;
         String provider = "CPU";
         try {
             if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
                 try {
-                    opened = open(modelFile, true, settings);
+                    opened = open(modelFile, true, settings, narrowLogits);
                     provider = "CUDA";
                     log.info("{}: running on CUDA", modelFile);
                 } catch (OrtException e) {
@@ -76,7 +88,7 @@ final class DecoderSession implements AutoCloseable {
                 log.info("{}: running on CPU (this onnxruntime has no CUDA provider; build with -Pgpu for onnxruntime_gpu)", modelFile);
             }
             if (opened == null) {
-                opened = open(modelFile, false, settings);
+                opened = open(modelFile, false, settings, narrowLogits);
             }
             this.session = opened;
             this.executionProvider = provider;
@@ -86,7 +98,12 @@ final class DecoderSession implements AutoCloseable {
             Map<String, NodeInfo> inputs = session.getInputInfo();
             this.hasPositionIds = inputs.containsKey("position_ids");
             this.hasUseCacheBranch = inputs.containsKey("use_cache_branch");
+            this.narrowsLogits = inputs.containsKey(LogitPositions.INPUT);
             this.kvType = checkInterface(modelFile, inputs, session.getOutputInfo());
+            TensorInfo logits = (TensorInfo) session.getOutputInfo().get("logits").getInfo();
+            long[] logitsShape = logits.getShape();
+            this.pinnableVocab = logits.type == OnnxJavaType.FLOAT && logitsShape.length == 3 && logitsShape[2] > 0
+                    && logitsShape[2] < Integer.MAX_VALUE / 4 ? (int) logitsShape[2] : 0;
         } catch (OrtException e) {
             closeQuietly(opened);
             throw new ModelLoadException("onnxruntime cannot load " + modelFile + ": " + e.getMessage()
@@ -95,6 +112,11 @@ final class DecoderSession implements AutoCloseable {
             closeQuietly(opened);
             throw e;
         }
+    }
+
+    /** Whether the session computes logits only at the positions asked for ({@link LogitPositions}). */
+    boolean narrowsLogits() {
+        return narrowsLogits;
     }
 
     String executionProvider() {
@@ -168,26 +190,68 @@ final class DecoderSession implements AutoCloseable {
      */
     Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past, boolean allPositions)
             throws OrtException {
+        return forward(inputIds, attentionMask, positionIds, past, allPositions, null);
+    }
+
+    /**
+     * As {@link #forward(long[][], long[][], long[][], KvCache, boolean)}, the extended cache written
+     * into {@code presentOut} (direct buffers, one per cache tensor, each holding at least
+     * [batch, heads, past + seq, head_dim]; pinned outputs) instead of memory onnxruntime allocates.
+     * The returned cache is a view of them, valid until the caller writes them again. Reading
+     * onnxruntime's own outputs copies them into fresh direct memory on every read, which costs
+     * its page faults (docs/BENCHMARKS.md); a caller that reuses its buffers pays that once.
+     *
+     * @param presentOut null to let onnxruntime allocate the present
+     */
+    Step forward(long[][] inputIds, long[][] attentionMask, long[][] positionIds, KvCache past, boolean allPositions,
+            ByteBuffer[] presentOut) throws OrtException {
         int seq = inputIds[0].length;
         checkMask(attentionMask, past.length(), seq);
         Map<String, OnnxTensor> inputs = new HashMap<>(past.pastInputs());
         List<OnnxTensor> created = new ArrayList<>();
+        Map<String, OnnxTensor> pinned = new HashMap<>();
+        ByteBuffer[] windows = new ByteBuffer[kvTensors()];
         OrtSession.Result result = null;
         try {
-            addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length());
-            result = session.run(inputs);
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, past.length(), allPositions ? seq : 1);
+            if (presentOut != null) {
+                long[] shape = {inputIds.length, kvHeads, past.length() + seq, headDim};
+                int bytes = (int) (shape[0] * shape[1] * shape[2] * shape[3]) * kvBytes();
+                for (int t = 0; t < kvTensors(); t++) {
+                    windows[t] = presentOut[t].duplicate().position(0).limit(bytes).slice().order(ByteOrder.nativeOrder());
+                    pinned.put(presentName(t), kvTensor(windows[t], shape));
+                }
+                result = session.run(inputs, Set.of("logits"), pinned);
+            } else {
+                result = session.run(inputs);
+            }
             float[][][] logits = logits(result, allPositions ? seq : 1);
             Map<String, OnnxTensor> presents = new HashMap<>();
             for (int t = 0; t < kvTensors(); t++) {
-                presents.put(pastName(t), (OnnxTensor) result.get(presentName(t)).orElseThrow());
+                presents.put(pastName(t), presentOut != null ? pinned.get(presentName(t))
+                        : (OnnxTensor) result.get(presentName(t)).orElseThrow());
+            }
+            if (presentOut != null) {
+                result.close();
+                List<OnnxTensor> views = List.copyOf(pinned.values());
+                return new Step(logits, new KvCache(presents, past.length() + seq, () -> views.forEach(OnnxTensor::close), windows));
             }
             return new Step(logits, new KvCache(presents, past.length() + seq, result));
         } catch (OrtException | RuntimeException e) {
             closeQuietly(result);
+            pinned.values().forEach(OnnxTensor::close);
             throw e;
         } finally {
             created.forEach(OnnxTensor::close);
         }
+    }
+
+    /**
+     * Vocabulary size where a decode step can write its logits into the caller's buffer
+     * ({@link #forwardInto}'s {@code logitsOut}): float32 logits of a fixed width; 0 where it cannot.
+     */
+    int pinnableVocab() {
+        return pinnableVocab;
     }
 
     /**
@@ -197,15 +261,34 @@ final class DecoderSession implements AutoCloseable {
      *
      * @param past tensors keyed by {@link #pastName}
      * @param present tensors of shape [batch, heads, pastLength + 1, head_dim] keyed by {@link #presentName}
+     * @param logitsOut a direct buffer of at least batch × {@link #pinnableVocab} floats that the
+     *     logits are written into, reused from step to step (a fresh 3 MB output every step costs
+     *     the allocation and its page faults); null to let onnxruntime allocate them
      * @return the logits of each row
      */
     float[][] forwardInto(long[][] inputIds, long[][] attentionMask, long[][] positionIds, int pastLength,
-            Map<String, OnnxTensor> past, Map<String, OnnxTensor> present) throws OrtException {
+            Map<String, OnnxTensor> past, Map<String, OnnxTensor> present, ByteBuffer logitsOut) throws OrtException {
         checkMask(attentionMask, pastLength, inputIds[0].length);
         Map<String, OnnxTensor> inputs = new HashMap<>(past);
         List<OnnxTensor> created = new ArrayList<>();
+        int batch = inputIds.length;
         try {
-            addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength);
+            addInputs(inputs, created, inputIds, attentionMask, positionIds, pastLength, 1);
+            if (logitsOut != null && pinnableVocab > 0) {
+                ByteBuffer window = logitsOut.duplicate().position(0).limit(batch * pinnableVocab * Float.BYTES).slice()
+                        .order(ByteOrder.nativeOrder());
+                Map<String, OnnxTensor> outputs = new HashMap<>(present);
+                created.add(put(outputs, "logits", OnnxTensor.createTensor(env, window, new long[] {batch, 1, pinnableVocab},
+                        OnnxJavaType.FLOAT)));
+                try (OrtSession.Result ignored = session.run(inputs, Set.of(), outputs)) {
+                    FloatBuffer floats = window.asFloatBuffer();
+                    float[][] rows = new float[batch][pinnableVocab];
+                    for (int b = 0; b < batch; b++) {
+                        floats.get(rows[b]);
+                    }
+                    return rows;
+                }
+            }
             try (OrtSession.Result result = session.run(inputs, Set.of("logits"), present)) {
                 float[][][] logits = logits(result, 1);
                 float[][] rows = new float[logits.length][];
@@ -226,8 +309,9 @@ final class DecoderSession implements AutoCloseable {
         }
     }
 
+    /** @param keep logits wanted at each row's last {@code keep} positions */
     private void addInputs(Map<String, OnnxTensor> inputs, List<OnnxTensor> created, long[][] inputIds,
-            long[][] attentionMask, long[][] positionIds, int pastLength) throws OrtException {
+            long[][] attentionMask, long[][] positionIds, int pastLength, int keep) throws OrtException {
         created.add(put(inputs, "input_ids", longTensor(inputIds)));
         created.add(put(inputs, "attention_mask", longTensor(attentionMask)));
         if (hasPositionIds) {
@@ -237,6 +321,16 @@ final class DecoderSession implements AutoCloseable {
             // Merged exports switch between their with-past and without-past subgraphs on this flag.
             created.add(put(inputs, "use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {pastLength > 0})));
         }
+        if (narrowsLogits) {
+            int seq = inputIds[0].length;
+            long[][] wanted = new long[inputIds.length][keep];
+            for (long[] row : wanted) {
+                for (int p = 0; p < keep; p++) {
+                    row[p] = seq - keep + p;
+                }
+            }
+            created.add(put(inputs, LogitPositions.INPUT, longTensor(wanted)));
+        }
     }
 
     @Override
@@ -244,9 +338,62 @@ final class DecoderSession implements AutoCloseable {
         closeQuietly(session);
     }
 
-    private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings) throws OrtException {
+    private OrtSession open(Path modelFile, boolean cuda, SessionSettings settings, boolean narrowLogits) throws OrtException {
         try (OrtSession.SessionOptions options = sessionOptions(cuda, settings)) {
-            return env.createSession(modelFile.toString(), options);
+            ByteBuffer narrowed = narrowLogits ? narrowed(modelFile) : null;
+            if (narrowed == null) {
+                return env.createSession(modelFile.toString(), options);
+            }
+            // Loaded from memory, the graph finds its external data (model.onnx_data) in the model's directory only if told.
+            options.addConfigEntry("session.model_external_initializers_file_folder_path",
+                    modelFile.toAbsolutePath().getParent().toString());
+            try {
+                return env.createSession(narrowed, options);
+            } catch (OrtException e) {
+                log.warn("{}: logits computed at every position: onnxruntime refused the rewritten graph ({})", modelFile, e.getMessage());
+                return env.createSession(modelFile.toString(), options);
+            } finally {
+                DirectBuffers.free(narrowed); // onnxruntime copied what it keeps while creating the session
+            }
+        }
+    }
+
+    /**
+     * The graph rewritten by {@link LogitPositions}, serialized into a direct buffer; null where it
+     * cannot be (the engine then reads the positions it needs from all of them). The file is mapped
+     * and parsed with aliasing, so weights stored inside it are not copied onto the heap; written
+     * out, a graph with its weights inside takes its size in direct memory until onnxruntime has
+     * loaded it (exports with external data, model.onnx_data, have a small graph).
+     */
+    private static ByteBuffer narrowed(Path modelFile) {
+        try {
+            ai.onnx.proto.OnnxMl.ModelProto model;
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(modelFile)) {
+                long size = file.size();
+                if (size > Integer.MAX_VALUE) {
+                    log.info("{}: logits computed at every position: a {} MB graph is over protobuf's 2 GB", modelFile, size >> 20);
+                    return null;
+                }
+                com.google.protobuf.CodedInputStream coded = com.google.protobuf.CodedInputStream.newInstance(
+                        file.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size));
+                coded.enableAliasing(true);
+                coded.setSizeLimit(Integer.MAX_VALUE);
+                model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(coded);
+            }
+            LogitPositions.Result result = LogitPositions.rewrite(model);
+            if (result.model().isEmpty()) {
+                log.info("{}: logits computed at every position: {}", modelFile, result.reason());
+                return null;
+            }
+            ai.onnx.proto.OnnxMl.ModelProto rewritten = result.model().get();
+            ByteBuffer bytes = ByteBuffer.allocateDirect(rewritten.getSerializedSize());
+            com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+            rewritten.writeTo(out);
+            out.flush();
+            return bytes.flip();
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("{}: logits computed at every position: cannot rewrite the graph ({})", modelFile, e.toString());
+            return null;
         }
     }
 

@@ -22,6 +22,7 @@ final class Decoding {
     private final long startNanos;
     /** From arrival until the engine admitted the request to its running batch; 0 when run at once. */
     private long queueNanos;
+    private boolean admitted;
     private final Sampler sampler;
     private final Penalties penalties;
     private final int[] generated;
@@ -77,6 +78,11 @@ final class Decoding {
     /** The token picked last: the next input of the model. */
     int lastToken() {
         return lastToken;
+    }
+
+    /** Tokens picked so far. */
+    int generatedCount() {
+        return count;
     }
 
     /** The position of {@link #lastToken} in the sequence, prompt included. */
@@ -149,9 +155,35 @@ final class Decoding {
         }
     }
 
-    /** The request leaves the queue and joins the running batch now. */
+    /** The request leaves the queue and joins the running batch now; a preempted request readmitted keeps its first queue time. */
     void markAdmitted() {
-        queueNanos = System.nanoTime() - startNanos;
+        if (!admitted) {
+            queueNanos = System.nanoTime() - startNanos;
+            admitted = true;
+        }
+    }
+
+    /**
+     * The tokens whose KV a preempted sequence recomputes before decoding on: the prompt and every
+     * picked token but the last, which is the next step's input.
+     */
+    int[] contextBeforeLastToken() {
+        if (count == 0) {
+            return promptIds;
+        }
+        int[] context = Arrays.copyOf(promptIds, promptIds.length + count - 1);
+        System.arraycopy(generated, 0, context, promptIds.length, count - 1);
+        return context;
+    }
+
+    /** Forgets the prompt logprobs scored so far: a sequence preempted before its first token scores its prompt again. */
+    void restartPromptScoring() {
+        if (count > 0) {
+            throw new IllegalStateException("the prompt was scored whole before the first token: nothing to restart");
+        }
+        if (promptLogprobs != null) {
+            promptLogprobs.clear();
+        }
     }
 
     Completion completion() {

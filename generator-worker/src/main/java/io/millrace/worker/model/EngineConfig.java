@@ -14,10 +14,12 @@ package io.millrace.worker.model;
  * @param kvMemoryBytes    memory for all of the engine's KV cache: the batch's buffers, the caches
  *     of prompts being prefilled, and the prefix cache, which gives way to running sequences
  *     ({@link KvBudget}); a request is admitted only once its whole context fits
- * @param interactiveRows  rows of the batch that {@link Lane#BATCH} prompts leave free for
- *     {@link Lane#INTERACTIVE} ones: with the batch full of batch work, an interactive prompt is
- *     admitted at the next step instead of after a batch sequence finishes (which may take hundreds
- *     of steps). 0 to {@code maxBatchSize - 1}; by default 1 when the batch has two rows or more
+ * @param interactiveRows  rows of the batch that {@link Lane#BATCH} prompts only borrow from
+ *     {@link Lane#INTERACTIVE} ones: they use them while no interactive prompt waits, and give
+ *     them back when one arrives (preempted, recomputed later), so that with the batch full of
+ *     batch work an interactive prompt is admitted at the next step instead of after a batch
+ *     sequence finishes (which may take hundreds of steps). 0 to {@code maxBatchSize - 1}; by
+ *     default 1 when the batch has two rows or more
  */
 public record EngineConfig(int maxBatchSize, int maxBatchTokens, int prefillChunk, long prefixCacheBytes,
         long kvMemoryBytes, int interactiveRows) {

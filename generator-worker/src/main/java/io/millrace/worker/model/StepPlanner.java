@@ -6,9 +6,11 @@ package io.millrace.worker.model;
  * prefilled in the order given (interactive ones first, then admission order), each by at most
  * {@code prefillChunk} tokens, until the step's {@code maxBatchTokens} are spent.
  *
- * <p>Lanes: interactive prompts are admitted first and may take every row; batch prompts only
- * while fewer than {@code maxBatchSize - interactiveRows} batch sequences run, so rows stay free for
- * an interactive prompt that arrives while batch work fills the engine.
+ * <p>Lanes: interactive prompts are admitted first and may take every row. Batch prompts may take
+ * every row too while no interactive prompt waits, but the {@code interactiveRows} beyond
+ * {@code maxBatchSize - interactiveRows} are only lent: an interactive prompt that arrives while
+ * batch work fills the engine takes them back at the next step (the borrowers are preempted and
+ * recomputed later), so it starts as promptly as if they had been kept empty.
  */
 final class StepPlanner {
     private final EngineConfig config;
@@ -23,15 +25,31 @@ final class StepPlanner {
     }
 
     /**
-     * How many waiting batch-lane requests join now, after the interactive ones were admitted:
-     * as many as the batch has rows for, leaving {@code interactiveRows} rows to interactive prompts.
+     * How many waiting batch-lane requests join now, once no interactive prompt waits: as many as
+     * the batch has rows for, the interactive rows included. Batch work borrows those while the
+     * interactive lane is empty and gives them back when a prompt arrives there ({@link #preemptions}),
+     * so the rows do not sit idle through a batch job.
      *
-     * @param running      sequences running, of both lanes
-     * @param batchRunning those of them in the batch lane
+     * @param running sequences running, of both lanes
      */
-    int batchAdmissions(int running, int batchRunning, int waiting) {
-        int rows = Math.min(config.maxBatchSize() - running, config.maxBatchSize() - config.interactiveRows() - batchRunning);
-        return Math.max(0, Math.min(waiting, rows));
+    int batchAdmissions(int running, int waiting) {
+        return admissions(running, waiting);
+    }
+
+    /**
+     * How many batch sequences give up their rows to interactive prompts now: those running on rows
+     * borrowed beyond {@code maxBatchSize - interactiveRows}, as many as the waiting interactive
+     * prompts need beyond the rows free. An interactive prompt is then admitted as promptly as if
+     * the rows had been kept empty for it.
+     *
+     * @param running            sequences running, of both lanes
+     * @param batchRunning       those of them in the batch lane
+     * @param interactiveWaiting interactive prompts waiting
+     */
+    int preemptions(int running, int batchRunning, int interactiveWaiting) {
+        int borrowed = batchRunning - (config.maxBatchSize() - config.interactiveRows());
+        int missing = interactiveWaiting - (config.maxBatchSize() - running);
+        return Math.max(0, Math.min(borrowed, missing));
     }
 
     /**

@@ -207,30 +207,55 @@ class BatchEngineTest {
     }
 
     @Test
-    void batchPromptsLeaveTheInteractiveRowFreeSoAnInteractivePromptStartsAtOnce() {
+    void batchWorkUsesTheInteractiveRowUntilAnInteractivePromptTakesItBack() {
         int batchTokens = 200;
         for (int k = 0; k < 4; k++) {
             // Precondition: these prompts never end early (no end-of-sequence within the budget), so
             // no batch row frees up while the interactive prompt runs.
             assertThat(model.generate(prompts.get(k), greedy(batchTokens)).completionTokens()).isEqualTo(batchTokens);
         }
-        // Three rows, one kept for interactive prompts: batch work runs two at a time.
+        // Three rows, one kept for interactive prompts: with none waiting, batch work runs on all three.
         try (BatchEngine engine = new BatchEngine(model, new EngineConfig(3, 64, 32, 0, 1L << 30, 1))) {
             List<CompletableFuture<Completion>> batch = new ArrayList<>();
             for (int k = 0; k < 4; k++) {
                 batch.add(engine.submit(prompts.get(k), greedy(batchTokens), Lane.BATCH));
             }
-            awaitTrue(() -> engine.stats().generatedTokens() >= 4);
-            assertThat(engine.stats().running()).isEqualTo(2);
-            assertThat(engine.stats().waiting()).isEqualTo(2);
+            awaitTrue(() -> engine.stats().generatedTokens() >= 6);
+            assertThat(engine.stats().running()).isEqualTo(3);
+            assertThat(engine.stats().waiting()).isEqualTo(1);
 
             Completion interactive = engine.submit(prompts.get(5), greedy(6), Lane.INTERACTIVE).join();
 
-            // It ran beside the two batch sequences, before either could finish and free a row.
+            // It took the borrowed row back at once: it ran beside two batch sequences, before any
+            // could finish and free a row.
             assertThat(batch).noneMatch(CompletableFuture::isDone);
-            assertThat(engine.stats().generatedTokens()).isLessThan(2L * batchTokens);
+            assertThat(engine.preemptions()).isEqualTo(1);
+            assertThat(engine.stats().generatedTokens()).isLessThan(3L * batchTokens);
             assertMatchesAlone(interactive, prompts.get(5), greedy(6));
-            batch.forEach(f -> f.cancel(false));
+            // The batch sequence that gave its row back is recomputed later and still gets what it gets alone.
+            for (int k = 0; k < 4; k++) {
+                assertMatchesAlone(batch.get(k).join(), prompts.get(k), greedy(batchTokens));
+            }
+        }
+    }
+
+    @Test
+    void aPreemptedEchoRequestScoresItsPromptOnceAndGetsWhatItGetsAlone() {
+        // Long enough (prompts 2 and 3 run 200 tokens without an end-of-sequence, as the test above checks)
+        // that neither finishes before the interactive prompt arrives, however the machine is loaded.
+        SamplingParams echo = new SamplingParams(200, 0, 1, 0, 0, 0, null, List.of(), true, 2, true);
+        // Two rows, one lent to batch work: the interactive prompt preempts the echo request, whichever
+        // point of its prefill or decoding it reached, and the echo request is recomputed after it.
+        try (BatchEngine engine = new BatchEngine(model, new EngineConfig(2, 64, 8, 0, 1L << 30, 1))) {
+            CompletableFuture<Completion> other = engine.submit(prompts.get(2), greedy(200), Lane.BATCH);
+            // Admitted last, so the one to give its row back.
+            CompletableFuture<Completion> scored = engine.submit(prompts.get(3), echo, Lane.BATCH);
+            awaitTrue(() -> engine.stats().running() == 2);
+            Completion interactive = engine.submit(prompts.get(1), greedy(4), Lane.INTERACTIVE).join();
+            assertMatchesAlone(interactive, prompts.get(1), greedy(4));
+            assertThat(engine.preemptions()).isEqualTo(1);
+            assertMatchesAlone(scored.join(), prompts.get(3), echo);
+            assertMatchesAlone(other.join(), prompts.get(2), greedy(200));
         }
     }
 

@@ -112,6 +112,33 @@ class DecoderSessionTest {
         }
     }
 
+    /** A cache written into the caller's buffers holds what onnxruntime's own outputs hold, and steps on as well. */
+    @Test
+    void aPresentWrittenIntoOwnBuffersEqualsOnnxruntimes() throws Exception {
+        long[] ids = ids("The miller walks along the bank.");
+        java.nio.ByteBuffer[] own = new java.nio.ByteBuffer[session.kvTensors()];
+        for (int t = 0; t < own.length; t++) {
+            // Larger than needed, as a reused buffer is: the cache takes its front.
+            own[t] = java.nio.ByteBuffer.allocateDirect(session.kvHeads() * (ids.length + 9) * session.headDim() * session.kvBytes());
+        }
+        try (KvCache empty = session.emptyCache(1)) {
+            DecoderSession.Step theirs = session.forward(rows(ids), rows(ones(ids.length)), rows(range(0, ids.length)), empty, false);
+            DecoderSession.Step ours = session.forward(rows(ids), rows(ones(ids.length)), rows(range(0, ids.length)), empty, false, own);
+            try (KvCache a = theirs.cache(); KvCache b = ours.cache()) {
+                assertThat(ours.lastLogits()[0]).containsExactly(theirs.lastLogits()[0]);
+                assertThat(b.length()).isEqualTo(a.length());
+                for (int t = 0; t < session.kvTensors(); t++) {
+                    java.nio.ByteBuffer expected = a.read(t);
+                    assertThat(b.read(t).limit(expected.remaining())).isEqualTo(expected);
+                }
+                DecoderSession.Step next = session.forward(rows(new long[] {42}), rows(ones(ids.length + 1)),
+                        rows(new long[] {ids.length}), b);
+                next.cache().close();
+                assertThat(maxAbsDiff(next.lastLogits()[0], alone(append(ids, 42)))).isLessThan(TOLERANCE);
+            }
+        }
+    }
+
     private static float[] alone(long[] ids) throws Exception {
         try (KvCache empty = session.emptyCache(1)) {
             DecoderSession.Step step = session.forward(rows(ids), rows(ones(ids.length)), rows(range(0, ids.length)), empty);

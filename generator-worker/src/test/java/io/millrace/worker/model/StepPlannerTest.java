@@ -26,14 +26,27 @@ class StepPlannerTest {
     }
 
     @Test
-    void batchWorkLeavesTheInteractiveRowsFree() {
-        // 4 rows, 1 kept: batch work runs at most 3, and takes no row an interactive prompt holds.
+    void batchWorkBorrowsTheInteractiveRowsAndGivesThemBackWhenAPromptArrives() {
+        // 4 rows, 1 kept: with no interactive prompt waiting, batch work may take all 4.
         StepPlanner keeping = new StepPlanner(new EngineConfig(4, 32, 16, 0, 1L << 30, 1));
-        assertThat(keeping.batchAdmissions(0, 0, 10)).isEqualTo(3);
-        assertThat(keeping.batchAdmissions(3, 3, 10)).isZero();
-        assertThat(keeping.batchAdmissions(2, 1, 10)).isEqualTo(2); // one interactive runs: it uses the kept row
-        assertThat(keeping.batchAdmissions(4, 2, 10)).isZero();     // two interactive: the batch is full anyway
-        assertThat(keeping.batchAdmissions(1, 0, 1)).isEqualTo(1);
+        assertThat(keeping.batchAdmissions(0, 10)).isEqualTo(4);
+        assertThat(keeping.batchAdmissions(3, 10)).isEqualTo(1);
+        assertThat(keeping.batchAdmissions(4, 10)).isZero();
+        // An interactive prompt arrives: the batch sequence on the borrowed row gives it back.
+        assertThat(keeping.preemptions(4, 4, 1)).isEqualTo(1);
+        // Two arrive: only the one borrowed row is taken back; the second waits as it did with the row kept empty.
+        assertThat(keeping.preemptions(4, 4, 2)).isEqualTo(1);
+        // A row is free already, or batch work borrowed nothing: nobody is preempted.
+        assertThat(keeping.preemptions(3, 3, 1)).isZero();
+        assertThat(keeping.preemptions(4, 3, 1)).isZero(); // one interactive runs on the kept row
+        assertThat(keeping.preemptions(4, 4, 0)).isZero();
+        // 2 kept, the batch on all 4 rows and 3 interactive prompts waiting: the 2 borrowed rows come back.
+        StepPlanner two = new StepPlanner(new EngineConfig(4, 32, 16, 0, 1L << 30, 2));
+        assertThat(two.preemptions(4, 4, 3)).isEqualTo(2);
+        assertThat(two.preemptions(3, 3, 3)).isEqualTo(1); // one row free, one more taken back
+        // None kept: batch work is never preempted.
+        StepPlanner none = new StepPlanner(new EngineConfig(4, 32, 16, 0, 1L << 30, 0));
+        assertThat(none.preemptions(4, 4, 5)).isZero();
         // Interactive prompts may take every row.
         assertThat(keeping.admissions(3, 10)).isEqualTo(1);
     }
