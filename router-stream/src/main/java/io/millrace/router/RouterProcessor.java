@@ -84,10 +84,10 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
             this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
         }
         this.health = new HealthGate(config, context.getStateStore(Stores.ROUTER_MODEL_HEALTH),
-                context.getStateStore(Stores.ROUTER_PARKED));
+                context.getStateStore(Stores.ROUTER_PARKED), metrics);
         context.schedule(config.health().releaseInterval(), PunctuationType.WALL_CLOCK_TIME, t -> release());
         if (quota != null) {
-            quota.init(context);
+            quota.init(context, metrics);
         }
     }
 
