@@ -219,7 +219,7 @@ final class Deployment implements AutoCloseable {
             // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
                     catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health(),
-                    s.deployment().quotas());
+                    s.deployment().quotas()).withQuotaWindow(s.quotaWindow());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);

@@ -86,7 +86,7 @@ final class QuotaGate {
             return true;
         }
         long now = context.currentSystemTimeMs();
-        long window = QuotaPolicy.windowStart(now);
+        long window = policy.windowStart(now);
         long used = ledger.used(tenant, window);
         if (policy.admits(tenant, used)) {
             charge(event, window, record.timestamp());
@@ -120,7 +120,7 @@ final class QuotaGate {
      * whatever it has parked.
      */
     private void release(long now) {
-        long window = QuotaPolicy.windowStart(now);
+        long window = policy.windowStart(now);
         String from = "";
         int released = 0;
         while (true) {

@@ -37,7 +37,7 @@ final class QuotaSettler implements Processor<byte[], byte[], String, QuotaUsage
         if (charged == null) {
             return;
         }
-        long window = QuotaPolicy.windowStart(context.currentSystemTimeMs());
+        long window = policy.windowStart(context.currentSystemTimeMs());
         if (charged.windowStart() != window || !policy.limits(charged.tenant())) {
             return;
         }

@@ -54,7 +54,7 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         this.config = config;
         this.policy = new RoutePolicy(config.catalog(), config.auto());
         this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
-        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog()));
+        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog(), config.quotaWindow()));
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
