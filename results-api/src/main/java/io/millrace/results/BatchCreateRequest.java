@@ -21,12 +21,12 @@ record BatchCreateRequest(String inputFileId, String endpoint, String completion
     static final int MAX_METADATA_KEY_CHARS = 64;
     static final int MAX_METADATA_VALUE_CHARS = 512;
     /**
-     * The metadata key that asks for budget routing (ingest's {@code BudgetRouting.METADATA_KEY}): USD as
+     * The metadata key that asks for budget routing ({@link io.millrace.protocol.BudgetUsd}): USD as
      * a string, e.g. {@code "2.50"}. Its form is checked here, at creation; whether the lines fit it is
      * planned by ingest before any line is published (a batch that cannot keep it fails then,
      * {@code budget_not_planned}, at no cost), as OpenAI reports a file's problems in the batch's errors.
      */
-    static final String BUDGET_USD = "budget_usd";
+    static final String BUDGET_USD = io.millrace.protocol.BudgetUsd.METADATA_KEY;
 
     /** A body that cannot make a batch; {@link #error} is the answer. */
     static final class Invalid extends RuntimeException {
@@ -70,13 +70,7 @@ record BatchCreateRequest(String inputFileId, String endpoint, String completion
 
     /** Refuses a {@code budget_usd} that is not a number of US dollars above 0 now, not once the batch runs. */
     private static void budget(String usd) {
-        double budget;
-        try {
-            budget = Double.parseDouble(usd.strip());
-        } catch (NumberFormatException e) {
-            budget = Double.NaN;
-        }
-        if (!(budget > 0) || Double.isInfinite(budget)) {
+        if (io.millrace.protocol.BudgetUsd.parse(usd).isEmpty()) {
             String shown = usd.length() > 40 ? usd.substring(0, 40) + "..." : usd;
             throw invalid("invalid_value", "metadata." + BUDGET_USD, "Invalid value for 'metadata." + BUDGET_USD + "': '" + shown
                     + "'. Give the budget in US dollars as a number above 0, e.g. \"2.50\", or leave it out.");
