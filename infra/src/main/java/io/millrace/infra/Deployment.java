@@ -1,6 +1,7 @@
 package io.millrace.infra;
 
 import io.millrace.ingest.FileBatchIngestor;
+import io.millrace.ingest.BudgetRouting;
 import io.millrace.ingest.ModelOffer;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
@@ -178,6 +179,9 @@ final class Deployment implements AutoCloseable {
                             ModelDirectories.byServedName(modelDirs, variants), s.batchWindow(),
                             new WebhookUrlGuard(s.webhooks().allowPrivate(), WebhookUrlGuard.Resolver.SYSTEM),
                             s.webhooks().rotationGrace()), Map.of());
+            // A batch with a budget no plan can keep is refused at creation, by the plan ingest would make.
+            api.admitBatchesWith(new BudgetAdmission(new BudgetRouting(budgetOffers(), new ChatRequestValidator(catalog),
+                    Clock.systemUTC())));
             started.push(api);
             api.start();
         }
