@@ -26,7 +26,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +53,7 @@ class QuotaIT {
 
     @TempDir
     static Path dir;
+    @AutoClose
     static RunningServe running;
     static Deployment serve;
     static final HttpClient http = HttpClient.newHttpClient();
@@ -64,13 +65,6 @@ class QuotaIT {
         running = RunningServe.start(dir, bootstrap -> new Settings(bootstrap, dir, 0, 0, List.of(), "quota-it", -1,
                 Map.of("cache.enabled", "false", "router.quota.window", "10s"), true, Duration.ofSeconds(60), quotas));
         serve = running.deployment();
-    }
-
-    @AfterAll
-    static void stopServe() throws Exception {
-        if (running != null) {
-            running.close();
-        }
     }
 
     @Test
