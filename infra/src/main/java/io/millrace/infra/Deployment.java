@@ -1,6 +1,7 @@
 package io.millrace.infra;
 
 import io.millrace.ingest.FileBatchIngestor;
+import io.millrace.ingest.BudgetRouting;
 import io.millrace.ingest.ModelOffer;
 import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ModelCatalog;
@@ -178,6 +179,9 @@ final class Deployment implements AutoCloseable {
                             ModelDirectories.byServedName(modelDirs, variants), s.batchWindow(),
                             new WebhookUrlGuard(s.webhooks().allowPrivate(), WebhookUrlGuard.Resolver.SYSTEM),
                             s.webhooks().rotationGrace()), Map.of());
+            // A batch with a budget no plan can keep is refused at creation, by the plan ingest would make.
+            api.admitBatchesWith(new BudgetAdmission(new BudgetRouting(budgetOffers(), new ChatRequestValidator(catalog),
+                    Clock.systemUTC())));
             started.push(api);
             api.start();
         }
@@ -231,7 +235,7 @@ final class Deployment implements AutoCloseable {
             // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
                     catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health(),
-                    s.deployment().quotas());
+                    s.deployment().quotas()).withQuotaWindow(s.quotaWindow());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model directories to key the response cache: " + e.getMessage()
                     + " (or turn the cache off with --set cache.enabled=false)", e);

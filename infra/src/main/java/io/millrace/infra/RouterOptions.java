@@ -10,7 +10,8 @@ import java.util.TreeSet;
 /**
  * The router's keys among the {@code --set} settings (and the config file's {@code set:} section):
  * when a model's circuit opens and closes, and what an interactive request does when every model of
- * its chain is down. Read and checked once, at start, into {@link HealthSettings}.
+ * its chain is down, read and checked once, at start, into {@link HealthSettings}; and how long a
+ * quota lasts ({@code router.quota.window}, a day by default).
  */
 final class RouterOptions {
     static final String DEAD_AFTER = "router.health.dead.after";
@@ -20,8 +21,9 @@ final class RouterOptions {
     static final String PROBE_INTERVAL = "router.health.probe.interval";
     static final String RELEASE_INTERVAL = "router.health.release.interval";
     static final String UNAVAILABLE_INTERACTIVE = "router.unavailable.interactive";
+    static final String QUOTA_WINDOW = "router.quota.window";
     static final Set<String> KEYS = Set.of(DEAD_AFTER, FAILURES, FAILURE_WINDOW, COOLDOWN, PROBE_INTERVAL, RELEASE_INTERVAL,
-            UNAVAILABLE_INTERACTIVE);
+            UNAVAILABLE_INTERACTIVE, QUOTA_WINDOW);
 
     private RouterOptions() {}
 
@@ -60,6 +62,17 @@ final class RouterOptions {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--set " + e.getMessage());
         }
+    }
+
+    /** {@code router.quota.window}: a day unless set; the router checks that it divides a day. */
+    static Duration quotaWindow(Map<String, Object> settings) {
+        Duration window = duration(settings, QUOTA_WINDOW, Duration.ofDays(1));
+        try {
+            io.millrace.router.RouterConfig.checkQuotaWindow(window);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--set " + e.getMessage());
+        }
+        return window;
     }
 
     private static Duration duration(Map<String, Object> settings, String key, Duration dflt) {

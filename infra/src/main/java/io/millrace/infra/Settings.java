@@ -71,6 +71,7 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         worker(workerSettings); // a bad worker value, or a client override that would break exactly-once, fails here
         CacheOptions.from(workerSettings); // a bad cache value fails here, at start
         RouterOptions.health(workerSettings); // and a bad router.* value
+        RouterOptions.quotaWindow(workerSettings);
         try {
             io.millrace.worker.HealthPublisher.interval(workerSettings);
         } catch (IllegalArgumentException e) {
@@ -103,6 +104,11 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
     /** The router's health settings ({@code router.*} keys): circuits, probes, what a request does when its chain is down. */
     io.millrace.router.HealthSettings health() {
         return RouterOptions.health(workerSettings);
+    }
+
+    /** How long a tenant's quota lasts before it is whole again ({@code router.quota.window}; a day unless set). */
+    java.time.Duration quotaWindow() {
+        return RouterOptions.quotaWindow(workerSettings);
     }
 
     /** The worker's settings: engine, bounds, ONNX Runtime ({@code worker.*}), with the client overrides checked. */

@@ -12,13 +12,10 @@ import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FileObject;
 import com.openai.models.files.FilePurpose;
 import io.millrace.protocol.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -143,27 +140,11 @@ class ApiKeysIT {
     }
 
     private static String createKey(String tenant, int rpm) throws Exception {
-        String out = cli("keys", "create", "--tenant", tenant, "--rpm", Integer.toString(rpm));
-        String[] words = out.trim().split("\\s+");
-        String key = words[words.length - 1];
-        // The API follows the keys topic: wait until this instance knows the new key.
-        for (long deadline = System.currentTimeMillis() + 15_000; System.currentTimeMillis() < deadline; Thread.sleep(100)) {
-            if (get("/health/live", key).statusCode() == 200 && get("/v1/models", key).statusCode() == 200) {
-                return key;
-            }
-        }
-        throw new AssertionError("the API never accepted the new key of " + tenant);
+        return TestKeys.create(serve, tenant, rpm);
     }
 
     private static String cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> argv = new java.util.ArrayList<>(List.of(args));
-        argv.addAll(List.of("--bootstrap-servers", serve.bootstrapServers()));
-        int code = Millrace.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
-        assertThat(code).as("millrace " + argv + ": " + err).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        return TestKeys.cli(serve, args);
     }
 
     private static HttpResponse<String> chat(String key, String idempotencyKey) throws Exception {

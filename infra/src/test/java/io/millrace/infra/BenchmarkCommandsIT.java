@@ -41,9 +41,10 @@ class BenchmarkCommandsIT {
 
     @Test
     void routerRunsOnAFreshClone() throws Exception {
-        String out = run(List.of("bash", "benchmarks/router.sh", "--events", "200", "--hits", "2"), clone, 600);
+        String out = run(List.of("bash", "benchmarks/router.sh", "--events", "200", "--hits", "2", "--burst",
+                "48", "--bursts", "2"), clone, 600);
 
-        assertThat(out).contains("router / passthrough").contains("cache hit p50 ms");
+        assertThat(out).contains("router / passthrough").contains("cache hit p50 ms").contains("behind 48 lines, routed p50");
     }
 
     @Test

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Model routing on a whole {@code serve} with two served models, the built-in millrace-tiny and a
  * second generated tiny model, tiny-large, priced and rated in a deployment file: a batch with
  * {@code metadata.budget_usd} is planned by ingest and each output line says which model answered
- * and why ({@code budget: ...}); a batch whose budget cannot cover the cheapest plan fails, saying
- * what it would cost; the batch command's {@code --budget-usd} plans the same way; and an HTTP
+ * and why ({@code budget: ...}); a batch whose budget cannot cover the cheapest plan is refused at
+ * creation (400), saying what it would cost; the batch command's {@code --budget-usd} plans the same way; and an HTTP
  * request for {@code "model": "auto"} is routed by the classifier.
  */
 class ModelRoutingIT {
@@ -101,10 +101,12 @@ class ModelRoutingIT {
             }
             assertThat(byModel).isEqualTo(Map.of("tiny-large", 2, "millrace-tiny", 4));
 
-            JsonNode poor = awaitDone(port, createBatch(port, fileId, "0.00005"));
-            assertThat(poor.get("status").asText()).isEqualTo("failed");
-            assertThat(poor.at("/errors/data/0/code").asText()).isEqualTo("budget_not_planned");
-            assertThat(poor.at("/errors/data/0/message").asText()).contains("estimated at $0.00006");
+            // A budget no plan can keep is refused at creation, saying what the cheapest plan would cost.
+            HttpResponse<String> poor = post(port, "/v1/batches", batchBody(fileId, "0.00005"));
+            assertThat(poor.statusCode()).as(poor.body()).isEqualTo(400);
+            assertThat(Json.parse(poor.body()).at("/error/code").asText()).isEqualTo("budget_not_planned");
+            assertThat(Json.parse(poor.body()).at("/error/param").asText()).isEqualTo("metadata.budget_usd");
+            assertThat(Json.parse(poor.body()).at("/error/message").asText()).contains("estimated at $0.00006");
 
             // The batch command plans the same way with --budget-usd, against the running serve's stages.
             Path cmdInput = dir.resolve("cmd.jsonl");
@@ -133,9 +135,13 @@ class ModelRoutingIT {
         }
     }
 
+    private static String batchBody(String fileId, String budget) {
+        return "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/chat/completions\","
+                + "\"completion_window\":\"24h\",\"metadata\":{\"budget_usd\":\"" + budget + "\"}}";
+    }
+
     private String createBatch(int port, String fileId, String budget) throws Exception {
-        HttpResponse<String> r = post(port, "/v1/batches", "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/chat/completions\","
-                + "\"completion_window\":\"24h\",\"metadata\":{\"budget_usd\":\"" + budget + "\"}}");
+        HttpResponse<String> r = post(port, "/v1/batches", batchBody(fileId, budget));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return Json.parse(r.body()).get("id").asText();
     }

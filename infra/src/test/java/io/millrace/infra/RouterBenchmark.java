@@ -51,9 +51,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       caches it; then M identical requests, one at a time, from the send to the committed cached
  *       answer on millrace.results. Beside it, a miss's hop for comparison: a unique request from the
  *       send to the routed event on the model's topic.
+ *   <li><b>Behind a burst</b>: an interactive request sent right after a burst of batch lines, from the
+ *       send to its routed event on the lane, once per burst: what reading each partition in order costs it.
  * </ol>
  *
- * <p>usage: RouterBenchmark WORK_DIR [--events 100000] [--hits 200] [--set STREAMS_KEY=VALUE ...] [--out FILE.json]
+ * <p>usage: RouterBenchmark WORK_DIR [--events 100000] [--hits 200] [--burst 2400] [--bursts 20]
+ * [--set STREAMS_KEY=VALUE ...] [--out FILE.json]
  */
 public final class RouterBenchmark {
     private static final String MODEL = "millrace-tiny";
@@ -64,6 +67,8 @@ public final class RouterBenchmark {
         Path work = Path.of(args[0]);
         int events = 100_000;
         int hits = 200;
+        int burst = 2_400;
+        int bursts = 20;
         Path out = null;
         Map<String, Object> overrides = new java.util.HashMap<>();
         for (int i = 1; i < args.length; i++) {
@@ -74,6 +79,8 @@ public final class RouterBenchmark {
                 }
                 case "--events" -> events = Integer.parseInt(args[++i]);
                 case "--hits" -> hits = Integer.parseInt(args[++i]);
+                case "--burst" -> burst = Integer.parseInt(args[++i]);
+                case "--bursts" -> bursts = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (see benchmarks/router.sh --help)");
             }
@@ -106,10 +113,13 @@ public final class RouterBenchmark {
                 System.err.printf("cache-hit latency (%d requests, one at a time)%n", hits);
                 List<Long> hitMs;
                 List<Long> missMs;
+                List<Long> burstMs;
                 try (LatencyProbe probe = new LatencyProbe(bootstrap)) {
                     probe.seedCache();
                     hitMs = probe.hits(hits);
                     missMs = probe.misses(hits);
+                    System.err.printf("interactive requests behind bursts of %d batch lines (%d)%n", burst, bursts);
+                    burstMs = probe.behindBursts(bursts, burst);
                 }
                 double ratio = routerRate / passthrough;
                 System.out.printf("%-34s %12s%n", "figure", "value");
@@ -120,13 +130,17 @@ public final class RouterBenchmark {
                 System.out.printf("%-34s %12d%n", "cache hit p99 ms", pct(hitMs, 99));
                 System.out.printf("%-34s %12d%n", "miss, request -> routed p50 ms", pct(missMs, 50));
                 System.out.printf("%-34s %12d%n", "miss, request -> routed p99 ms", pct(missMs, 99));
+                System.out.printf("%-34s %12d%n", "behind " + burst + " lines, routed p50", pct(burstMs, 50));
+                System.out.printf("%-34s %12d%n", "behind " + burst + " lines, routed max", pct(burstMs, 100));
                 if (out != null) {
                     Files.writeString(out, String.format(java.util.Locale.ROOT,
                             "{\"date\":\"%s\",\"cpus\":%d,\"events\":%d,\"passthrough_events_per_s\":%.0f,\"router_events_per_s\":%.0f,"
                                     + "\"ratio\":%.3f,\"hits\":%d,\"cache_hit_p50_ms\":%d,\"cache_hit_p99_ms\":%d,"
-                                    + "\"miss_routed_p50_ms\":%d,\"miss_routed_p99_ms\":%d}%n",
+                                    + "\"miss_routed_p50_ms\":%d,\"miss_routed_p99_ms\":%d,\"burst_lines\":%d,"
+                                    + "\"behind_burst_routed_p50_ms\":%d,\"behind_burst_routed_max_ms\":%d}%n",
                             Instant.now(), Runtime.getRuntime().availableProcessors(), events, passthrough, routerRate, ratio,
-                            hits, pct(hitMs, 50), pct(hitMs, 99), pct(missMs, 50), pct(missMs, 99)));
+                            hits, pct(hitMs, 50), pct(hitMs, 99), pct(missMs, 50), pct(missMs, 99), burst, pct(burstMs, 50),
+                            pct(burstMs, 100)));
                     System.err.println("wrote " + out);
                 }
             }
@@ -340,6 +354,30 @@ public final class RouterBenchmark {
                 if (!Topics.RESULT_SERDE.deserializer().deserialize(answer.topic(), answer.value()).cached()) {
                     throw new IllegalStateException("request " + r.requestId() + " was not answered from the cache");
                 }
+            }
+            return ms;
+        }
+
+        /**
+         * The hop of an interactive request sent right behind a burst of {@code burst} batch lines: the
+         * router reads each partition of millrace.requests in order, so the request waits until the
+         * lines ahead of it in its partition are routed. Each of the {@code n} requests follows a fresh
+         * burst, sent without waiting, as ingest publishes a file.
+         */
+        List<Long> behindBursts(int n, int burst) throws Exception {
+            List<Long> ms = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < burst; j++) {
+                    String id = "burst-" + i + "-" + j;
+                    producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, Topics.REQUEST_SERDE.serializer().serialize(
+                            Topics.REQUESTS.name(), request(id, "Line " + j, 0.7).withPriority(RequestEvent.BATCH))));
+                }
+                RequestEvent r = request("lone-" + UUID.randomUUID(), "Unique " + UUID.randomUUID(), 0.7);
+                long start = System.nanoTime();
+                send(r);
+                awaitKeyOn(List.of(routed), r.requestId(), Duration.ofSeconds(60));
+                ms.add((System.nanoTime() - start) / 1_000_000);
+                Thread.sleep(500); // the burst's tail drains before the next one
             }
             return ms;
         }

@@ -45,7 +45,13 @@ class RouterOptionsTest {
         assertThatThrownBy(() -> new Settings(null, Path.of("d"), 0, 0, List.of(), null, -1,
                 Map.of("worker.health.interval.ms", "5"))).isInstanceOf(UsageException.class)
                 .hasMessageContaining("--set worker.health.interval.ms is '5': use whole milliseconds from 10 to 60000");
+        assertThatThrownBy(() -> new Settings(null, Path.of("d"), 0, 0, List.of(), null, -1,
+                Map.of(RouterOptions.QUOTA_WINDOW, "7s"))).isInstanceOf(UsageException.class)
+                .hasMessageContaining("--set router.quota.window is PT7S: use a duration from 1s to 24h that divides a day");
         Settings ok = new Settings(null, Path.of("d"), 0, 0, List.of(), null, -1, Map.of(RouterOptions.DEAD_AFTER, "4s"));
         assertThat(ok.health().deadAfter()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(ok.quotaWindow()).isEqualTo(Duration.ofDays(1));
+        assertThat(new Settings(null, Path.of("d"), 0, 0, List.of(), null, -1, Map.of(RouterOptions.QUOTA_WINDOW, "10s"))
+                .quotaWindow()).isEqualTo(Duration.ofSeconds(10));
     }
 }

@@ -63,7 +63,7 @@ public final class BatchFile {
         }
     }
 
-    static void forEachLine(InputStream in, LineConsumer consumer) throws IOException {
+    public static void forEachLine(InputStream in, LineConsumer consumer) throws IOException {
         new Splitter(consumer).feed(in);
     }
 

@@ -27,7 +27,7 @@ import java.util.List;
  */
 public final class BudgetRouting {
     /** The batch metadata key (OpenAI metadata values are strings): USD, e.g. {@code "2.50"}. */
-    public static final String METADATA_KEY = "budget_usd";
+    public static final String METADATA_KEY = io.millrace.protocol.BudgetUsd.METADATA_KEY;
     private static final String PARAM = "metadata." + METADATA_KEY;
 
     private final List<ModelOffer> offers;
@@ -93,15 +93,11 @@ public final class BudgetRouting {
      * @param endpoint the batch's endpoint, as {@link BatchLineParser} takes it
      */
     public Result plan(BatchIngestor.Lines lines, String batchId, String endpoint, String budgetUsd) throws IOException {
-        double budget;
-        try {
-            budget = Double.parseDouble(budgetUsd.strip());
-        } catch (NumberFormatException e) {
-            budget = Double.NaN;
-        }
-        if (!(budget > 0) || Double.isInfinite(budget)) {
+        java.util.OptionalDouble parsed = io.millrace.protocol.BudgetUsd.parse(budgetUsd);
+        if (parsed.isEmpty()) {
             return refuse(PARAM + " is '" + clip(budgetUsd) + "': give the budget in US dollars as a number above 0, e.g. \"2.50\"");
         }
+        double budget = parsed.getAsDouble();
         if (offers.isEmpty()) {
             return refuse(PARAM + " asks for budget routing, but no served model has both a price and a quality in the deployment"
                     + " file: give models[].price and models[].quality (see examples/millrace.yaml), or leave budget_usd out");

@@ -20,6 +20,13 @@ record BatchCreateRequest(String inputFileId, String endpoint, String completion
     static final int MAX_METADATA_PAIRS = 16;
     static final int MAX_METADATA_KEY_CHARS = 64;
     static final int MAX_METADATA_VALUE_CHARS = 512;
+    /**
+     * The metadata key that asks for budget routing ({@link io.millrace.protocol.BudgetUsd}): USD as
+     * a string, e.g. {@code "2.50"}. Its form is checked here, at creation; whether the lines fit it is
+     * planned by ingest before any line is published (a batch that cannot keep it fails then,
+     * {@code budget_not_planned}, at no cost), as OpenAI reports a file's problems in the batch's errors.
+     */
+    static final String BUDGET_USD = io.millrace.protocol.BudgetUsd.METADATA_KEY;
 
     /** A body that cannot make a batch; {@link #error} is the answer. */
     static final class Invalid extends RuntimeException {
@@ -54,7 +61,20 @@ record BatchCreateRequest(String inputFileId, String endpoint, String completion
             throw invalid("invalid_value", "completion_window", "Invalid value for 'completion_window': '" + window
                     + "'. Supported values are: '" + BatchView.COMPLETION_WINDOW + "'.");
         }
-        return new BatchCreateRequest(inputFileId, endpoint, window, metadata(json.get("metadata")));
+        Map<String, String> metadata = metadata(json.get("metadata"));
+        if (metadata != null && metadata.containsKey(BUDGET_USD)) {
+            budget(metadata.get(BUDGET_USD));
+        }
+        return new BatchCreateRequest(inputFileId, endpoint, window, metadata);
+    }
+
+    /** Refuses a {@code budget_usd} that is not a number of US dollars above 0 now, not once the batch runs. */
+    private static void budget(String usd) {
+        if (io.millrace.protocol.BudgetUsd.parse(usd).isEmpty()) {
+            String shown = usd.length() > 40 ? usd.substring(0, 40) + "..." : usd;
+            throw invalid("invalid_value", "metadata." + BUDGET_USD, "Invalid value for 'metadata." + BUDGET_USD + "': '" + shown
+                    + "'. Give the budget in US dollars as a number above 0, e.g. \"2.50\", or leave it out.");
+        }
     }
 
     private static String requiredString(JsonNode json, String field) {

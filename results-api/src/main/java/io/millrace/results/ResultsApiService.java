@@ -144,6 +144,8 @@ public final class ResultsApiService implements AutoCloseable {
         }
     }
 
+    private BatchAdmission admission = BatchAdmission.NONE;
+
     /** @param overrides Kafka Streams settings that replace the defaults of {@link #streamsConfig} */
     public ResultsApiService(String bootstrapServers, Path stateDir, ApiSettings api, Map<String, Object> overrides) {
         int httpPort = api.httpPort();
@@ -178,6 +180,17 @@ public final class ResultsApiService implements AutoCloseable {
         return SETTINGS.properties(bootstrapServers, stateDir, overrides);
     }
 
+    /**
+     * What a batch's lines must pass before {@code POST /v1/batches} creates it (budget routing's
+     * plan, say); set before {@link #start}. Without it, only the body is checked at creation.
+     */
+    public synchronized void admitBatchesWith(BatchAdmission admission) {
+        if (started) {
+            throw new IllegalStateException("set the batch admission before start()");
+        }
+        this.admission = admission == null ? BatchAdmission.NONE : admission;
+    }
+
     /** Binds the HTTP port and starts consuming; returns at once (see {@link #awaitRunning}). */
     public synchronized void start() {
         if (closed || started) {
@@ -201,6 +214,7 @@ public final class ResultsApiService implements AutoCloseable {
         http = new ResultsHttpServer(ownWrites, this::live, this::ready, ownWrites.publishingWith(cancels::publish), models, chat,
                 stream, files, tokenizers, webhooks, auth, new RateLimiter(System::nanoTime), requestedPort);
         http.batchWindow(batchWindow);
+        http.batchAdmission(admission);
         http.start();
         started = true;
         stage.start();

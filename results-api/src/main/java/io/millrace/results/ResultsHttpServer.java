@@ -85,6 +85,7 @@ public final class ResultsHttpServer {
     private final Javalin app;
     private final int requestedPort;
     private volatile Duration batchWindow = COMPLETION_WINDOW;
+    private volatile BatchAdmission admission = BatchAdmission.NONE;
 
     /**
      * Configures the server; binds and serves on {@link #start()} (port 0 picks a free one).
@@ -380,15 +381,26 @@ public final class ResultsHttpServer {
         reply(ctx, 200, BatchView.of(batch.get(), view.counts(batchId)));
     }
 
-    private void createBatch(Context ctx, FilesApi files) {
+    private void createBatch(Context ctx, FilesApi files) throws java.io.IOException {
         BatchCreateRequest req = BatchCreateRequest.parse(ctx.bodyAsBytes());
         String tenant = caller(ctx).tenant();
-        files.owned(req.inputFileId(), tenant); // 404 for a file that is missing or another tenant's
+        // 404 for a file that is missing or another tenant's
+        io.millrace.protocol.events.FileEvent input = files.owned(req.inputFileId(), tenant);
+        Optional<BatchAdmission.Refusal> refused = admission.check(() -> files.openContent(input), req.endpoint(), req.metadata());
+        if (refused.isPresent()) {
+            error(ctx, new ApiError(400, ApiError.INVALID_REQUEST, refused.get().code(), refused.get().message(), refused.get().param()));
+            return;
+        }
         long now = System.currentTimeMillis();
         BatchEvent batch = BatchEvent.ofFile(newBatchId(), req.endpoint(), req.inputFileId(), req.completionWindow(),
                 now, now + batchWindow.toMillis(), req.metadata(), tenant);
         cancels.accept(batch);
         reply(ctx, 200, BatchView.of(batch, BatchCounts.NONE));
+    }
+
+    /** What a batch's lines must pass before it is created; {@link BatchAdmission#NONE} unless set. */
+    void batchAdmission(BatchAdmission admission) {
+        this.admission = admission;
     }
 
     /** How long batches created from now on have before they expire; "24h" is still the only window a client may ask. */

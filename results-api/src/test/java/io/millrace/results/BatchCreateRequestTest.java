@@ -69,4 +69,15 @@ class BatchCreateRequestTest {
         assertThat(refusal(body("\"24h\"", "{\"k\":1}"))).isEqualTo("400 invalid_type metadata");
         assertThat(refusal(body("\"24h\"", "[]"))).isEqualTo("400 invalid_type metadata");
     }
+
+    @Test
+    void aBudgetThatIsNoPositiveNumberIsRefusedAtCreation() {
+        assertThat(parse(body("\"24h\"", "{\"budget_usd\":\"2.50\"}")).metadata()).containsEntry("budget_usd", "2.50");
+        for (String bad : new String[] {"\"\"", "\"abc\"", "\"0\"", "\"-1\"", "\"NaN\"", "\"Infinity\"", "\"1e999\""}) {
+            assertThat(refusal(body("\"24h\"", "{\"budget_usd\":" + bad + "}"))).as(bad)
+                    .isEqualTo("400 invalid_value metadata.budget_usd");
+        }
+        assertThatThrownBy(() -> parse(body("\"24h\"", "{\"budget_usd\":\"lots\"}"))).hasMessageContaining("'lots'")
+                .hasMessageContaining("a number above 0, e.g. \"2.50\"");
+    }
 }

@@ -7,27 +7,21 @@ import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.CacheEntry;
 import io.millrace.protocol.events.ResultEvent;
 import java.time.Duration;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Fills the response cache from committed results. The router remembers, in the pending store, the
- * cache key of each cacheable request it sent to a worker; {@code millrace.results} is keyed by
- * request id and partitioned as {@code millrace.requests}, so the same task sees that request's
- * result. A successful, generated result is written to {@code millrace.response-cache} under the
+ * cache key of each cacheable request it sent to a worker, and its result takes it
+ * ({@link PendingResults}). A successful, generated result is written to {@code millrace.response-cache} under the
  * key, and the pending entry removed, in the task's transaction: the input offset, the entry and the
  * store change commit together, so a crash neither loses an entry nor writes one twice.
- *
- * <p>Results of other requests (errors, cache answers, other routers' work) are skipped after one
- * store lookup; values are decoded only for pending requests, so a bad record elsewhere costs nothing.
  */
 final class CacheFiller implements Processor<byte[], byte[], String, CacheEntry> {
     private final Duration ttl;
     private ProcessorContext<String, CacheEntry> context;
-    private KeyValueStore<String, String> pending;
+    private PendingResults<String> pending;
     private RouterMetrics metrics;
 
     CacheFiller(Duration ttl) {
@@ -37,22 +31,17 @@ final class CacheFiller implements Processor<byte[], byte[], String, CacheEntry>
     @Override
     public void init(ProcessorContext<String, CacheEntry> context) {
         this.context = context;
-        this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
+        this.pending = new PendingResults<>(context.getStateStore(Stores.ROUTER_CACHE_PENDING));
         this.metrics = new RouterMetrics(context, RouterMetrics.CACHE_FILLER);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        String requestId = StrictUtf8.decode(record.key());
-        if (requestId == null) {
-            return;
-        }
-        String cacheKey = pending.get(requestId);
+        String cacheKey = pending.take(record.key());
         if (cacheKey == null) {
             return;
         }
-        pending.delete(requestId);
-        ResultEvent result = decode(record.value());
+        ResultEvent result = PendingResults.decode(record.value());
         if (result == null || !result.succeeded() || !result.generated() || result.statusCode() != 200 || result.body() == null) {
             return;
         }
@@ -65,17 +54,6 @@ final class CacheFiller implements Processor<byte[], byte[], String, CacheEntry>
         context.forward(new Record<>(cacheKey, entry, record.timestamp())
                 .withHeaders(OutputHeaders.of(null, Headers.CACHE_V1, null)));
         metrics.cacheStored();
-    }
-
-    private static ResultEvent decode(byte[] value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return Topics.RESULT_SERDE.deserializer().deserialize(Topics.RESULTS.name(), value);
-        } catch (SerializationException e) {
-            return null;
-        }
     }
 
     @Override

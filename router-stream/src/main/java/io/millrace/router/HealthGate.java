@@ -47,8 +47,10 @@ final class HealthGate {
     private final KeyValueStore<String, byte[]> parked;
     private final java.util.Set<String> models;
     private final java.util.Map<String, Decoded> decoded = new java.util.HashMap<>();
+    private final WaitingCount waiting;
 
-    HealthGate(RouterConfig config, KeyValueStore<String, byte[]> health, KeyValueStore<String, byte[]> parked) {
+    HealthGate(RouterConfig config, KeyValueStore<String, byte[]> health, KeyValueStore<String, byte[]> parked,
+            RouterMetrics metrics) {
         this.settings = config.health();
         this.breaker = new CircuitBreaker(settings);
         this.chains = new FallbackChains(config.fallbacks());
@@ -56,6 +58,7 @@ final class HealthGate {
         this.health = health;
         this.parked = parked;
         this.models = config.catalog().names();
+        this.waiting = new WaitingCount(parked, metrics, RouterMetrics.HEALTH);
     }
 
     static StoreBuilder<KeyValueStore<String, byte[]>> parkedStoreBuilder() {
@@ -103,6 +106,7 @@ final class HealthGate {
     void park(RequestEvent routed, long now) {
         parked.put(String.format("%013d/%s", now, routed.requestId()),
                 Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(), routed));
+        waiting.parked();
     }
 
     /**
@@ -130,11 +134,12 @@ final class HealthGate {
             parked.delete(kv.key);
             send.accept(kv.value);
         }
+        waiting.released(go.size());
         return go.size();
     }
 
     /** Requests waiting in this task's store. */
     long waiting() {
-        return parked.approximateNumEntries();
+        return waiting.now();
     }
 }

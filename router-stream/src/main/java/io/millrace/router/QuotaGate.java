@@ -55,6 +55,7 @@ final class QuotaGate {
     private QuotaLedger ledger;
     private KeyValueStore<String, QuotaLedger.Pending> pending;
     private KeyValueStore<String, Parked> parked;
+    private WaitingCount waiting;
 
     QuotaGate(QuotaPolicy policy) {
         this.policy = policy;
@@ -66,11 +67,12 @@ final class QuotaGate {
                 Serdes.String(), PARKED_SERDE);
     }
 
-    void init(ProcessorContext<Object, Object> context) {
+    void init(ProcessorContext<Object, Object> context, RouterMetrics metrics) {
         this.context = context;
         this.ledger = new QuotaLedger(context);
         this.pending = context.getStateStore(Stores.ROUTER_QUOTA_PENDING);
         this.parked = context.getStateStore(Stores.ROUTER_QUOTA_PARKED);
+        this.waiting = new WaitingCount(parked, metrics, RouterMetrics.QUOTA);
         context.schedule(RELEASE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::release);
     }
 
@@ -84,7 +86,7 @@ final class QuotaGate {
             return true;
         }
         long now = context.currentSystemTimeMs();
-        long window = QuotaPolicy.windowStart(now);
+        long window = policy.windowStart(now);
         long used = ledger.used(tenant, window);
         if (policy.admits(tenant, used)) {
             charge(event, window, record.timestamp());
@@ -99,6 +101,7 @@ final class QuotaGate {
         }
         LOG.debug("parking request {}: tenant {} is over its quota ({} used)", event.requestId(), tenant, used);
         parked.put(tenant + SEPARATOR + event.requestId(), new Parked(generationKey, event));
+        waiting.parked();
         return false;
     }
 
@@ -117,7 +120,7 @@ final class QuotaGate {
      * whatever it has parked.
      */
     private void release(long now) {
-        long window = QuotaPolicy.windowStart(now);
+        long window = policy.windowStart(now);
         String from = "";
         int released = 0;
         while (true) {
@@ -155,7 +158,8 @@ final class QuotaGate {
             from = tenant + (char) (SEPARATOR + 1); // the next tenant's range
         }
         if (released > 0) {
-            LOG.info("released {} batch requests parked over quota", released);
+            waiting.released(released);
+            LOG.info("released {} batch requests parked over quota ({} still wait)", released, waiting.now());
         }
     }
 }

@@ -10,7 +10,9 @@ import java.util.Map;
 /**
  * Tokens per day per tenant: a bucket of {@code tokens_per_day} tokens per tenant, filled whole at
  * 00:00 UTC (a fixed daily window, as OpenAI's and LiteLLM's daily budgets). Pure: the router keeps
- * the usage ({@link QuotaLedger}) and asks this policy what to do.
+ * the usage ({@link QuotaLedger}) and asks this policy what to do. The window may be set shorter
+ * ({@code router.quota.window}, a divisor of a day, so windows still start at 00:00 UTC): for tests,
+ * which cannot wait for midnight, and for quotas that refill more often.
  *
  * <p>Charging: a request is charged an estimate when it is routed ({@link #estimate}: its prompt's
  * characters / 4, plus its maximum new tokens per choice, or the model's context when it names
@@ -22,12 +24,24 @@ import java.util.Map;
  */
 final class QuotaPolicy {
     static final long DAY_MS = Duration.ofDays(1).toMillis();
+    static final Duration DAY = Duration.ofDays(1);
 
     private final Map<String, Long> tokensPerDay;
     private final ModelCatalog catalog;
+    private final long windowMs;
 
-    /** @param tokensPerDay quota per tenant; tenants not named (and requests of no tenant) are not limited */
+    /** With the daily window. */
     QuotaPolicy(Map<String, Long> tokensPerDay, ModelCatalog catalog) {
+        this(tokensPerDay, catalog, DAY);
+    }
+
+    /**
+     * @param tokensPerDay quota per tenant, per window; tenants not named (and requests of no tenant) are not limited
+     * @param window       how long a quota lasts before it is whole again: a day, or a divisor of a day
+     */
+    QuotaPolicy(Map<String, Long> tokensPerDay, ModelCatalog catalog, Duration window) {
+        checkWindow(window);
+        this.windowMs = window.toMillis();
         tokensPerDay.forEach((tenant, n) -> {
             if (tenant == null || tenant.isBlank() || n == null || n < 1) {
                 throw new IllegalArgumentException("quota of tenant '" + tenant + "' is " + n
@@ -47,14 +61,24 @@ final class QuotaPolicy {
         return tokensPerDay.get(tenant);
     }
 
-    /** The start of the window holding {@code now}: 00:00 UTC of its day. */
-    static long windowStart(long now) {
-        return Math.floorDiv(now, DAY_MS) * DAY_MS;
+    /**
+     * @throws IllegalArgumentException naming the setting, unless {@code window} is from 1 s to a day and divides a day
+     */
+    static void checkWindow(Duration window) {
+        if (window == null || window.toMillis() < 1000 || window.toMillis() > DAY_MS || DAY_MS % window.toMillis() != 0) {
+            throw new IllegalArgumentException("router.quota.window is " + window + ": use a duration from 1s to 24h that"
+                    + " divides a day (so every window starts at 00:00 UTC), e.g. 24h (the default), 1h or 10s");
+        }
     }
 
-    /** When the window holding {@code now} ends and the quota is whole again: the next 00:00 UTC. */
-    static long resetsAt(long now) {
-        return windowStart(now) + DAY_MS;
+    /** The start of the window holding {@code now}: 00:00 UTC of its day with the daily window. */
+    long windowStart(long now) {
+        return Math.floorDiv(now, windowMs) * windowMs;
+    }
+
+    /** When the window holding {@code now} ends and the quota is whole again: the next 00:00 UTC with the daily window. */
+    long resetsAt(long now) {
+        return windowStart(now) + windowMs;
     }
 
     /** Whether a request of {@code tenant} is admitted with {@code used} tokens charged in the current window. */
@@ -65,8 +89,9 @@ final class QuotaPolicy {
     /** Why an interactive request is refused: the quota, the usage and when it resets. */
     String refusal(String tenant, long used, long now) {
         return "tenant '" + tenant + "' has used " + used + " of its quota of " + quota(tenant)
-                + " tokens per day; the quota resets at " + Instant.ofEpochMilli(resetsAt(now))
-                + " (00:00 UTC): retry then, or send the request as a batch line, which waits for the reset";
+                + (windowMs == DAY_MS ? " tokens per day" : " tokens per " + Duration.ofMillis(windowMs).toString().substring(2).toLowerCase())
+                + "; the quota resets at " + Instant.ofEpochMilli(resetsAt(now)) + (windowMs == DAY_MS ? " (00:00 UTC)" : "")
+                + ": retry then, or send the request as a batch line, which waits for the reset";
     }
 
     /**

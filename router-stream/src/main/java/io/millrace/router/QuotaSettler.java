@@ -1,19 +1,15 @@
 package io.millrace.router;
 
 import io.millrace.protocol.Stores;
-import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.QuotaUsage;
 import io.millrace.protocol.events.ResultEvent;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Replaces the estimate charged to a routed request ({@link QuotaGate}) with its real usage when its
- * result arrives: {@code millrace.results} is keyed by request id and partitioned as
- * {@code millrace.requests}, so the task that charged a request sees its result. A result without
+ * result arrives ({@link PendingResults}: the task that charged a request sees its result). A result without
  * usage (an error, a cancelled request) refunds the estimate: nothing was generated. A result of a
  * window already over changes nothing. The correction, the pending entry's removal and the input
  * offset commit together (the task's transaction), so no result is counted twice.
@@ -21,7 +17,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class QuotaSettler implements Processor<byte[], byte[], String, QuotaUsage> {
     private final QuotaPolicy policy;
     private ProcessorContext<String, QuotaUsage> context;
-    private KeyValueStore<String, QuotaLedger.Pending> pending;
+    private PendingResults<QuotaLedger.Pending> pending;
     private QuotaLedger ledger;
 
     QuotaSettler(QuotaPolicy policy) {
@@ -31,22 +27,17 @@ final class QuotaSettler implements Processor<byte[], byte[], String, QuotaUsage
     @Override
     public void init(ProcessorContext<String, QuotaUsage> context) {
         this.context = context;
-        this.pending = context.getStateStore(Stores.ROUTER_QUOTA_PENDING);
+        this.pending = new PendingResults<>(context.getStateStore(Stores.ROUTER_QUOTA_PENDING));
         this.ledger = new QuotaLedger(context);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        String requestId = StrictUtf8.decode(record.key());
-        if (requestId == null) {
-            return;
-        }
-        QuotaLedger.Pending charged = pending.get(requestId);
+        QuotaLedger.Pending charged = pending.take(record.key());
         if (charged == null) {
             return;
         }
-        pending.delete(requestId);
-        long window = QuotaPolicy.windowStart(context.currentSystemTimeMs());
+        long window = policy.windowStart(context.currentSystemTimeMs());
         if (charged.windowStart() != window || !policy.limits(charged.tenant())) {
             return;
         }
@@ -59,14 +50,7 @@ final class QuotaSettler implements Processor<byte[], byte[], String, QuotaUsage
 
     /** {@code usage.total_tokens} of the result, or 0 when it has none (an error) or is not a result. */
     private static long used(byte[] value) {
-        if (value == null) {
-            return 0;
-        }
-        try {
-            ResultEvent r = Topics.RESULT_SERDE.deserializer().deserialize(Topics.RESULTS.name(), value);
-            return r == null || r.body() == null ? 0 : Math.max(0, r.body().path("usage").path("total_tokens").asLong(0));
-        } catch (SerializationException e) {
-            return 0;
-        }
+        ResultEvent r = PendingResults.decode(value);
+        return r == null || r.body() == null ? 0 : Math.max(0, r.body().path("usage").path("total_tokens").asLong(0));
     }
 }

@@ -24,10 +24,12 @@ import java.util.Map;
  *                       (the deployment file's {@code fallbacks:}); a model with none has no fallback
  * @param health         when circuits open and close, and what happens when a whole chain is down
  * @param quotas         tokens per day per tenant ({@link QuotaPolicy}); tenants not named are not limited
+ * @param quotaWindow    how long a quota lasts: a day ({@link QuotaPolicy#DAY}), or a divisor of a day
+ *                       ({@code router.quota.window})
  */
 public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
         CacheSettings cache, AutoRouter auto, Map<String, List<String>> fallbacks, HealthSettings health,
-        Map<String, Long> quotas) {
+        Map<String, Long> quotas, Duration quotaWindow) {
     public RouterConfig {
         if (catalog == null) {
             throw new IllegalArgumentException("catalog is null: pass the ModelCatalog of the models this deployment serves");
@@ -82,6 +84,24 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
         if (health == null) {
             throw new IllegalArgumentException("health is null: pass HealthSettings.DEFAULT");
         }
+        QuotaPolicy.checkWindow(quotaWindow);
+    }
+
+    /**
+     * Checks a quota window before a config is built, as the deployment's settings are read.
+     *
+     * @throws IllegalArgumentException naming {@code router.quota.window} and what to write, unless it is
+     *         from 1 s to a day and divides a day
+     */
+    public static void checkQuotaWindow(Duration window) {
+        QuotaPolicy.checkWindow(window);
+    }
+
+    /** With daily quotas. */
+    public RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<String, String> modelIdentity,
+            CacheSettings cache, AutoRouter auto, Map<String, List<String>> fallbacks, HealthSettings health,
+            Map<String, Long> quotas) {
+        this(catalog, dedupRetention, modelIdentity, cache, auto, fallbacks, health, quotas, QuotaPolicy.DAY);
     }
 
     /** With the seed's rule alone for {@code auto}, no fallback chains, the default health settings and no quotas. */
@@ -91,17 +111,22 @@ public record RouterConfig(ModelCatalog catalog, Duration dedupRetention, Map<St
 
     /** This config with {@code router} choosing for {@code auto}. */
     public RouterConfig withAuto(AutoRouter router) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router, fallbacks, health, quotas);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, router, fallbacks, health, quotas, quotaWindow);
     }
 
     /** This config with these fallback chains and health settings. */
     public RouterConfig withHealth(Map<String, List<String>> chains, HealthSettings settings) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, chains, settings, quotas);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, chains, settings, quotas, quotaWindow);
     }
 
     /** This config with these tokens per day per tenant. */
     public RouterConfig withQuotas(Map<String, Long> tokensPerDay) {
-        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, fallbacks, health, tokensPerDay);
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, fallbacks, health, tokensPerDay, quotaWindow);
+    }
+
+    /** This config with quotas lasting {@code window} instead of a day. */
+    public RouterConfig withQuotaWindow(Duration window) {
+        return new RouterConfig(catalog, dedupRetention, modelIdentity, cache, auto, fallbacks, health, quotas, window);
     }
 
     /** A router without a response cache. */

@@ -14,7 +14,9 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  * exported wherever the application's other Kafka metrics go. The response cache adds
  * {@code cache-hits}, {@code cache-misses} (cacheable requests sent to a worker), {@code cache-stored}
  * and the gauge {@code response-cache-size} (entries this instance holds); health adds {@code parked}
- * (requests that wait because every model of their chain is down).
+ * (requests that wait because every model of their chain is down). The gauge {@code parked-requests}
+ * (tags {@code task-id}, {@code reason}: {@code health} or {@code quota}) is how many requests wait in
+ * this task's stores now: those whose chain is down, and batch lines of tenants over their quota.
  */
 final class RouterMetrics implements AutoCloseable {
     static final String SCOPE = "millrace-router";
@@ -31,6 +33,9 @@ final class RouterMetrics implements AutoCloseable {
     static final String CACHE_MISSES = "cache-misses";
     static final String CACHE_STORED = "cache-stored";
     static final String CACHE_SIZE = "response-cache-size";
+    static final String PARKED_REQUESTS = "parked-requests";
+    static final String HEALTH = "health";
+    static final String QUOTA = "quota";
 
     private final ProcessorContext<?, ?> context;
     private final String task;
@@ -45,6 +50,7 @@ final class RouterMetrics implements AutoCloseable {
     private Sensor misses;
     private Sensor stored;
     private Sensor size;
+    private final Map<String, Sensor> waiting = new java.util.HashMap<>();
 
     RouterMetrics(ProcessorContext<?, ?> context) {
         this(context, ROUTER);
@@ -121,6 +127,28 @@ final class RouterMetrics implements AutoCloseable {
             sensors.add(size);
         }
         size.record(entries);
+    }
+
+    /**
+     * Sets the gauge of requests waiting in this task's store for {@code reason} ({@link #HEALTH} or
+     * {@link #QUOTA}); made on first use, so only where that gate exists.
+     */
+    void waiting(String reason, long requests) {
+        waiting.computeIfAbsent(reason, r -> {
+            Sensor s = context.metrics().addSensor(task + "-" + PARKED_REQUESTS + "-" + r, Sensor.RecordingLevel.INFO);
+            s.add(new MetricName(PARKED_REQUESTS, GROUP, "requests waiting in this task's store now (reason: health, every model"
+                    + " of their chain down; quota, their tenant over its quota)", Map.of("task-id", task, "reason", r)), new Value());
+            sensors.add(s);
+            return s;
+        }).record(requests);
+    }
+
+    /** The gauge {@code parked-requests} of {@code reason} summed over the tasks whose metrics these are. */
+    static long waitingIn(Map<MetricName, ? extends org.apache.kafka.common.Metric> metrics, String reason) {
+        return Math.round(metrics.entrySet().stream()
+                .filter(e -> e.getKey().group().equals(GROUP) && e.getKey().name().equals(PARKED_REQUESTS)
+                        && reason.equals(e.getKey().tags().get("reason")))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).sum());
     }
 
     /** Sensors outlive a task unless removed: a task that moves away must not leave stale metrics. */

@@ -54,7 +54,7 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
         this.config = config;
         this.policy = new RoutePolicy(config.catalog(), config.auto());
         this.cacheKeys = config.cache().enabled() ? new CacheKeys(config.modelIdentity(), config.cache().shared()) : null;
-        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog()));
+        this.quota = config.quotas().isEmpty() ? null : new QuotaGate(new QuotaPolicy(config.quotas(), config.catalog(), config.quotaWindow()));
     }
 
     /** The supplier declares the dedup store itself, so the topology cannot wire one without the other. */
@@ -84,10 +84,10 @@ final class RouterProcessor implements Processor<byte[], byte[], Object, Object>
             this.pending = context.getStateStore(Stores.ROUTER_CACHE_PENDING);
         }
         this.health = new HealthGate(config, context.getStateStore(Stores.ROUTER_MODEL_HEALTH),
-                context.getStateStore(Stores.ROUTER_PARKED));
+                context.getStateStore(Stores.ROUTER_PARKED), metrics);
         context.schedule(config.health().releaseInterval(), PunctuationType.WALL_CLOCK_TIME, t -> release());
         if (quota != null) {
-            quota.init(context);
+            quota.init(context, metrics);
         }
     }
 

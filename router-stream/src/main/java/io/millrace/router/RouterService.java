@@ -121,6 +121,17 @@ public final class RouterService implements AutoCloseable {
     }
 
     /**
+     * Requests waiting in this instance's tasks now (the gauge {@code parked-requests}, summed over
+     * tasks), for tests and operators.
+     *
+     * @param reason {@code "health"} (every model of their chain down) or {@code "quota"} (their
+     *               tenant over its quota)
+     */
+    public long parkedRequests(String reason) {
+        return RouterMetrics.waitingIn(stage.streams().metrics(), reason);
+    }
+
+    /**
      * Stops processing within {@link StreamsStage#CLOSE_TIMEOUT}, committing what was processed. Work
      * not committed by then is aborted, and processed again by whichever instance gets its partitions.
      */

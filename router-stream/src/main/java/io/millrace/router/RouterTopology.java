@@ -102,7 +102,7 @@ public final class RouterTopology {
                 Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), Topics.HEALTH.name(), HEALTH_UPDATER,
                 () -> new HealthStoreUpdater(breaker));
         if (quotas) {
-            addQuotas(topology, new QuotaPolicy(config.quotas(), config.catalog()));
+            addQuotas(topology, new QuotaPolicy(config.quotas(), config.catalog(), config.quotaWindow()));
         }
         return topology;
     }

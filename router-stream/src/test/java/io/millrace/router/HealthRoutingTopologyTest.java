@@ -156,6 +156,7 @@ class HealthRoutingTopologyTest {
         assertThat(small.isEmpty()).isTrue();
         assertThat(results.isEmpty()).as("a batch request waits, it is not failed").isTrue();
         assertThat(parked()).isEqualTo(2);
+        assertThat(RouterMetrics.waitingIn(driver.metrics(), RouterMetrics.HEALTH)).as("the gauge of waiting requests").isEqualTo(2);
 
         driver.advanceWallClockTime(Duration.ofSeconds(2));
         assertThat(small.isEmpty()).as("still nothing live").isTrue();
@@ -168,6 +169,7 @@ class HealthRoutingTopologyTest {
         assertThat(released.get(0).route().reason()).isEqualTo("fallback: millrace-tiny circuit open (no live worker for 23s)");
         assertThat(released.get(1).route().reason()).isEqualTo(RouteInfo.DIRECT);
         assertThat(parked()).isZero();
+        assertThat(RouterMetrics.waitingIn(driver.metrics(), RouterMetrics.HEALTH)).isZero();
 
         // Released once: more punctuations and a duplicate of the request yield nothing.
         driver.advanceWallClockTime(Duration.ofSeconds(3));

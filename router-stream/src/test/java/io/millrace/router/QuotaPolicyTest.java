@@ -16,11 +16,27 @@ class QuotaPolicyTest {
     @Test
     void theWindowIsTheUtcDay() {
         long noon = Instant.parse("2026-03-04T12:34:56Z").toEpochMilli();
-        assertThat(QuotaPolicy.windowStart(noon)).isEqualTo(Instant.parse("2026-03-04T00:00:00Z").toEpochMilli());
-        assertThat(QuotaPolicy.resetsAt(noon)).isEqualTo(Instant.parse("2026-03-05T00:00:00Z").toEpochMilli());
+        assertThat(policy.windowStart(noon)).isEqualTo(Instant.parse("2026-03-04T00:00:00Z").toEpochMilli());
+        assertThat(policy.resetsAt(noon)).isEqualTo(Instant.parse("2026-03-05T00:00:00Z").toEpochMilli());
         long midnight = Instant.parse("2026-03-05T00:00:00Z").toEpochMilli();
-        assertThat(QuotaPolicy.windowStart(midnight)).isEqualTo(midnight);
-        assertThat(QuotaPolicy.windowStart(midnight - 1)).isEqualTo(QuotaPolicy.windowStart(noon));
+        assertThat(policy.windowStart(midnight)).isEqualTo(midnight);
+        assertThat(policy.windowStart(midnight - 1)).isEqualTo(policy.windowStart(noon));
+    }
+
+    @Test
+    void aShorterWindowDividesTheDayAndTheRefusalSaysIt() {
+        QuotaPolicy tenSeconds = new QuotaPolicy(Map.of("acme", 100L), CATALOG, java.time.Duration.ofSeconds(10));
+        long t = Instant.parse("2026-03-04T12:34:56.789Z").toEpochMilli();
+        assertThat(tenSeconds.windowStart(t)).isEqualTo(Instant.parse("2026-03-04T12:34:50Z").toEpochMilli());
+        assertThat(tenSeconds.resetsAt(t)).isEqualTo(Instant.parse("2026-03-04T12:35:00Z").toEpochMilli());
+        assertThat(tenSeconds.refusal("acme", 120, t)).contains("quota of 100 tokens per 10s")
+                .contains("resets at 2026-03-04T12:35:00Z:").doesNotContain("00:00 UTC");
+        assertThat(policy.refusal("acme", 120, t)).contains("quota of 100 tokens per day").contains("(00:00 UTC)");
+        for (java.time.Duration bad : new java.time.Duration[] {java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(7),
+                java.time.Duration.ofDays(2)}) {
+            assertThatThrownBy(() -> new QuotaPolicy(Map.of("acme", 1L), CATALOG, bad)).hasMessageContaining("router.quota.window")
+                    .hasMessageContaining("divides a day");
+        }
     }
 
     @Test

@@ -117,6 +117,8 @@ class QuotaTopologyTest {
 
         assertThat(batch.isEmpty()).as("parked, not sent").isTrue();
         assertThat(results.isEmpty()).as("and not answered").isTrue();
+        assertThat(RouterMetrics.waitingIn(driver.metrics(), RouterMetrics.QUOTA)).as("the gauge of waiting requests").isEqualTo(2);
+        assertThat(RouterMetrics.waitingIn(driver.metrics(), RouterMetrics.HEALTH)).as("none wait for health").isZero();
         driver.advanceWallClockTime(Duration.ofMinutes(10));
         assertThat(batch.isEmpty()).as("still over quota ten minutes later").isTrue();
 
@@ -127,6 +129,7 @@ class QuotaTopologyTest {
         assertThat(released).extracting(r -> r.value().requestId()).containsExactly("b:1", "b:2");
         assertThat(new String(released.get(0).headers().lastHeader(Headers.BATCH_ID).value())).isEqualTo("b");
         assertThat(released.get(0).key()).isEqualTo(ConversationKey.of(released.get(0).value()));
+        assertThat(RouterMetrics.waitingIn(driver.metrics(), RouterMetrics.QUOTA)).isZero();
         assertThat(results.isEmpty()).isTrue();
         List<QuotaUsage> charged = usage.readValuesToList();
         assertThat(charged).extracting(QuotaUsage::used).containsExactly(8L, 16L);

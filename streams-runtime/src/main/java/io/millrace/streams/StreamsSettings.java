@@ -68,6 +68,17 @@ public record StreamsSettings(String applicationId, Map<String, Object> stageSet
         // lingering only moved a record's send into the commit, in series with its round trips.
         // Sent at once, it is acknowledged while the thread goes on, and the commit starts later.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        // One produce request in flight per broker connection, not five. Under exactly-once with
+        // transactions v2 (KIP-890), a broker takes only sequence 0 as the first batch of a producer's
+        // epoch on a partition (KAFKA-18202: "Expected sequence 0 for transactions v2 idempotent
+        // producer with no existing state"). The router was refused so under batch load (2026-12-06,
+        // docs/BENCHMARKS.md), and Kafka Streams handles OutOfOrderSequenceException as a migrated
+        // task: a rebalance, seconds in which nothing is routed. A later batch can only arrive first
+        // while an earlier one of the same partition is still in flight or being retried; with one
+        // request in flight it cannot. Not reproduced since (six tries), so this rules out the
+        // condition rather than a seen failure. Cost with benchmarks/router.sh: none above the noise
+        // (each request carries every batch ready by then; linger is 0 anyway).
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION), 1);
         props.putAll(stageSettings);
         if (overrides != null) {
             overrides.forEach((k, v) -> {

@@ -31,12 +31,15 @@ class StreamsSettingsTest {
                 .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1)
                 .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20)
                 .containsEntry(StreamsConfig.POLL_MS_CONFIG, 5)
+                .containsEntry(StreamsConfig.producerPrefix("max.in.flight.requests.per.connection"), 1)
                 .containsEntry(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                         LogAndContinueExceptionHandler.class);
         assertThat(StreamsSettings.exactlyOnce(p)).isTrue();
         // StreamsConfig accepts it as a whole, and EOS implies read_committed consumers.
         StreamsConfig config = new StreamsConfig(p);
         assertThat(config.getMainConsumerConfigs("g", "c", 0)).containsEntry("isolation.level", "read_committed");
+        // The producer Kafka Streams builds gets one request in flight, and keeps idempotence (which allows up to 5).
+        assertThat(config.getProducerConfigs("c")).containsEntry("max.in.flight.requests.per.connection", 1);
     }
 
     @Test

@@ -136,6 +136,9 @@ final class FileStore implements AutoCloseable {
             while (next < offsets.size()) {
                 boolean progressed = false;
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (next == offsets.size()) {
+                        break; // the file's last chunk was read; the rest of the poll is other files'
+                    }
                     long want = offsets.get(next);
                     if (r.offset() < want) {
                         continue;

@@ -223,6 +223,21 @@ public final class FilesApi implements AutoCloseable {
         return find(id, tenant);
     }
 
+    /**
+     * The content of a file, copied to a temporary file that is deleted when the stream is closed:
+     * for a check that reads every line before a batch is created (chunks are read once, in order).
+     */
+    public InputStream openContent(FileEvent file) throws IOException {
+        java.nio.file.Path copy = java.nio.file.Files.createTempFile("millrace-batch-input-", ".jsonl");
+        try (OutputStream out = java.nio.file.Files.newOutputStream(copy)) {
+            store.copyContent(file, out);
+        } catch (IOException | RuntimeException e) {
+            java.nio.file.Files.deleteIfExists(copy);
+            throw e;
+        }
+        return java.nio.file.Files.newInputStream(copy, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+    }
+
     /** The id of the file of kind {@code kind} ("output", "error") that batch {@code batchId} gets; the same on every call. */
     public static String batchFileId(String batchId, long batchCreatedAt, String kind) {
         return FileIds.derived(batchId + "/" + kind, batchCreatedAt);
