@@ -6,14 +6,16 @@ import picocli.CommandLine.TypeConversionException;
 
 /** The stages one process can run; {@code serve} runs all by default, or those named. */
 enum Role {
-    INGEST, ROUTER, WORKER, API, WEBHOOKS;
+    INGEST, ROUTER, WORKER, API, WEBHOOKS,
+    /** Answers the requests of the deployment's remote models ({@code kind: remote}) by calling their servers; none: nothing. */
+    REMOTE;
 
     /** One role of {@code --roles}, named in any case, blanks around it ignored. */
     static Role of(String name) {
         try {
             return Role.valueOf(name.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new UsageException("unknown role '" + name.trim() + "' in --roles: use any of ingest,router,worker,api,webhooks");
+            throw new UsageException("unknown role '" + name.trim() + "' in --roles: use any of ingest,router,worker,api,webhooks,remote");
         }
     }
 

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
                         + " scale independently."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--roles", paramLabel = "ROLE", split = ",", converter = Role.Converter.class,
-            description = "which stages this process runs: ingest, router, worker, api, webhooks (default: all)")
+            description = "which stages this process runs: ingest, router, worker, api, webhooks, remote (default: all)")
     Set<Role> roles = EnumSet.allOf(Role.class);
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
@@ -83,7 +83,7 @@ final class ServeCommand implements Callable<Integer> {
                     + " and every caller shares one tenant. For local development only: serve with keys (the default) anywhere"
                     + " others can reach.");
         }
-        Deployment deployment = Deployment.start(settings, roles);
+        Deployment deployment = Deployment.start(settings, roles, env);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deployment.close();
             stopped.countDown();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.SubmittedAt;
 import io.millrace.protocol.events.DeltaEvent;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
@@ -109,6 +110,11 @@ public final class RemoteAnswerer implements AutoCloseable {
         });
         limiter.submit(request.interactive(), call);
         return call.result;
+    }
+
+    /** The served name of the model it answers for. */
+    public String name() {
+        return model.name();
     }
 
     /** Calls running now (the heartbeat's {@code running}). */
@@ -332,13 +338,19 @@ public final class RemoteAnswerer implements AutoCloseable {
             ObjectNode body = a.body();
             // Served under its own name: the client asked for it, and an output file reads the same whoever answered.
             body.put("model", model.name());
+            if (request.route() != null) {
+                // As local workers do: the output line says why this model (a provider's own "route" is its business).
+                body.set("route", Json.MAPPER.valueToTree(request.route()));
+            } else {
+                body.remove("route");
+            }
             JsonNode usage = body.path("usage");
             Double cost = usage.isObject() ? model.costUsd(usage.path("prompt_tokens").asLong(0),
                     usage.path("completion_tokens").asLong(0)) : null;
-            long submitted = request.submittedAt();
+            // As local workers do: an implausible submission time (any client can write the topic) counts from the call.
+            long submitted = SubmittedAt.plausible(request.submittedAt(), startMs) ? request.submittedAt() : startMs;
             Long firstToken = a.firstTextNanos() == 0 ? null : (a.firstTextNanos() - startNanos) / 1_000_000;
-            Timings timings = new Timings(submitted > 0 ? Math.max(0, startMs - submitted) : null, firstToken, now - startMs,
-                    submitted > 0 ? Math.max(0, now - submitted) : null);
+            Timings timings = new Timings(Math.max(0, startMs - submitted), firstToken, now - startMs, Math.max(0, now - submitted));
             return new ResultEvent(request.requestId(), request.batchId(), request.customId(), request.line(), model.name(), 200,
                     body, null, true, now, timings, request.tenant(), false, request.route(), cost);
         }

@@ -51,6 +51,7 @@ public final class ScriptedServer implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger answered = new AtomicInteger();
     private volatile boolean down;
+    private volatile long answerDelayMs;
 
     public ScriptedServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -76,6 +77,11 @@ public final class ScriptedServer implements AutoCloseable {
     /** While down, every call is answered 503 (an outage), whatever the script says. */
     public void down(boolean isDown) {
         down = isDown;
+    }
+
+    /** Every good answer comes this much later (a slow provider). */
+    public void answerAfter(long ms) {
+        answerDelayMs = ms;
     }
 
     public List<Received> received() {
@@ -106,6 +112,13 @@ public final class ScriptedServer implements AutoCloseable {
             step.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
             send(ex, step.status(), "application/json", step.body());
             return;
+        }
+        if (answerDelayMs > 0) {
+            try {
+                Thread.sleep(answerDelayMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         answered.incrementAndGet();
         boolean stream = body.contains("\"stream\":true");
