@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -163,37 +165,73 @@ class RemoteModelsIT {
     }
 
     /**
-     * Two remote workers share a batch for a slow provider; one stops mid-batch. Its partitions move
+     * Two remote workers share a batch for a slow provider: a {@code serve --roles remote} process
+     * started from the shaded jar with a deployment file, and one in this JVM. The process is killed
+     * (SIGKILL: no leave-group, its open transaction left to time out) mid-batch; its partitions move
      * to the other, which calls again what was not committed (the same Idempotency-Key), and every
-     * request has exactly one result.
+     * request has exactly one committed result.
      */
     @Test
-    void noResultIsLostOrDuplicatedWhenARemoteWorkerStopsMidBatch() throws Exception {
+    void noResultIsLostOrDuplicatedWhenARemoteWorkerIsKilledMidBatch() throws Exception {
+        Path jar = Path.of("target", "millrace.jar").toAbsolutePath();
+        assertThat(jar).as("the kill test runs the shaded jar, built by mvn package (mvn verify builds it first)").exists();
         Path a = model(A);
         try (ScriptedServer server = new ScriptedServer(); TestKafka kafka = TestKafka.start(dir.resolve("broker"))) {
-            server.answerAfter(100);
-            RemoteModel slow = new RemoteModel("slow", server.baseUrl(), null, "gpt-x", 0, 0, 2, Duration.ofSeconds(5), 3, 0);
-            DeploymentConfig cfg = config(slow, Map.of());
+            server.answerAfter(300);
+            Path file = dir.resolve("remote.yaml");
+            Files.writeString(file, "models:\n  - kind: remote\n    name: slow\n    base_url: " + server.baseUrl()
+                    + "\n    model: gpt-x\n    concurrency: 2\n    timeout: 5s\n    max_attempts: 3\n");
+            DeploymentConfig cfg = DeploymentFile.read(file);
             String bootstrap = kafka.bootstrapServers();
             int n = 40;
+            Path log = dir.resolve("killed.log");
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process killed = new ProcessBuilder(javaBin, "-jar", jar.toString(), "serve", "--roles", "remote", "--config", file.toString(),
+                    "--model-dir", a.toString(), "--bootstrap-servers", bootstrap, "--instance-id", "remote-killed",
+                    "--data-dir", dir.resolve("remote-killed").toString(), "--metrics-port", "-1",
+                    "--set", "worker.health.interval.ms=200")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try (Deployment router = Deployment.start(settings(bootstrap, "router", a, cfg), EnumSet.of(Role.ROUTER));
-                    Deployment second = Deployment.start(settings(bootstrap, "remote-2", a, cfg), EnumSet.of(Role.REMOTE));
                     KafkaProducer<String, RequestEvent> producer = producer(bootstrap)) {
                 router.awaitRunning(Duration.ofSeconds(60));
-                Set<String> ids;
-                try (Deployment first = Deployment.start(settings(bootstrap, "remote-1", a, cfg), EnumSet.of(Role.REMOTE))) {
-                    ids = submit(producer, "kill", "slow", n);
-                    for (long deadline = System.currentTimeMillis() + 60_000; server.answered() < n / 4; Thread.sleep(20)) {
-                        assertThat(System.currentTimeMillis()).as("calls under way").isLessThan(deadline);
-                    }
+                for (long deadline = System.currentTimeMillis() + 60_000;
+                        !Files.readString(log).contains("millrace serving [REMOTE]"); Thread.sleep(100)) {
+                    assertThat(System.currentTimeMillis()).as("the remote process started: %s", Files.readString(log))
+                            .isLessThan(deadline);
                 }
-                assertThat(answers(bootstrap, ids).values()).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
+                Set<String> ids;
+                try (Deployment second = Deployment.start(settings(bootstrap, "remote-2", a, cfg), EnumSet.of(Role.REMOTE))) {
+                    ids = submit(producer, "kill", "slow", n);
+                    // Kill it once its heartbeats report answers it committed: it had a share of the batch.
+                    for (long deadline = System.currentTimeMillis() + 60_000; completedBy(bootstrap, "remote-killed") == 0;
+                            Thread.sleep(50)) {
+                        assertThat(System.currentTimeMillis()).as("the remote process answered some").isLessThan(deadline);
+                    }
+                    assertThat(server.answered()).as("killed mid-batch").isLessThan(n);
+                    killed.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    assertThat(answers(bootstrap, ids).values()).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
+                }
+            } finally {
+                killed.destroyForcibly();
             }
+            assertThat(Files.readString(log)).as("the killed process ran the remote role").contains("(models [model-a, slow])");
             assertExactlyOnce(bootstrap);
             Set<String> called = server.received().stream().map(c -> c.header("Idempotency-Key")).collect(Collectors.toSet());
             assertThat(called).hasSize(n);
             assertThat(server.received().size()).as("calls: at least once").isGreaterThanOrEqualTo(n);
         }
+    }
+
+    /** Requests of {@code slow} that worker {@code id} reported committed in its heartbeats. */
+    private static long completedBy(String bootstrap, String id) {
+        long[] completed = {0};
+        TopicScan.toEnd(bootstrap, Topics.HEALTH.name(), r -> {
+            io.millrace.protocol.events.HealthEvent h = Topics.HEALTH_SERDE.deserializer().deserialize(r.topic(), r.value());
+            if (h.workerId().equals(id) && h.model().equals("slow")) {
+                completed[0] += h.completed();
+            }
+        });
+        return completed[0];
     }
 
     private Path model(String name) throws Exception {
