@@ -148,6 +148,9 @@ public final class RemoteAnswerer implements AutoCloseable {
         final boolean streamed;
         final AtomicBoolean released = new AtomicBoolean();
         volatile CompletableFuture<?> inFlight;
+        /** The exchange of the current attempt, and its streamed body once headers came: abandoned ones are aborted. */
+        volatile CompletableFuture<?> exchange;
+        volatile InputStream body;
         volatile ScheduledFuture<?> pending;
         volatile long startMs;
         volatile long startNanos;
@@ -184,7 +187,24 @@ public final class RemoteAnswerer implements AutoCloseable {
             if (f != null) {
                 f.cancel(true);
             }
+            abandon();
             release();
+        }
+
+        /** Stops the current attempt's exchange (a cancelled request, a timed-out call), so it holds no connection. */
+        void abandon() {
+            CompletableFuture<?> x = exchange;
+            if (x != null) {
+                x.cancel(true);
+            }
+            InputStream in = body;
+            if (in != null) {
+                try {
+                    in.close(); // unblocks the thread reading the stream
+                } catch (IOException e) {
+                    // closing is all we wanted
+                }
+            }
         }
 
         void release() {
@@ -214,12 +234,15 @@ public final class RemoteAnswerer implements AutoCloseable {
                 return;
             }
             CompletableFuture<Outcome> outcome;
+            body = null;
             if (streamed) {
-                outcome = http.sendAsync(call, HttpResponse.BodyHandlers.ofInputStream())
-                        .thenApplyAsync(this::readStream, streams);
+                CompletableFuture<HttpResponse<InputStream>> x = http.sendAsync(call, HttpResponse.BodyHandlers.ofInputStream());
+                exchange = x;
+                outcome = x.thenApplyAsync(this::readStream, streams);
             } else {
-                outcome = http.sendAsync(call, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
-                        .thenApply(r -> read(r.statusCode(), r.body(), r.headers()));
+                CompletableFuture<HttpResponse<String>> x = http.sendAsync(call, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                exchange = x;
+                outcome = x.thenApply(r -> read(r.statusCode(), r.body(), r.headers()));
             }
             // The request timeout covers the wait for headers; this covers the body too.
             outcome = outcome.orTimeout(model.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -233,6 +256,7 @@ public final class RemoteAnswerer implements AutoCloseable {
                 return;
             }
             if (error != null) {
+                abandon(); // a timed-out call may still be under way
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
                 String why = cause instanceof java.util.concurrent.TimeoutException
                         || cause instanceof java.net.http.HttpTimeoutException
@@ -289,6 +313,7 @@ public final class RemoteAnswerer implements AutoCloseable {
         }
 
         private Outcome readStream(HttpResponse<InputStream> response) {
+            body = response.body();
             try (InputStream in = response.body()) {
                 if (response.statusCode() / 100 != 2) {
                     byte[] head = in.readNBytes(MAX_ERROR_BODY);
