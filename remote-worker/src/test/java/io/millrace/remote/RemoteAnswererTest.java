@@ -80,7 +80,9 @@ class RemoteAnswererTest {
         assertThat(call.header("Idempotency-Key")).isEqualTo("b1:a");
         assertThat(Json.parse(call.body()).path("model").asText()).isEqualTo("gpt-x");
         JsonNode json = Json.parse(Json.write(r));
-        assertThat(json.has("cost_usd")).isTrue();
+        assertThat(json.path("cost_usd").asDouble()).isEqualTo(r.costUsd());
+        assertThat(Json.parse(Json.write(ResultEvent.failure(chat("b1:e"), 400, io.millrace.protocol.events.ErrorInfo.of("x", "y"), 0)))
+                .has("cost_usd")).as("results without a cost read as before").isFalse();
     }
 
     @Test
