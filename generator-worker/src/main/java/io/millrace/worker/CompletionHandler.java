@@ -286,6 +286,8 @@ final class CompletionHandler implements RequestAnswerer {
         }
         int context = served.model().contextLength();
         List<SamplingParams> params = new ArrayList<>();
+        List<SamplingParams.TextListener> listeners = new ArrayList<>();
+        boolean stream = streamed(request);
         int promptTokens = 0;
         try {
             for (int i = 0; i < legacy.prompts().size(); i++) {
@@ -301,11 +303,22 @@ final class CompletionHandler implements RequestAnswerer {
                             + " tokens: shorten it").atParam(param), clock.millis()));
                 }
                 promptTokens += ids.length;
-                params.add(legacy.sampling(ids.length, context));
+                SamplingParams p = legacy.sampling(ids.length, context);
+                if (stream) {
+                    listeners.add(deltas.listener(request.requestId(), i));
+                    p = p.withListener(listeners.get(i));
+                }
+                params.add(p);
             }
         } catch (IllegalArgumentException e) {
             return answer(ResultEvent.failure(request, 400, ErrorInfo.of(ErrorCodes.INVALID_PARAMETER, e.getMessage()),
                     clock.millis()));
+        }
+        if (stream && legacy.echo()) {
+            // The choice's text starts with the prompt: streamed first, before any generated text.
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onText(legacy.prompts().get(i).echoText(served.model()));
+            }
         }
         return generate(request, served, modelName, legacy.prompts().stream().map(CompletionRequest.Prompt::ids).toList(), params,
                 promptTokens, arrivalNanos, new LegacyShape(legacy, served));

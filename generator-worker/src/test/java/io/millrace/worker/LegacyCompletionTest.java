@@ -70,6 +70,35 @@ class LegacyCompletionTest {
     }
 
     @Test
+    void aStreamedRequestPublishesEachPromptsTextAsItsChoiceEchoFirst() throws Exception {
+        org.apache.kafka.clients.producer.MockProducer<String, byte[]> producer = new org.apache.kafka.clients.producer.MockProducer<>(
+                true, null, new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
+        CompletionHandler streaming = new CompletionHandler(Map.of(model.name(), new ServedModel(model, engine,
+                new WorkerMetrics(new SimpleMeterRegistry()).model(model.name(), engine))), Clock.systemUTC(), Runnable::run,
+                new DeltaPublisher(producer));
+        ResultEvent r = streaming.submit(new RequestEvent("r-stream", null, null, null, "POST", "/v1/completions",
+                Json.parse("{\"model\":\"millrace-tiny\",\"prompt\":[\"Hello\",\"Once upon\"],\"echo\":true,"
+                        + "\"max_tokens\":6,\"temperature\":0,\"stream\":true}"), "millrace-tiny", System.currentTimeMillis())).join();
+
+        List<io.millrace.protocol.events.DeltaEvent> deltas = producer.history().stream()
+                .map(rec -> io.millrace.protocol.Topics.DELTA_SERDE.deserializer().deserialize(rec.topic(), rec.value())).toList();
+        assertThat(producer.history()).allSatisfy(rec -> assertThat(rec.key()).isEqualTo("r-stream"));
+        String[] prompts = {"Hello", "Once upon"};
+        for (int c = 0; c < 2; c++) {
+            int choice = c;
+            List<io.millrace.protocol.events.DeltaEvent> mine = deltas.stream().filter(d -> d.choice() == choice).toList();
+            assertThat(mine).extracting(io.millrace.protocol.events.DeltaEvent::seq)
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(0, mine.size()).boxed().toList());
+            assertThat(mine.get(0).text()).as("the echoed prompt comes first").isEqualTo(prompts[c]);
+            // A preview: the text that can no longer change; the result carries the rest.
+            String streamed = mine.stream().map(io.millrace.protocol.events.DeltaEvent::text).collect(Collectors.joining());
+            assertThat(r.body().at("/choices/" + c + "/text").asText()).startsWith(streamed);
+            assertThat(streamed.length()).as("generated text was streamed after the echo").isGreaterThan(prompts[c].length());
+        }
+    }
+
+    @Test
     void echoStartsTheTextWithThePrompt() throws Exception {
         JsonNode choice = submit("/v1/completions", "{\"model\":\"millrace-tiny\",\"prompt\":\"Hello\",\"echo\":true,"
                 + "\"max_tokens\":2,\"temperature\":0}").body().at("/choices/0");

@@ -225,6 +225,18 @@ final class Deployment implements AutoCloseable {
             throw new UsageException("--roles remote: the deployment has no model of kind: remote; add one to the --config file"
                     + " (see README, \"Remote models\")");
         }
+        io.millrace.cdc.CdcConfig cdc = s.cdc();
+        // The database's roles run where a database is given: serve refuses to name them without one.
+        if (roles.contains(Role.DB_SINK) && cdc.enabled()) {
+            io.millrace.cdc.DbSinkService sink = new io.millrace.cdc.DbSinkService(bootstrapServers, cdc, Map.of());
+            started.push(sink);
+            sink.start();
+        }
+        if (roles.contains(Role.CDC) && cdc.enabled()) {
+            io.millrace.cdc.CaptureService capture = new io.millrace.cdc.CaptureService(bootstrapServers, cdc, Clock.systemUTC());
+            started.push(capture);
+            capture.start();
+        }
         if (roles.contains(Role.WORKER)) {
             Map<String, DecoderModel> models = new LinkedHashMap<>();
             try {

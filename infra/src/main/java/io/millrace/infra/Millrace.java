@@ -19,7 +19,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code millrace} command line: {@code batch}, {@code serve}, {@code cancel},
- * {@code model init-tiny} and {@code eval run|compare}, each a picocli command whose help is generated from its options.
+ * {@code model init-tiny}, {@code db init} and {@code eval run|compare}, each a picocli command whose help is generated from its options.
  *
  * <p>Exit codes are the contract scripts rely on: 0 done, 1 the run failed (one line
  * {@code millrace: <what is wrong>} on stderr), 2 wrong usage (the error, then the command's usage).
@@ -69,6 +69,7 @@ public final class Millrace {
                 .addSubcommand(new KeysCommand(out, env, java.time.Clock.systemUTC()))
                 .addSubcommand(new WebhooksCommand(out, env, java.time.Clock.systemUTC()))
                 .addSubcommand(new ModelCommand(out))
+                .addSubcommand(new DbCommand(out))
                 .addSubcommand(new CommandLine(new EvalCommand())
                         .addSubcommand(new EvalRunCommand(out, System.console() != null, env))
                         .addSubcommand(new EvalCompareCommand(out)));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,8 +26,15 @@ import picocli.CommandLine.Option;
                         + " scale independently."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--roles", paramLabel = "ROLE", split = ",", converter = Role.Converter.class,
-            description = "which stages this process runs: ingest, router, worker, api, webhooks, remote (default: all)")
-    Set<Role> roles = EnumSet.allOf(Role.class);
+            description = "which stages this process runs: ingest, router, worker, api, webhooks, cdc, db-sink, remote (default: all;"
+                    + " cdc and db-sink only with --cdc-jdbc-url)")
+    Set<Role> roles;
+
+    @Option(names = "--cdc-jdbc-url", paramLabel = "URL",
+            description = "PostgreSQL database whose rows inserted into millrace_requests become requests (cdc role) and whose"
+                    + " millrace_results gets their answers (db-sink role): jdbc:postgresql://HOST:PORT/DATABASE?user=USER&password=PASSWORD;"
+                    + " prepare it with millrace db init")
+    String cdcJdbcUrl;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
             description = "results API port (default: ${DEFAULT-VALUE}; 0: any free port)")
@@ -65,18 +73,25 @@ final class ServeCommand implements Callable<Integer> {
     /** The roles in their fixed order, however --roles listed them. */
     Set<Role> roles() {
         Set<Role> ordered = EnumSet.noneOf(Role.class);
-        ordered.addAll(roles);
+        ordered.addAll(roles == null ? Role.defaults(cdcJdbcUrl != null) : roles);
         return ordered;
     }
 
     Settings settings() {
-        return cluster.settings(env, httpPort, metricsPort, stage).withApi(auth == Auth.keys, Duration.ofSeconds(requestTimeoutSeconds));
+        Settings s = cluster.settings(env, httpPort, metricsPort, stage).withApi(auth == Auth.keys, Duration.ofSeconds(requestTimeoutSeconds));
+        return cdcJdbcUrl == null ? s : s.withCdc(cdcJdbcUrl);
     }
 
     @Override
     public Integer call() throws IOException {
         Settings settings = settings();
         Set<Role> roles = roles();
+        for (Role r : List.of(Role.CDC, Role.DB_SINK)) {
+            if (roles.contains(r) && !settings.cdc().enabled()) {
+                throw new UsageException("the " + r.cliName() + " role needs a database: give --cdc-jdbc-url"
+                        + " jdbc:postgresql://HOST:PORT/DATABASE?user=USER&password=PASSWORD");
+            }
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         if (!settings.requireKeys() && roles.contains(Role.API)) {
             out.println("WARNING: --auth none: the HTTP API on port " + settings.httpPort() + " answers anyone, without an API key,"
@@ -93,6 +108,10 @@ final class ServeCommand implements Callable<Integer> {
                 + deployment.api().map(a -> ", HTTP on http://localhost:" + a.httpPort() + "/v1").orElse("")
                 + deployment.metrics().map(m -> ", metrics on http://localhost:" + m.port() + "/metrics").orElse("")
                 + " (models " + deployment.catalog().names() + "); Ctrl-C stops");
+        if (roles.contains(Role.CDC)) {
+            out.println("cdc: rows inserted into millrace_requests on " + io.millrace.cdc.JdbcTarget.parse(settings.cdc().jdbcUrl())
+                    + " become requests" + (roles.contains(Role.DB_SINK) ? "; their answers are written to millrace_results" : ""));
+        }
         if (roles.contains(Role.INGEST)) {
             out.println("ingest: runs batches created with POST /v1/batches; submit batch files with: millrace batch FILE.jsonl --bootstrap-servers " + deployment.bootstrapServers()
                     + ", or produce request events to millrace.requests (README: Topic contract)");

@@ -58,13 +58,13 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         workerSettings = Map.copyOf(workerSettings);
         for (String key : workerSettings.keySet()) {
             if (key.equals(BATCH_WINDOW_SECONDS) || key.startsWith("cache.") || key.startsWith("router.")
-                    || key.startsWith("webhooks.")) {
+                    || key.startsWith("webhooks.") || key.startsWith("cdc.")) {
                 continue;
             }
             if (!key.startsWith("worker.") && !key.startsWith("consumer.") && !key.startsWith("producer.")
                     && !key.startsWith(ModelVariants.PREFIX)) {
                 throw new UsageException("--set " + key + ": only worker.*, consumer.*, producer.*, model.NAME.variant,"
-                        + " cache.*, router.* and webhooks.* settings can be set, e.g. --set worker.engine=sequential or"
+                        + " cache.*, router.*, webhooks.* and cdc.* settings can be set, e.g. --set worker.engine=sequential or"
                         + " --set model.millrace-tiny.variant=q8");
             }
         }
@@ -78,6 +78,7 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         }
         ModelVariants.from(workerSettings); // a wrong variant fails here, before anything starts
         webhooks(workerSettings); // and a wrong webhooks.* value
+        cdc(workerSettings); // and a wrong cdc.* value
         try {
             io.millrace.worker.RetrySchedule.from(workerSettings); // and wrong retry tiers, before topics are made for them
         } catch (IllegalArgumentException e) {
@@ -128,6 +129,27 @@ record Settings(String bootstrapServers, Path dataDir, int kafkaPort, int httpPo
         } catch (IllegalArgumentException e) {
             throw new UsageException("--set " + e.getMessage());
         }
+    }
+
+    /** The cdc and db-sink roles' settings ({@code --cdc-jdbc-url}, {@code cdc.*}): the database, slot, what is written back. */
+    io.millrace.cdc.CdcConfig cdc() {
+        return cdc(workerSettings);
+    }
+
+    private static io.millrace.cdc.CdcConfig cdc(Map<String, Object> settings) {
+        try {
+            return io.millrace.cdc.CdcConfig.from(settings);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage().startsWith("--") ? e.getMessage() : "--set " + e.getMessage());
+        }
+    }
+
+    /** These settings with the database of the cdc and db-sink roles ({@code --cdc-jdbc-url}). */
+    Settings withCdc(String jdbcUrl) {
+        Map<String, Object> with = new java.util.LinkedHashMap<>(workerSettings);
+        with.put(io.millrace.cdc.CdcConfig.JDBC_URL, jdbcUrl);
+        return new Settings(bootstrapServers, dataDir, kafkaPort, httpPort, modelDirs, instanceId, metricsPort, with, requireKeys,
+                requestTimeout, deployment);
     }
 
     /** The variant of each model directory ({@code --set model.NAME.variant}). */

@@ -55,6 +55,13 @@ class BenchmarkCommandsIT {
     }
 
     @Test
+    void cdcRunsOnAFreshClone() throws Exception {
+        String out = run(List.of("bash", "benchmarks/cdc.sh", "--rows", "20", "--samples", "2"), clone, 600);
+
+        assertThat(out).contains("ratio cdc / baseline").contains("added by capture").contains("INSERT -> result row");
+    }
+
+    @Test
     void generationRunsOnAFreshClone() throws Exception {
         String out = run(List.of("bash", "benchmarks/generation.sh", "--prompts", "2", "--new-tokens", "2", "--engines", "batch"),
                 clone, 600);

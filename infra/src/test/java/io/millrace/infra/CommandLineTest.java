@@ -100,10 +100,15 @@ class CommandLineTest {
     @Test
     void serveDefaultsAndOptions() {
         ServeCommand serve = Commands.parse(ServeCommand.class, "serve");
-        assertThat(serve.roles()).isEqualTo(EnumSet.allOf(Role.class));
+        assertThat(serve.roles()).isEqualTo(EnumSet.complementOf(EnumSet.of(Role.CDC, Role.DB_SINK)));
         // serve asks for API keys unless told --auth none.
         assertThat(serve.settings()).isEqualTo(new Settings(null, Path.of(".millrace"), 9092, 8080, List.of(), null, 9464, Map.of())
                 .withApi(true, Duration.ofSeconds(60)));
+
+        ServeCommand withDb = Commands.parse(ServeCommand.class, "serve", "--cdc-jdbc-url", "jdbc:postgresql://db/app?user=u");
+        assertThat(withDb.roles()).isEqualTo(EnumSet.allOf(Role.class));
+        assertThat(withDb.settings().cdc().jdbcUrl()).isEqualTo("jdbc:postgresql://db/app?user=u");
+        assertThat(Commands.parse(ServeCommand.class, "serve", "--roles", "CDC, db-sink").roles()).containsExactly(Role.CDC, Role.DB_SINK);
 
         serve = Commands.parse(ServeCommand.class, "serve", "--roles", "worker, ROUTER", "--metrics-port", "-1",
                 "--http-port", "0", "--instance-id", "w2", "--set=producer.linger.ms=5", "--auth", "none", "--request-timeout", "5");
@@ -204,7 +209,15 @@ class CommandLineTest {
                 "--set noequals is not key=value: write e.g. --set worker.engine=sequential");
         assertUsageError(run("serve", "--request-timeout", "0"), "usage: millrace serve", "--request-timeout 0 must be at least 1 second");
         assertUsageError(run("serve", "--set", "streams.x=1"), "usage: millrace serve",
-                "--set streams.x: only worker.*, consumer.*, producer.*, model.NAME.variant, cache.*, router.* and webhooks.* settings can be set");
+                "--set streams.x: only worker.*, consumer.*, producer.*, model.NAME.variant, cache.*, router.*, webhooks.* and cdc.* settings can be set");
+        assertUsageError(run("serve", "--roles", "router,db-sink"), "usage: millrace serve",
+                "the db-sink role needs a database: give --cdc-jdbc-url jdbc:postgresql://HOST:PORT/DATABASE");
+        assertUsageError(run("serve", "--cdc-jdbc-url", "jdbc:mysql://db/app"), "usage: millrace serve",
+                "--cdc-jdbc-url 'jdbc:mysql://db/app' is not a PostgreSQL JDBC URL");
+        assertUsageError(run("serve", "--cdc-jdbc-url", "jdbc:postgresql://db/app", "--set", "cdc.write.back=some"),
+                "usage: millrace serve", "--set cdc.write.back is 'some': use table");
+        assertUsageError(run("db", "init", "--jdbc-url", "postgres://db/app"), "usage: millrace db init",
+                "--jdbc-url 'postgres://db/app' is not a PostgreSQL JDBC URL");
         assertUsageError(run("serve", "--set", "webhooks.retry.delays=1s,soon"), "usage: millrace serve",
                 "--set webhooks.retry.delays: 'soon' is not a duration");
         assertUsageError(run("serve", "--set", "model.gpt2.variant=int4"), "usage: millrace serve",

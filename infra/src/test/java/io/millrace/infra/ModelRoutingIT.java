@@ -61,6 +61,7 @@ class ModelRoutingIT {
                     price: {input_per_million: 10.0, output_per_million: 10.0}
                     quality: 0.9
                 auto: {enabled: true, small: millrace-tiny, large: tiny-large}
+                aliases: {gpt-4o-mini: millrace-tiny}
                 """);
         DeploymentConfig deployment = DeploymentFile.read(yaml);
         List<String> lines = new ArrayList<>();
@@ -76,6 +77,13 @@ class ModelRoutingIT {
             OpenAIClient openAi = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + port + "/v1")
                     .apiKey("not-checked").maxRetries(0).build();
             String fileId = openAi.files().create(FileCreateParams.builder().file(input).purpose(FilePurpose.BATCH).build()).id();
+
+            // Every name a request may send is a listed model, each retrievable.
+            assertThat(openAi.models().list().data()).extracting(m -> m.id())
+                    .containsExactly("millrace-tiny", "tiny-large", "gpt-4o-mini", "auto");
+            assertThat(openAi.models().retrieve("gpt-4o-mini").id()).isEqualTo("gpt-4o-mini");
+            assertThat(openAi.models().retrieve("auto").ownedBy()).isEqualTo("millrace");
+            assertThat(get(port, "/v1/models/gpt-4o-mini").path("root").asText()).isEqualTo("millrace-tiny");
 
             // Room for two lines on tiny-large: 2 * 0.0001 + 4 * 0.00001 = 0.00024 (three would be 0.00033).
             JsonNode batch = awaitDone(port, createBatch(port, fileId, "0.00025"));

@@ -133,9 +133,13 @@ public final class ChatRequestValidator {
             return fail(ErrorCodes.INVALID_PARAMETER, "echo is " + shown(echo) + ": it must be true or false", "echo");
         }
         JsonNode stream = body.get("stream");
-        if (stream != null && !stream.isNull() && !(stream.isBoolean() && !stream.asBoolean())) {
-            return fail(ErrorCodes.INVALID_PARAMETER, "stream is not supported on /v1/completions yet: remove it, or use"
-                    + " /v1/chat/completions", "stream");
+        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "stream must be true or false", "stream");
+        }
+        // A streamed chunk carries text only: the logprobs would come with none of them.
+        if (stream != null && stream.asBoolean(false) && logprobs != null && !logprobs.isNull()) {
+            return fail(ErrorCodes.INVALID_PARAMETER, "logprobs cannot be combined with stream on /v1/completions: remove"
+                    + " stream to get the logprobs with the whole completion, or remove logprobs", "logprobs");
         }
         JsonNode suffix = body.get("suffix");
         if (suffix != null && !suffix.isNull()) {

@@ -166,6 +166,15 @@ public final class Topics {
     public static final Topic<String, WebhookEvent> WEBHOOK_EVENTS = new Topic<>(PREFIX + "webhook-events", KEYS,
             WEBHOOK_EVENT_SERDE, 3, Map.of("cleanup.policy", "delete", "retention.ms", MONTH_MS));
 
+    /**
+     * Where capture ({@code cdc} role) keeps how far it has read the database's change stream: Kafka
+     * Connect offsets written by Debezium's embedded engine (its KafkaOffsetBackingStore), so a
+     * restarted or moved capture resumes where the last one stopped. Compacted, one partition, as
+     * Connect requires; its keys and values are Connect's own JSON.
+     */
+    public static final Topic<byte[], byte[]> CDC_OFFSETS = new Topic<>(PREFIX + "cdc-offsets", Serdes.ByteArray(),
+            Serdes.ByteArray(), 1, Map.of("cleanup.policy", "compact"));
+
     /** Partitions of the delivery topic; its retry tiers and dead-letter topic must match it. */
     public static final int WEBHOOK_DELIVERY_PARTITIONS = 6;
 
@@ -302,7 +311,7 @@ public final class Topics {
     /** The same with these retry delays (ms): each model's generation, interactive lane, retry and dead-letter topics. */
     public static List<Topic<?, ?>> all(Collection<String> models, List<Long> retryDelaysMs) {
         List<Topic<?, ?>> topics = new ArrayList<>(List.of(REQUESTS, REQUESTS_DLT, RESULTS, BATCHES, API_KEYS, FILES, FILE_CHUNKS, STREAM, CANCELS,
-                RESPONSE_CACHE, HEALTH, QUOTA_USAGE));
+                RESPONSE_CACHE, HEALTH, QUOTA_USAGE, CDC_OFFSETS));
         models.stream().sorted().forEach(m -> {
             topics.add(generation(m));
             topics.add(interactive(m));

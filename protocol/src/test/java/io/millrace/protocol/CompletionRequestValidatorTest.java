@@ -25,6 +25,8 @@ class CompletionRequestValidatorTest {
         "{\"model\":\"tiny\",\"prompt\":\"Once upon\"}",
         "{\"model\":\"tiny\",\"prompt\":[\"a\",\"b\"],\"max_tokens\":4,\"temperature\":0.5,\"top_p\":0.9,\"stop\":[\"\\n\"],\"seed\":3}",
         "{\"model\":\"tiny\",\"prompt\":[1,2,999],\"logprobs\":5,\"echo\":true}",
+        "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":true,\"echo\":true,\"stream_options\":{\"include_usage\":true}}",
+        "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":true,\"logprobs\":null}",
         // lm-evaluation-harness's loglikelihood request, exactly
         "{\"model\":\"tiny\",\"prompt\":[[1,2],[3,4,5]],\"temperature\":0,\"max_tokens\":1,\"logprobs\":1,\"seed\":1234,\"echo\":true}",
         "{\"model\":\"tiny\",\"prompt\":[[1,2]],\"max_tokens\":0,\"echo\":true,\"n\":1,\"logprobs\":null,\"stream\":false}",
@@ -52,7 +54,8 @@ class CompletionRequestValidatorTest {
         "{\"model\":\"tiny\",\"prompt\":\"x\",\"max_tokens\":-1} | invalid_max_tokens | max_tokens",
         "{\"model\":\"tiny\",\"prompt\":\"x\",\"max_tokens\":512} | invalid_max_tokens | max_tokens",
         "{\"model\":\"tiny\",\"prompt\":\"x\",\"temperature\":3} | invalid_parameter | temperature",
-        "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":true} | invalid_parameter | stream",
+        "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":\"yes\"} | invalid_parameter | stream",
+        "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":true,\"logprobs\":1} | invalid_parameter | logprobs",
         "{\"model\":\"other\",\"prompt\":\"x\"} | model_not_found | model",
     })
     void rejectsNamingTheField(String body, String code, String param) throws Exception {

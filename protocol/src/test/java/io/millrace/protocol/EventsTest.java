@@ -139,7 +139,8 @@ class EventsTest {
         assertThat(Topics.all(java.util.List.of("a"))).extracting(Topic::name)
                 .containsExactly("millrace.requests", "millrace.requests-dlt", "millrace.results", "millrace.batches",
                         "millrace.api-keys", "millrace.files", "millrace.file-chunks", "millrace.stream",
-                        "millrace.cancels", "millrace.response-cache", "millrace.health", "millrace.quota-usage", "millrace.gen.a",
+                        "millrace.cancels", "millrace.response-cache", "millrace.health", "millrace.quota-usage", "millrace.cdc-offsets",
+                        "millrace.gen.a",
                         "millrace.gen.a.interactive",
                         "millrace.gen.a-retry-1000",
                         "millrace.gen.a-retry-10000", "millrace.gen.a-retry-60000", "millrace.gen.a-dlt");

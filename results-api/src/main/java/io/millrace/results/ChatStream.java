@@ -3,6 +3,7 @@ package io.millrace.results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.DeltaEvent;
@@ -23,7 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/chat/completions} with {@code "stream": true}: server-sent
- * {@code chat.completion.chunk} events as the worker generates, then {@code data: [DONE]}.
+ * {@code chat.completion.chunk} events as the worker generates, then {@code data: [DONE]}. The
+ * legacy {@code POST /v1/completions} streams the same way in its own shape: {@code text_completion}
+ * chunks with {@code choices[].text}, one choice per prompt, no role chunk (as OpenAI and vLLM
+ * stream it); with {@code echo} the prompt is its choice's first text.
  *
  * <p>The request takes the same path as any other; the worker publishes its text deltas to
  * {@code millrace.stream} outside its transaction ({@link DeltaFollower} brings them here) and
@@ -57,10 +61,12 @@ final class ChatStream {
     /**
      * Streams the answer to {@code res}, or returns the JSON answer when there is nothing to stream
      * (a refused body, a publish that failed): then nothing was written yet.
+     *
+     * @param url the endpoint, {@link ChatRequestValidator#CHAT_COMPLETIONS} or {@link ChatRequestValidator#COMPLETIONS}
      */
-    ChatCompletions.Reply handle(ChatCompletions.Body body, String idempotencyKey, String tenant, HttpServletResponse res)
-            throws IOException, InterruptedException {
-        ChatCompletions.Prepared prepared = chat.prepare(body, idempotencyKey, tenant);
+    ChatCompletions.Reply handle(ChatCompletions.Body body, String idempotencyKey, String tenant, String url,
+            HttpServletResponse res) throws IOException, InterruptedException {
+        ChatCompletions.Prepared prepared = chat.prepare(body, idempotencyKey, tenant, url);
         if (prepared instanceof ChatCompletions.Prepared.Refused refused) {
             return refused.reply();
         }
@@ -104,17 +110,20 @@ final class ChatStream {
     private void stream(RequestEvent request, BlockingQueue<Object> events, OutputStream out)
             throws IOException, InterruptedException {
         JsonNode body = request.body();
-        int n = Math.max(1, body.path("n").asInt(1));
+        boolean legacy = ChatRequestValidator.COMPLETIONS.equals(request.url());
+        int n = legacy ? prompts(body.path("prompt")) : Math.max(1, body.path("n").asInt(1));
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
-        Chunks chunks = new Chunks(Ids.completionId(request.requestId()), clock.millis() / 1000, body.path("model").asText(),
-                includeUsage);
+        Chunks chunks = new Chunks(legacy ? Ids.textCompletionId(request.requestId()) : Ids.completionId(request.requestId()),
+                clock.millis() / 1000, body.path("model").asText(), includeUsage, legacy);
         StringBuilder[] sent = new StringBuilder[n];
         int[] lastSeq = new int[n];
         boolean[] gap = new boolean[n];
         for (int i = 0; i < n; i++) {
             sent[i] = new StringBuilder();
             lastSeq[i] = -1;
-            write(out, chunks.role(i));
+            if (!legacy) {
+                write(out, chunks.role(i));
+            }
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -157,7 +166,7 @@ final class ChatStream {
         }
         for (JsonNode choice : r.body().path("choices")) {
             int c = choice.path("index").asInt();
-            String text = choice.path("message").path("content").asText("");
+            String text = (chunks.legacy ? choice.path("text") : choice.path("message").path("content")).asText("");
             if (c >= 0 && c < sent.length) {
                 String already = sent[c].toString();
                 if (text.startsWith(already)) {
@@ -183,8 +192,14 @@ final class ChatStream {
         out.flush();
     }
 
-    /** OpenAI's {@code chat.completion.chunk} objects of one completion. */
-    private record Chunks(String id, long created, String model, boolean includeUsage) {
+    /** How many choices a legacy body answers: one per prompt (a string or a list of token ids is one prompt). */
+    static int prompts(JsonNode prompt) {
+        boolean list = prompt.isArray() && !prompt.isEmpty() && (prompt.get(0).isTextual() || prompt.get(0).isArray());
+        return list ? prompt.size() : 1;
+    }
+
+    /** OpenAI's {@code chat.completion.chunk} objects of one completion, or legacy {@code text_completion} ones. */
+    private record Chunks(String id, long created, String model, boolean includeUsage, boolean legacy) {
         ObjectNode role(int choice) {
             ObjectNode delta = Json.object();
             delta.put("role", "assistant");
@@ -193,12 +208,18 @@ final class ChatStream {
         }
 
         ObjectNode content(int choice, String text) {
+            if (legacy) {
+                return text(choice, text, null);
+            }
             ObjectNode delta = Json.object();
             delta.put("content", text);
             return chunk(choice, delta, null);
         }
 
         ObjectNode finish(int choice, String reason) {
+            if (legacy) {
+                return text(choice, "", reason);
+            }
             return chunk(choice, Json.object(), reason);
         }
 
@@ -223,10 +244,24 @@ final class ChatStream {
             return c;
         }
 
+        /** A legacy chunk: {@code choices[0]} = {index, text, logprobs, finish_reason}. */
+        private ObjectNode text(int choice, String text, String finishReason) {
+            ObjectNode c = base();
+            ObjectNode ch = c.putArray("choices").addObject();
+            ch.put("index", choice);
+            ch.put("text", text);
+            ch.putNull("logprobs");
+            ch.put("finish_reason", finishReason);
+            if (includeUsage) {
+                c.putNull("usage");
+            }
+            return c;
+        }
+
         private ObjectNode base() {
             ObjectNode c = Json.object();
             c.put("id", id);
-            c.put("object", "chat.completion.chunk");
+            c.put("object", legacy ? "text_completion" : "chat.completion.chunk");
             c.put("created", created);
             c.put("model", model);
             return c;

@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  *       request id replaces the earlier one in the counts.</li>
  *   <li><b>Eventually consistent across stores.</b> Counts are updated after a repartition, so a
  *       result can be readable shortly (about one commit interval) before its batch counts it.</li>
+ *   <li><b>Reads its own writes.</b> A batch created or cancelled through this instance is
+ *       answered as written at once, before the stores have read the event back
+ *       ({@link ReadYourWritesView}); files are (the file index syncs after each write).</li>
  *   <li><b>No partial answers.</b> While a store is starting, restoring or rebalancing, reads
  *       fail with {@link NotReadyException} (HTTP 503, Retry-After: 1) instead of a false 404.</li>
  *   <li><b>One instance.</b> Each instance answers from its own stores only; run one per
@@ -193,8 +196,10 @@ public final class ResultsApiService implements AutoCloseable {
         ChatStream stream = new ChatStream(chat, streamDeltas, requestTimeout, Clock.systemUTC());
         tokenizers = TokenizerApi.load(modelDirs, models);
         webhooks = WebhooksApi.connect(bootstrapServers, settings.webhookGuard(), settings.webhookRotationGrace(), Clock.systemUTC());
-        http = new ResultsHttpServer(view, this::live, this::ready, cancels::publish, models, chat, stream, files, tokenizers,
-                webhooks, auth, new RateLimiter(System::nanoTime), requestedPort);
+        // The HTTP layer reads its own batch writes at once, before the stores have read them back.
+        ReadYourWritesView ownWrites = new ReadYourWritesView(view);
+        http = new ResultsHttpServer(ownWrites, this::live, this::ready, ownWrites.publishingWith(cancels::publish), models, chat,
+                stream, files, tokenizers, webhooks, auth, new RateLimiter(System::nanoTime), requestedPort);
         http.batchWindow(batchWindow);
         http.start();
         started = true;

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{request_id}}: the result as a batch output line
  *       ({@link BatchOutputLine}) plus {@code "status":"completed"|"failed"}, or 404; request ids
  *       contain ':' and may be percent-encoded, '/' as %2F included</li>
- *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions})</li>
+ *   <li>{@code POST /v1/chat/completions}, {@code POST /v1/completions}: through the pipeline ({@link ChatCompletions}),
+ *       server-sent events with {@code "stream": true} ({@link ChatStream})</li>
  *   <li>{@code GET /v1/models}, {@code GET /v1/models/{model}}: the served models, OpenAI's model objects</li>
  *   <li>{@code POST|GET /v1/files}, {@code GET|DELETE /v1/files/{file_id}},
  *       {@code GET /v1/files/{file_id}/content}: OpenAI's Files API ({@link FilesApi}); uploads up to
@@ -182,8 +183,7 @@ public final class ResultsHttpServer {
             config.routes.get("/v1/models/{model}", this::model);
             if (chat != null) {
                 config.routes.post("/v1/chat/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.CHAT_COMPLETIONS));
-                // The legacy endpoint is not streamed (the validator refuses stream: true on it).
-                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, null, limiter, ChatRequestValidator.COMPLETIONS));
+                config.routes.post("/v1/completions", ctx -> chat(ctx, chat, stream, limiter, ChatRequestValidator.COMPLETIONS));
             }
             if (tokenizers != null) {
                 config.routes.get("/tokenizer_info", ctx -> answer(ctx, tokenizers.info(ctx.queryParam("model"))));
@@ -278,11 +278,14 @@ public final class ResultsHttpServer {
         reply(ctx, ok ? 200 : 503, body);
     }
 
+    /** The served models, then the aliases, then {@code auto} when the deployment accepts it: every name a request may send. */
     private JsonNode modelList() {
         ObjectNode list = Json.object();
         list.put("object", "list");
         ArrayNode data = list.putArray("data");
-        models.entries().forEach(e -> data.add(modelObject(e)));
+        models.entries().forEach(e -> data.add(modelObject(e.name(), e)));
+        new java.util.TreeMap<>(models.aliases()).keySet().forEach(alias -> data.add(modelObject(alias, models.find(alias).orElseThrow())));
+        models.auto().ifPresent(auto -> data.add(modelObject(ModelCatalog.AUTO, models.find(ModelCatalog.AUTO).orElseThrow())));
         return list;
     }
 
@@ -292,17 +295,25 @@ public final class ResultsHttpServer {
         if (entry.isEmpty()) {
             error(ctx, ApiError.modelNotFound(name, models.names()));
         } else {
-            reply(ctx, 200, modelObject(entry.get()));
+            reply(ctx, 200, modelObject(name, entry.get()));
         }
     }
 
-    /** OpenAI's model object; {@code max_model_len} as vLLM adds it, when the context length is known. */
-    private ObjectNode modelObject(ModelCatalog.Entry e) {
+    /**
+     * OpenAI's model object ({@code id, object, created, owned_by}) of a name a request may send;
+     * as vLLM adds them, {@code max_model_len} when the context length is known and {@code root},
+     * the served model the name runs on (an alias's target; none for {@code auto}, which the router
+     * chooses per request).
+     */
+    private ObjectNode modelObject(String id, ModelCatalog.Entry e) {
         ObjectNode m = Json.object();
-        m.put("id", e.name());
+        m.put("id", id);
         m.put("object", "model");
         m.put("created", createdAt);
         m.put("owned_by", "millrace");
+        if (!ModelCatalog.AUTO.equals(e.name())) {
+            m.put("root", e.name());
+        }
         if (e.contextLength() > 0) {
             m.put("max_model_len", e.contextLength());
         }
@@ -325,7 +336,7 @@ public final class ResultsHttpServer {
             }
         }
         if (stream != null && ChatCompletions.streamed(body)) {
-            ChatCompletions.Reply r = stream.handle(body, idempotencyKey, caller.tenant(), ctx.res());
+            ChatCompletions.Reply r = stream.handle(body, idempotencyKey, caller.tenant(), url, ctx.res());
             if (r != null) { // refused before anything was streamed
                 r.headers().forEach(ctx::header);
                 reply(ctx, r.status(), r.body());

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.protocol.InvalidInput;
 import io.millrace.protocol.Json;
+import io.millrace.protocol.MessageContent;
 import io.millrace.protocol.ModelCatalog;
+import io.millrace.tokenizer.ChatTemplate;
 import io.millrace.tokenizer.ModelTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,26 +80,36 @@ final class TokenizerApi implements AutoCloseable {
     }
 
     /**
-     * {@code POST /tokenize} {@code {"prompt", "add_special_tokens"}} → {@code {"count", "max_model_len",
-     * "tokens"}}. add_special_tokens defaults to true, as in vLLM and Hugging Face.
+     * {@code POST /tokenize}, in either of vLLM's two forms, → {@code {"count", "max_model_len", "tokens"}}:
+     * <ul>
+     *   <li>{@code {"prompt", "add_special_tokens"}}: the text as it is; add_special_tokens
+     *       defaults to true, as in vLLM and Hugging Face;</li>
+     *   <li>{@code {"messages", "add_generation_prompt", "continue_final_message", "add_special_tokens"}}:
+     *       the conversation through the model's chat template, as vLLM's chat form; the generation
+     *       prompt defaults to true and add_special_tokens to false (the template spells out its
+     *       special tokens), so the default answer is exactly the prompt a worker generates from.</li>
+     * </ul>
      */
     ChatCompletions.Reply tokenize(byte[] rawBody) {
         try {
             JsonNode body = read(rawBody);
             ModelTokenizer t = pick(body.get("model"));
-            if (body.has("messages")) {
-                throw new Problem(ApiError.invalid("invalid_parameter", "messages", "Tokenizing chat messages is not supported"
-                        + " yet: send the rendered text as 'prompt'."));
+            boolean chat = body.has("messages");
+            if (chat && body.has("prompt")) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "messages", "Send either 'prompt' (text) or 'messages'"
+                        + " (a conversation for the chat template), not both."));
             }
-            JsonNode prompt = body.get("prompt");
-            if (prompt == null || !prompt.isTextual()) {
-                throw new Problem(ApiError.invalid("invalid_parameter", "prompt", "'prompt' must be a string: the text to tokenize."));
+            int[] ids;
+            if (chat) {
+                ids = tokenizeChat(t, body);
+            } else {
+                JsonNode prompt = body.get("prompt");
+                if (prompt == null || !prompt.isTextual()) {
+                    throw new Problem(ApiError.invalid("invalid_parameter", "prompt", "'prompt' must be a string: the text to"
+                            + " tokenize (or send 'messages' to tokenize a conversation)."));
+                }
+                ids = t.encode(prompt.asText(), flag(body, "add_special_tokens", true));
             }
-            JsonNode special = body.get("add_special_tokens");
-            if (special != null && !special.isNull() && !special.isBoolean()) {
-                throw new Problem(ApiError.invalid("invalid_parameter", "add_special_tokens", "'add_special_tokens' must be true or false."));
-            }
-            int[] ids = t.encode(prompt.asText(), special == null || special.isNull() || special.asBoolean());
             ObjectNode out = Json.object();
             out.put("count", ids.length);
             Long max = contextLength(t.name());
@@ -115,6 +127,57 @@ final class TokenizerApi implements AutoCloseable {
         } catch (Problem p) {
             return ChatCompletions.Reply.error(p.error);
         }
+    }
+
+    /** The chat form: each message a role and a content (a string, or OpenAI's array of text parts). */
+    private static int[] tokenizeChat(ModelTokenizer t, JsonNode body) {
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw new Problem(ApiError.invalid("invalid_parameter", "messages", "'messages' must be a non-empty array of"
+                    + " {\"role\", \"content\"} objects, as in /v1/chat/completions."));
+        }
+        List<ChatTemplate.Message> turns = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            JsonNode role = m.get("role");
+            JsonNode content = m.get("content");
+            if (!m.isObject() || role == null || !role.isTextual()) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "messages[" + i + "].role", "messages[" + i + "] needs a"
+                        + " 'role' string (system, user, assistant, ...)."));
+            }
+            if (content != null && !content.isNull() && !content.isTextual() && !content.isArray()) {
+                throw new Problem(ApiError.invalid("invalid_parameter", "messages[" + i + "].content", "messages[" + i
+                        + "].content must be a string or an array of text parts."));
+            }
+            turns.add(new ChatTemplate.Message(role.asText(), MessageContent.text(content)));
+        }
+        boolean generationPrompt = flag(body, "add_generation_prompt", true);
+        boolean continueLast = flag(body, "continue_final_message", false);
+        if (continueLast && generationPrompt) {
+            throw new Problem(ApiError.invalid("invalid_parameter", "continue_final_message", "continue_final_message and"
+                    + " add_generation_prompt cannot both be true: set add_generation_prompt to false to continue the last message."));
+        }
+        try {
+            return t.encodeChat(turns, generationPrompt, continueLast, flag(body, "add_special_tokens", false));
+        } catch (IllegalStateException e) {
+            throw new Problem(ApiError.invalid("invalid_parameter", "messages", "Model '" + t.name() + "' cannot tokenize"
+                    + " messages: " + e.getMessage() + ". Send the rendered text as 'prompt' instead."));
+        } catch (IllegalArgumentException e) {
+            throw new Problem(ApiError.invalid("invalid_parameter", "messages", "The chat template of model '" + t.name()
+                    + "' refused these messages: " + e.getMessage()));
+        }
+    }
+
+    /** An optional boolean field, or its default when absent or null. */
+    private static boolean flag(JsonNode body, String field, boolean byDefault) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return byDefault;
+        }
+        if (!v.isBoolean()) {
+            throw new Problem(ApiError.invalid("invalid_parameter", field, "'" + field + "' must be true or false."));
+        }
+        return v.asBoolean();
     }
 
     /** {@code POST /detokenize} {@code {"tokens"}} → {@code {"prompt"}}, special tokens kept. */

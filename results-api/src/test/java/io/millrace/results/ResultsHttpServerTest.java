@@ -208,6 +208,37 @@ class ResultsHttpServerTest {
     }
 
     @Test
+    void listsAliasesAndAutoAfterTheServedModelsAndServesEach() throws Exception {
+        ModelCatalog routed = MODELS.withAliases(Map.of("gpt-4o-mini", "millrace-tiny", "big", "other-model"))
+                .withAuto(new ModelCatalog.AutoModels("millrace-tiny", "other-model"));
+        ResultsHttpServer s = new ResultsHttpServer(t.view, () -> true, () -> true, t::publish, routed, 0);
+        s.start();
+        try {
+            JsonNode list = Json.parse(client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port()
+                    + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertThat(list.get("data")).extracting(m -> m.get("id").asText())
+                    .containsExactly("millrace-tiny", "other-model", "big", "gpt-4o-mini", "auto");
+            for (JsonNode m : list.get("data")) {
+                assertThat(m.get("object").asText()).isEqualTo("model");
+                assertThat(m.get("owned_by").asText()).isEqualTo("millrace");
+                assertThat(m.get("created").asLong()).isPositive();
+                HttpResponse<String> one = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + s.port()
+                        + "/v1/models/" + m.get("id").asText())).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(one.statusCode()).isEqualTo(200);
+                assertThat(Json.parse(one.body())).isEqualTo(m);
+            }
+            JsonNode alias = list.at("/data/3");
+            assertThat(alias.get("root").asText()).as("the served model an alias runs on").isEqualTo("millrace-tiny");
+            assertThat(alias.get("max_model_len").asInt()).isEqualTo(1024);
+            JsonNode auto = list.at("/data/4");
+            assertThat(auto.has("root")).as("auto is chosen per request").isFalse();
+            assertThat(auto.get("max_model_len").asInt()).as("the context both of its models allow").isEqualTo(1024);
+        } finally {
+            s.stop(Duration.ZERO);
+        }
+    }
+
+    @Test
     void listsTheServedModelsAsOpenAiModelObjects() throws Exception {
         HttpResponse<String> list = get("/v1/models");
         HttpResponse<String> one = get("/v1/models/millrace-tiny");
@@ -221,6 +252,7 @@ class ResultsHttpServerTest {
         assertThat(body.at("/data/0/owned_by").asText()).isEqualTo("millrace");
         assertThat(body.at("/data/0/created").asLong()).isPositive();
         assertThat(body.at("/data/0/max_model_len").asInt()).isEqualTo(1024);
+        assertThat(body.at("/data/0/root").asText()).isEqualTo("millrace-tiny");
         assertThat(body.at("/data/1").has("max_model_len")).as("an unknown context length is left out").isFalse();
         assertThat(one.statusCode()).isEqualTo(200);
         assertThat(Json.parse(one.body())).isEqualTo(body.at("/data/0"));

@@ -29,11 +29,16 @@ public final class ModelTokenizer implements AutoCloseable {
     private final String name;
     private final HuggingFaceTokenizer tokenizer;
     private final Info info;
+    /** Null when the directory has none that renders; {@link #noTemplate} says why. */
+    private final ChatTemplate chatTemplate;
+    private final String noTemplate;
 
-    private ModelTokenizer(String name, HuggingFaceTokenizer tokenizer, Info info) {
+    private ModelTokenizer(String name, HuggingFaceTokenizer tokenizer, Info info, ChatTemplate chatTemplate, String noTemplate) {
         this.name = name;
         this.tokenizer = tokenizer;
         this.info = info;
+        this.chatTemplate = chatTemplate;
+        this.noTemplate = noTemplate;
     }
 
     /** Loads {@code dir/tokenizer.json} and, when present, {@code dir/tokenizer_config.json}; the name is the directory's. */
@@ -49,6 +54,14 @@ public final class ModelTokenizer implements AutoCloseable {
                     + " optimum-cli export onnx, which saves it");
         }
         Info info = readInfo(dir.resolve("tokenizer_config.json"));
+        ChatTemplate chatTemplate = null;
+        String noTemplate = null;
+        try {
+            chatTemplate = ChatTemplate.read(dir);
+        } catch (IllegalArgumentException e) {
+            // Prompts still tokenize; only a conversation cannot (a worker would not load this model for chat).
+            noTemplate = e.getMessage();
+        }
         HuggingFaceTokenizer tokenizer;
         try {
             // DJL otherwise applies its own defaults (truncation to 512 tokens, padding).
@@ -57,7 +70,7 @@ public final class ModelTokenizer implements AutoCloseable {
             throw new IllegalArgumentException("cannot load " + file + ": " + e.getMessage()
                     + " (it must be a Hugging Face tokenizers JSON file, as saved by tokenizer.save_pretrained)", e);
         }
-        return new ModelTokenizer(name, tokenizer, info);
+        return new ModelTokenizer(name, tokenizer, info, chatTemplate, noTemplate);
     }
 
     /** The served model's name: its directory's, or the one given, as workers serve it. */
@@ -76,6 +89,25 @@ public final class ModelTokenizer implements AutoCloseable {
             out[i] = Math.toIntExact(ids[i]);
         }
         return out;
+    }
+
+    /**
+     * The ids of a conversation as the worker generates from it: the chat template rendered (with
+     * the assistant's generation prompt when {@code addGenerationPrompt}; or, when
+     * {@code continueLastTurn}, cut after the last turn's content) and encoded, with the
+     * tokenizer's own special tokens only when {@code addSpecialTokens} (the template spells out
+     * those it wants; the worker adds none).
+     *
+     * @throws IllegalStateException    when the model directory has no chat template that renders
+     * @throws IllegalArgumentException when the template rejects the conversation
+     */
+    public int[] encodeChat(java.util.List<? extends ChatTemplate.Turn> messages, boolean addGenerationPrompt,
+            boolean continueLastTurn, boolean addSpecialTokens) {
+        if (chatTemplate == null) {
+            throw new IllegalStateException("model '" + name + "' has no chat template to render messages with: " + noTemplate);
+        }
+        String text = continueLastTurn ? chatTemplate.renderContinuingLastTurn(messages) : chatTemplate.render(messages, addGenerationPrompt);
+        return encode(text, addSpecialTokens);
     }
 
     /** The text of ids, special tokens kept (as vLLM's /detokenize, so a round trip loses nothing). */

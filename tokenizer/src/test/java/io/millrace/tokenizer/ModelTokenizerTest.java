@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,25 @@ class ModelTokenizerTest {
             assertThat(t.encode("hello world", false)).containsExactly(1, 2);
             assertThat(t.decode(new int[] {1, 2})).isEqualTo("hello world");
             assertThat(t.info()).isEqualTo(new ModelTokenizer.Info("world", "hello", null, null, "{{ messages }}", 1024L, null));
+        }
+    }
+
+    @Test
+    void encodesAConversationThroughItsChatTemplate() throws Exception {
+        try (ModelTokenizer t = ModelTokenizer.load(model("""
+                {"chat_template":"{% for m in messages %}{{ m['content'] + ' ' }}{% endfor %}{% if add_generation_prompt %}world{% endif %}"}"""))) {
+            List<ChatTemplate.Message> chat = List.of(new ChatTemplate.Message("user", "hello"));
+            assertThat(t.encodeChat(chat, true, false, false)).containsExactly(1, 2);
+            assertThat(t.encodeChat(chat, false, false, false)).containsExactly(1);
+            assertThat(t.encodeChat(List.of(new ChatTemplate.Message("user", "hello world")), false, true, false))
+                    .containsExactly(1, 2);
+        }
+        Path bare = model(null);
+        Files.delete(bare.resolve("tokenizer_config.json"));
+        try (ModelTokenizer t = ModelTokenizer.load(bare)) {
+            assertThatThrownBy(() -> t.encodeChat(List.of(new ChatTemplate.Message("user", "hello")), true, false, false))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("no chat template")
+                    .hasMessageContaining("tokenizer_config.json");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.millrace.worker.model;
 
 import ai.onnxruntime.OrtException;
+import io.millrace.tokenizer.ChatTemplate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -70,7 +71,12 @@ public final class DecoderModel implements AutoCloseable {
         requireFile(dir, "tokenizer.json", "export it with optimum-cli export onnx (which saves the tokenizer)"
                 + " or copy it beside " + modelFile.getFileName());
         ModelConfig config = ModelConfig.read(dir);
-        ChatTemplate chatTemplate = ChatTemplate.read(dir);
+        ChatTemplate chatTemplate;
+        try {
+            chatTemplate = ChatTemplate.read(dir);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(e.getMessage(), e);
+        }
         HfTokenizer tokenizer = HfTokenizer.load(dir.resolve("tokenizer.json"));
         try {
             Set<Integer> eos = new HashSet<>(config.eosTokenIds());

@@ -1,5 +1,6 @@
 package io.millrace.worker.model;
 
+import io.millrace.tokenizer.ChatTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -89,42 +90,5 @@ class TokenizerTest {
         String content = "{{ 7 * 7 }} {% if true %}x{% endif %} {{ raise_exception('boom') }}";
         assertThat(template.render(List.of(new ChatMessage("user", content))))
                 .isEqualTo("<|im_start|>user\n" + content + "<|im_end|>\n<|im_start|>assistant\n");
-    }
-
-    @Test
-    void rendersLlama3StyleTemplateAsJinja2Does() {
-        ChatTemplate template = new ChatTemplate("{% set loop_messages = messages %}{% for message in loop_messages %}"
-                + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'"
-                + "+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
-                + "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
-                + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}",
-                "<|begin_of_text|>", "<|eot_id|>");
-        assertThat(template.render(List.of(new ChatMessage("system", "Be brief. "), new ChatMessage("user", " hi "))))
-                .isEqualTo("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
-                        + "<|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>"
-                        + "<|start_header_id|>assistant<|end_header_id|>\n\n");
-    }
-
-    @Test
-    void trimsBlocksAndHonoursWhitespaceControlLikeTransformers() {
-        ChatTemplate template = new ChatTemplate("{% for m in messages %}\n    {%- if m['role'] == 'user' -%}\n"
-                + "U: {{ m['content'] }}\n    {% else %}\nA: {{ m['content'] }}\n    {% endif %}\n{% endfor %}\n"
-                + "{%- set ns = namespace(n=0) -%}{%- for m in messages -%}{%- set ns.n = ns.n + 1 -%}{%- endfor -%}"
-                + "{% if add_generation_prompt %}A{{ ns.n }}:{% endif %}", "", "");
-        assertThat(template.render(List.of(new ChatMessage("user", "q"), new ChatMessage("assistant", "a"))))
-                .isEqualTo("U: q\nA: a\nA2:");
-    }
-
-    @Test
-    void chatTemplateSeesSpecialTokensAndRaiseException() {
-        ChatTemplate template = new ChatTemplate(
-                "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'tool' %}"
-                        + "{{ raise_exception('tool messages are not supported') }}{% endif %}"
-                        + "{{ m['content'] }}{{ eos_token }}{% endfor %}",
-                "<s>", "</s>");
-        assertThat(template.render(List.of(new ChatMessage("user", "a")))).isEqualTo("<s>a</s>");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> template.render(List.of(new ChatMessage("tool", "x"))))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("tool messages are not supported");
     }
 }

@@ -1,5 +1,6 @@
 package io.millrace.worker.model;
 
+import io.millrace.tokenizer.ChatTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
