@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * {@link WorkerErrors.EngineFailedException}, when the engine is gone. Cancelling it cancels the
  * request's generation.
  */
-final class CompletionHandler {
+final class CompletionHandler implements RequestAnswerer {
     private static final Logger log = LoggerFactory.getLogger(CompletionHandler.class);
 
     private final Map<String, ServedModel> models;
@@ -73,7 +73,8 @@ final class CompletionHandler {
         }
     }
 
-    CompletableFuture<ResultEvent> submit(RequestEvent request) {
+    @Override
+    public CompletableFuture<ResultEvent> submit(RequestEvent request) {
         String modelName = request.model() != null ? request.model() : request.requestedModel();
         ServedModel served = modelName == null ? null : models.get(modelName);
         if (served == null) {

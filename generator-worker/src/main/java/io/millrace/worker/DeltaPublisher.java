@@ -42,20 +42,23 @@ final class DeltaPublisher implements AutoCloseable {
     /** A listener for choice {@code choice} of {@code requestId}, numbering its deltas from 0. */
     io.millrace.worker.model.SamplingParams.TextListener listener(String requestId, int choice) {
         AtomicInteger seq = new AtomicInteger();
-        return text -> {
-            DeltaEvent delta = new DeltaEvent(requestId, choice, seq.getAndIncrement(), text);
-            try {
-                producer.send(new ProducerRecord<>(Topics.STREAM.name(), requestId,
-                        Topics.DELTA_SERDE.serializer().serialize(Topics.STREAM.name(), delta)), (md, e) -> {
-                            if (e != null) {
-                                log.warn("a delta of {} was not published ({}); its result will carry the text", requestId, e.toString());
-                            }
-                        });
-            } catch (RuntimeException e) {
-                // Never into the inference thread: a closing producer must not fail the batch.
-                log.debug("a delta of {} was not published: {}", requestId, e.toString());
-            }
-        };
+        return text -> publish(new DeltaEvent(requestId, choice, seq.getAndIncrement(), text));
+    }
+
+    /** Sends one delta, numbered by its sender; never throws into the caller's (inference or HTTP) thread. */
+    void publish(DeltaEvent delta) {
+        String requestId = delta.requestId();
+        try {
+            producer.send(new ProducerRecord<>(Topics.STREAM.name(), requestId,
+                    Topics.DELTA_SERDE.serializer().serialize(Topics.STREAM.name(), delta)), (md, e) -> {
+                        if (e != null) {
+                            log.warn("a delta of {} was not published ({}); its result will carry the text", requestId, e.toString());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            // Never into the inference thread: a closing producer must not fail the batch.
+            log.debug("a delta of {} was not published: {}", requestId, e.toString());
+        }
     }
 
     @Override

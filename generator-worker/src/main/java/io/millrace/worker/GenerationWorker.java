@@ -80,7 +80,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     private final Consumer<String, byte[]> consumer;
     private final Producer<String, byte[]> producer;
-    private final CompletionHandler handler;
+    private final RequestAnswerer handler;
     private final List<String> topics;
     private final CancelledBatches cancelledBatches;
     private final WorkerMetrics metrics;
@@ -98,13 +98,13 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
     /** Whether the loop is inside {@link Consumer#poll}, where a wakeup cuts it short. */
     private final AtomicBoolean polling = new AtomicBoolean();
 
-    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
+    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, RequestAnswerer handler,
             List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock) {
         this(consumer, producer, handler, topics, cancelledBatches, metrics, config, clock, RetrySchedule.none());
     }
 
     /** @param topics the generation topics and, when {@code retries} has tiers, the retry topics of the same models */
-    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, CompletionHandler handler,
+    GenerationWorker(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, RequestAnswerer handler,
             List<String> topics, CancelledBatches cancelledBatches, WorkerMetrics metrics, WorkerConfig config, Clock clock,
             RetrySchedule retries) {
         this.retries = retries;

@@ -3,13 +3,13 @@ package io.millrace.worker;
 import io.millrace.protocol.Headers;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.HealthEvent;
-import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.EngineStats;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +38,7 @@ public final class HealthPublisher implements AutoCloseable {
 
     private final Producer<String, byte[]> producer;
     private final String workerId;
-    private final Map<String, CompletionEngine> engines;
+    private final Map<String, Supplier<EngineStats>> engines;
     private final Duration interval;
     private final Clock clock;
     private final Map<String, AtomicLong> completed = new LinkedHashMap<>();
@@ -51,7 +51,7 @@ public final class HealthPublisher implements AutoCloseable {
         return t;
     });
 
-    HealthPublisher(Producer<String, byte[]> producer, String workerId, Map<String, CompletionEngine> engines, Duration interval,
+    HealthPublisher(Producer<String, byte[]> producer, String workerId, Map<String, Supplier<EngineStats>> engines, Duration interval,
             Clock clock) {
         this.producer = producer;
         this.workerId = workerId;
@@ -116,7 +116,7 @@ public final class HealthPublisher implements AutoCloseable {
 
     private void publish(boolean live) {
         long now = clock.millis();
-        for (Map.Entry<String, CompletionEngine> e : engines.entrySet()) {
+        for (Map.Entry<String, Supplier<EngineStats>> e : engines.entrySet()) {
             String model = e.getKey();
             EngineStats stats = stats(e.getValue());
             long done = completed.get(model).getAndSet(0);
@@ -141,9 +141,9 @@ public final class HealthPublisher implements AutoCloseable {
         }
     }
 
-    private static EngineStats stats(CompletionEngine engine) {
+    private static EngineStats stats(Supplier<EngineStats> engine) {
         try {
-            return engine.stats();
+            return engine.get();
         } catch (RuntimeException e) {
             return new EngineStats(0, 0, 0, 0, 0, 0, 0); // a closing engine: its load is no longer news
         }

@@ -42,9 +42,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerService implements AutoCloseable {
     public static final String GROUP_ID = "millrace-worker";
+    /**
+     * The group (and transactional id prefix) of workers of external models ({@link #external}): a
+     * group of their own, so a process running both kinds keeps two transactional ids, and a
+     * rebalance of one never stops the other.
+     */
+    public static final String EXTERNAL_GROUP_ID = "millrace-remote";
     private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
     private final String bootstrapServers;
     private final Map<String, DecoderModel> models;
+    /** Models answered by something other than a local engine; empty for a local worker. */
+    private final Map<String, ExternalModel> externals;
+    /** The consumer group, also the prefix of the transactional and client ids. */
+    private final String group;
     private final String instanceId;
     private final boolean staticMember;
     private final Map<String, Object> overrides;
@@ -76,11 +86,30 @@ public final class WorkerService implements AutoCloseable {
     /** As above, with the worker's meters ({@link WorkerMetrics}) in {@code registry}. */
     public WorkerService(String bootstrapServers, Map<String, DecoderModel> models, String instanceId,
             Map<String, Object> overrides, MeterRegistry registry) {
+        this(bootstrapServers, models, Map.of(), GROUP_ID, instanceId, overrides, registry);
         if (models.isEmpty()) {
             throw new IllegalArgumentException("a worker needs at least one model: pass --model-dir DIR");
         }
+    }
+
+    /**
+     * A worker of models served elsewhere (remote providers): the same loop, commit boundary, lanes,
+     * retry tiers, cancellations and heartbeats as local models, in group {@value #EXTERNAL_GROUP_ID}.
+     */
+    public static WorkerService external(String bootstrapServers, Map<String, ExternalModel> models, String instanceId,
+            Map<String, Object> overrides, MeterRegistry registry) {
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("a remote worker needs at least one model of kind: remote in the deployment file");
+        }
+        return new WorkerService(bootstrapServers, Map.of(), models, EXTERNAL_GROUP_ID, instanceId, overrides, registry);
+    }
+
+    private WorkerService(String bootstrapServers, Map<String, DecoderModel> models, Map<String, ExternalModel> externals,
+            String group, String instanceId, Map<String, Object> overrides, MeterRegistry registry) {
         this.bootstrapServers = bootstrapServers;
         this.models = new LinkedHashMap<>(models);
+        this.externals = new LinkedHashMap<>(externals);
+        this.group = group;
         this.staticMember = instanceId != null;
         this.instanceId = instanceId != null ? instanceId : "worker-" + UUID.randomUUID().toString().substring(0, 8);
         this.overrides = Map.copyOf(overrides);
@@ -129,28 +158,38 @@ public final class WorkerService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         List<String> topics = new ArrayList<>();
-        for (String m : models.keySet()) {
+        List<String> names = new ArrayList<>(models.keySet());
+        names.addAll(externals.keySet());
+        for (String m : names) {
             topics.add(Topics.generation(m).name());
             topics.add(Topics.interactive(m).name());
             topics.addAll(retries.topics(m));
         }
         deltas = new DeltaPublisher(bootstrapServers);
+        RequestAnswerer answerer = externals.isEmpty() ? new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas)
+                : new ExternalAnswerer(externals, deltas::publish, Clock.systemUTC());
         GenerationWorker worker = new GenerationWorker(
                 new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer()),
                 new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer()),
-                new CompletionHandler(served, Clock.systemUTC(), ForkJoinPool.commonPool(), deltas), topics, cancelled, metrics, config,
-                Clock.systemUTC(), retries);
+                answerer, topics, cancelled, metrics, config, Clock.systemUTC(), retries);
         worker.cancelRequestsFrom(cancelledRequests);
-        Map<String, CompletionEngine> byModel = new LinkedHashMap<>();
-        served.forEach((name, m) -> byModel.put(name, m.engine()));
+        Map<String, java.util.function.Supplier<io.millrace.worker.model.EngineStats>> byModel = new LinkedHashMap<>();
+        served.forEach((name, m) -> byModel.put(name, m.engine()::stats));
+        externals.forEach((name, m) -> byModel.put(name, () -> new io.millrace.worker.model.EngineStats(m.running().getAsInt(),
+                m.waiting().getAsInt(), 0, 0, 0, 0, 0)));
         health = new HealthPublisher(new KafkaProducer<>(healthProducerConfig(), new StringSerializer(), new ByteArraySerializer()),
                 instanceId, byModel, healthInterval, Clock.systemUTC());
         worker.reportHealthTo(health);
         health.start();
-        startThread(worker, "millrace-worker-" + instanceId);
-        log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight, retries after {} ms", instanceId, topics,
-                models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),
-                config.engine().name().toLowerCase(), config.maxInFlight(), retries.delaysMs());
+        startThread(worker, group + "-" + instanceId);
+        if (externals.isEmpty()) {
+            log.info("worker {} consuming {} ({}), {} engine, up to {} requests in flight, retries after {} ms", instanceId, topics,
+                    models.values().stream().map(m -> m.name() + " on " + m.executionProvider()).toList(),
+                    config.engine().name().toLowerCase(), config.maxInFlight(), retries.delaysMs());
+        } else {
+            log.info("remote worker {} consuming {}, up to {} requests in flight, retries after {} ms", instanceId, topics,
+                    config.maxInFlight(), retries.delaysMs());
+        }
     }
 
     /**
@@ -174,14 +213,14 @@ public final class WorkerService implements AutoCloseable {
     Properties consumerConfig() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // Only requests the router committed; aborted router transactions are never generated.
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // A poll may overshoot the in-flight bound by this much before the partitions pause.
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientPrefix() + instanceId);
         // Heartbeats come from the poll thread, never blocked by generation, so a short session is
         // safe: a crashed worker's partitions move to the others within 10 s instead of 45 s.
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
@@ -206,7 +245,7 @@ public final class WorkerService implements AutoCloseable {
         p.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-batches");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientPrefix() + instanceId + "-batches");
         return p;
     }
 
@@ -214,7 +253,7 @@ public final class WorkerService implements AutoCloseable {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         // Stable per instance so a restarted worker fences its own zombie transactions.
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "millrace-worker-" + instanceId);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, group + "-" + instanceId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         // A transaction's sends all happen at once (they batch anyway) and its commit flushes them.
@@ -227,7 +266,7 @@ public final class WorkerService implements AutoCloseable {
         // milliseconds. The timeout bounds how long a crashed worker's open transaction holds back
         // read_committed readers of its result partitions (the broker aborts it then): 15 s, not 60.
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-results");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientPrefix() + instanceId + "-results");
         putOverrides(p, "producer.");
         return p;
     }
@@ -245,8 +284,13 @@ public final class WorkerService implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "millrace-" + instanceId + "-health");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientPrefix() + instanceId + "-health");
         return p;
+    }
+
+    /** Client ids name the kind of worker, so a process running both tells their clients apart. */
+    private String clientPrefix() {
+        return externals.isEmpty() ? "millrace-" : "millrace-remote-";
     }
 
     private void putOverrides(Properties p, String prefix) {
@@ -283,5 +327,12 @@ public final class WorkerService implements AutoCloseable {
         metrics.close();
         engines.forEach(CompletionEngine::close);
         models.values().forEach(DecoderModel::close);
+        for (ExternalModel m : externals.values()) {
+            try {
+                m.resources().close();
+            } catch (Exception e) {
+                log.warn("error while closing a remote model: {}", e.toString());
+            }
+        }
     }
 }

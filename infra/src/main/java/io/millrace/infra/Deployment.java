@@ -53,6 +53,9 @@ final class Deployment implements AutoCloseable {
     private MetricsEndpoint metrics;
 
     private final Settings settings;
+    /** Where the remote role reads its API keys; the process's environment but in tests. */
+    private Map<String, String> env = System.getenv();
+    private WorkerService remote;
     private List<Path> modelDirs;
     private ModelVariants variants;
 
@@ -62,7 +65,13 @@ final class Deployment implements AutoCloseable {
 
     /** Connects (starting the in-process broker when no cluster is given), creates topics, starts the roles. */
     static Deployment start(Settings settings, Set<Role> roles) throws IOException {
+        return start(settings, roles, System.getenv());
+    }
+
+    /** As above, the remote role reading its API keys from {@code env} (the process's environment, or a test's). */
+    static Deployment start(Settings settings, Set<Role> roles, Map<String, String> env) throws IOException {
         Deployment d = connect(settings);
+        d.env = Map.copyOf(env);
         try {
             d.startRoles(roles);
             return d;
@@ -128,7 +137,7 @@ final class Deployment implements AutoCloseable {
         variants = s.modelVariants();
         modelDirs = ModelDirectories.resolve(s.modelDirs(), s.dataDir(), variants);
         variants.requireServed(modelDirs);
-        ModelCatalog served = ModelDirectories.catalog(modelDirs, variants);
+        ModelCatalog served = withRemotes(ModelDirectories.catalog(modelDirs, variants), s.deployment());
         // The file may name models that --model-dir replaced: check its names against what is served.
         s.deployment().checkNames(served.names());
         catalog = served.withAliases(s.deployment().aliases());
@@ -148,9 +157,26 @@ final class Deployment implements AutoCloseable {
         }
     }
 
+    /** The local models' catalog and the deployment's remote models, served alike under their own names. */
+    private static ModelCatalog withRemotes(ModelCatalog local, DeploymentConfig deployment) {
+        List<ModelCatalog.Entry> entries = new ArrayList<>(local.entries());
+        for (DeploymentConfig.RemoteSpec r : deployment.remotes()) {
+            if (local.names().contains(r.name())) {
+                throw deployment.problem("models", "the remote model '" + r.name() + "' has the name of a local model: rename"
+                        + " one of them (a local model is served under its directory's name)");
+            }
+            entries.add(new ModelCatalog.Entry(r.name(), r.model().contextLength()));
+        }
+        return new ModelCatalog(entries);
+    }
+
     /** Starts the stages of these roles in this process. */
     void startRoles(Set<Role> roles) {
         Settings s = settings;
+        if (roles.contains(Role.REMOTE)) {
+            // Keys first: a variable named but unset stops the start before any stage runs.
+            s.deployment().remotes().forEach(this::apiKey);
+        }
         if (s.metricsPort() >= 0) {
             metrics = new MetricsEndpoint(s.metricsPort());
             started.push(metrics);
@@ -190,6 +216,19 @@ final class Deployment implements AutoCloseable {
             started.push(webhooks);
             webhooks.start();
         }
+        if (roles.contains(Role.REMOTE) && !s.deployment().remotes().isEmpty()) {
+            Map<String, io.millrace.worker.ExternalModel> models = new LinkedHashMap<>();
+            for (io.millrace.remote.RemoteAnswerer a : remoteAnswerers()) {
+                models.put(a.name(), new io.millrace.worker.ExternalModel(a::answer, a::running, a::waiting, a));
+            }
+            remote = WorkerService.external(bootstrapServers, models, s.instanceId(), s.workerSettings(),
+                    metrics == null ? new io.micrometer.core.instrument.simple.SimpleMeterRegistry() : metrics.registry());
+            started.push(remote);
+            remote.start();
+        } else if (roles.equals(Set.of(Role.REMOTE))) {
+            throw new UsageException("--roles remote: the deployment has no model of kind: remote; add one to the --config file"
+                    + " (see README, \"Remote models\")");
+        }
         io.millrace.cdc.CdcConfig cdc = s.cdc();
         // The database's roles run where a database is given: serve refuses to name them without one.
         if (roles.contains(Role.DB_SINK) && cdc.enabled()) {
@@ -227,11 +266,32 @@ final class Deployment implements AutoCloseable {
         }
     }
 
+    /** One answerer per remote model, each with its API key read from the environment (checked here, with what to export). */
+    private List<io.millrace.remote.RemoteAnswerer> remoteAnswerers() {
+        List<io.millrace.remote.RemoteAnswerer> answerers = new ArrayList<>();
+        for (DeploymentConfig.RemoteSpec r : settings.deployment().remotes()) {
+            answerers.add(new io.millrace.remote.RemoteAnswerer(r.model(), apiKey(r), Clock.systemUTC()));
+        }
+        return answerers;
+    }
+
+    private io.millrace.remote.ApiKey apiKey(DeploymentConfig.RemoteSpec r) {
+        try {
+            return r.model().apiKey(env);
+        } catch (IllegalStateException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
     /** The router's models, aliases, cache, fallback chains, health settings and quotas; model identities are hashed only when the cache is on. */
     private RouterConfig routerConfig(Settings s) {
         CacheSettings cache = s.cache();
         try {
-            Map<String, String> identities = cache.enabled() ? ModelDirectories.identities(modelDirs, variants) : Map.of();
+            Map<String, String> identities = new LinkedHashMap<>();
+            if (cache.enabled()) {
+                identities.putAll(ModelDirectories.identities(modelDirs, variants));
+                s.deployment().remotes().forEach(r -> identities.put(r.name(), r.model().identity()));
+            }
             // The classifier trains in well under a second; only a deployment that accepts "auto" pays for it.
             return new RouterConfig(catalog, Stores.DEDUP_RETENTION, identities, cache,
                     catalog.auto().isPresent() ? AutoRouter.trained() : AutoRouter.RULE_ONLY, s.deployment().fallbacks(), s.health(),
@@ -259,6 +319,11 @@ final class Deployment implements AutoCloseable {
                     offers.add(new ModelOffer(name, spec.price().inputPerMillion(), spec.price().outputPerMillion(), spec.quality()));
                 }
             });
+        }
+        for (DeploymentConfig.RemoteSpec r : s.deployment().remotes()) {
+            if (r.quality() != null) {
+                offers.add(new ModelOffer(r.name(), r.model().inputPerMillion(), r.model().outputPerMillion(), r.quality()));
+            }
         }
         if (!offers.isEmpty()) {
             log.info("budget routing chooses among {}", offers);
@@ -302,6 +367,11 @@ final class Deployment implements AutoCloseable {
 
     Optional<WorkerService> worker() {
         return Optional.ofNullable(worker);
+    }
+
+    /** The remote role's worker, when this process runs it. */
+    Optional<WorkerService> remote() {
+        return Optional.ofNullable(remote);
     }
 
     /** Waits until the stream stages of this process process records. */

@@ -16,6 +16,8 @@ import java.util.Set;
  *
  * @param source    the file, named in every message about it
  * @param models    served models, in order; empty: {@code --model-dir} or the built-in model
+ * @param remotes   models served by OpenAI-compatible servers elsewhere ({@code kind: remote}), answered by
+ *                  the {@code remote} role; served beside the local ones, under their own names
  * @param aliases   names clients may send, to served model names
  * @param fallbacks per model, the models to try, in order, when its circuit is open (passed to the router)
  * @param auto      how {@code "model": "auto"} chooses
@@ -23,10 +25,26 @@ import java.util.Set;
  * @param settings  {@code --set} keys (the {@code set:} section and the {@code cache:} section's keys);
  *                  {@code --set} on the command line wins over them
  */
-record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String> aliases, Map<String, List<String>> fallbacks,
-        AutoRouting auto, Map<String, Long> quotas, Map<String, Object> settings) {
+record DeploymentConfig(Path source, List<ModelSpec> models, List<RemoteSpec> remotes, Map<String, String> aliases,
+        Map<String, List<String>> fallbacks, AutoRouting auto, Map<String, Long> quotas, Map<String, Object> settings) {
     static final DeploymentConfig EMPTY = new DeploymentConfig(null, List.of(), Map.of(), Map.of(), AutoRouting.OFF, Map.of(),
             Map.of());
+
+    /** A deployment of local models only. */
+    DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String> aliases, Map<String, List<String>> fallbacks,
+            AutoRouting auto, Map<String, Long> quotas, Map<String, Object> settings) {
+        this(source, models, List.of(), aliases, fallbacks, auto, quotas, settings);
+    }
+
+    /**
+     * A remote model ({@code kind: remote}) and the deployment's estimate of its quality (null when
+     * not given), which puts it among budget routing's choices as for a local model.
+     */
+    record RemoteSpec(io.millrace.remote.RemoteModel model, Double quality) {
+        String name() {
+            return model.name();
+        }
+    }
 
     /**
      * A served model: its directory (served under the directory's name), its price in USD per million
@@ -52,6 +70,7 @@ record DeploymentConfig(Path source, List<ModelSpec> models, Map<String, String>
 
     DeploymentConfig {
         models = List.copyOf(models);
+        remotes = List.copyOf(remotes);
         aliases = Map.copyOf(aliases);
         fallbacks = Map.copyOf(fallbacks);
         quotas = Map.copyOf(quotas);

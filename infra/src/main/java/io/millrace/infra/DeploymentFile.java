@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -72,24 +74,41 @@ final class DeploymentFile {
             object(set, "set");
             set.fields().forEachRemaining(f -> settings.put(f.getKey(), scalar(f.getValue(), "set." + f.getKey())));
         }
-        return new DeploymentConfig(file, models(root.get("models")), aliases(root.get("aliases")), fallbacks(root.get("fallbacks")),
+        List<DeploymentConfig.RemoteSpec> remotes = new ArrayList<>();
+        List<DeploymentConfig.ModelSpec> models = models(root.get("models"), remotes);
+        return new DeploymentConfig(file, models, remotes, aliases(root.get("aliases")), fallbacks(root.get("fallbacks")),
                 auto(root.get("auto")), quotas(root.get("quotas")), settings);
     }
 
-    private List<DeploymentConfig.ModelSpec> models(JsonNode models) {
+    /** The local models; the remote ones ({@code kind: remote}) are added to {@code remotes}. */
+    private List<DeploymentConfig.ModelSpec> models(JsonNode models, List<DeploymentConfig.RemoteSpec> remotes) {
         List<DeploymentConfig.ModelSpec> specs = new ArrayList<>();
         if (models == null) {
             return specs;
         }
         if (!models.isArray()) {
-            throw problem("models", "must be a list of models, each '- directory: DIR' with an optional price and quality");
+            throw problem("models", "must be a list of models, each '- directory: DIR' (or '- kind: remote' with a name and"
+                    + " base_url) with an optional price and quality");
         }
         Set<String> names = new TreeSet<>();
         for (int i = 0; i < models.size(); i++) {
             String path = "models[" + i + "]";
             JsonNode m = models.get(i);
             object(m, path);
-            onlyKeys(m, path + ".", Set.of("directory", "price", "quality"));
+            JsonNode kind = m.get("kind");
+            if (kind != null && !(kind.isTextual() && Set.of("local", "remote").contains(kind.asText()))) {
+                throw problem(path + ".kind", "'" + kind.asText() + "' is not a kind of model: use local (a directory, the"
+                        + " default) or remote (an OpenAI-compatible server)");
+            }
+            if (kind != null && kind.asText().equals("remote")) {
+                DeploymentConfig.RemoteSpec remote = remote(m, path);
+                if (!names.add(remote.name())) {
+                    throw problem(path + ".name", "'" + remote.name() + "' is served twice: give each model its own name");
+                }
+                remotes.add(remote);
+                continue;
+            }
+            onlyKeys(m, path + ".", Set.of("kind", "directory", "price", "quality"));
             JsonNode dir = m.get("directory");
             if (dir == null || !dir.isTextual() || dir.asText().isBlank()) {
                 throw problem(path + ".directory", "is missing: give the model's directory (an Optimum export)");
@@ -100,27 +119,7 @@ final class DeploymentFile {
                 throw problem(path + ".directory", directory + " is not a directory: point it at a model exported by Hugging Face"
                         + " Optimum (model.onnx, config.json, tokenizer.json, tokenizer_config.json)");
             }
-            DeploymentConfig.Price price = new DeploymentConfig.Price(0, 0);
-            JsonNode p = m.get("price");
-            if (p != null) {
-                object(p, path + ".price");
-                onlyKeys(p, path + ".price.", Set.of("input_per_million", "output_per_million"));
-                price = new DeploymentConfig.Price(usd(p, path + ".price.input_per_million"), usd(p, path + ".price.output_per_million"));
-            }
-            Double quality = null;
-            JsonNode q = m.get("quality");
-            if (q != null) {
-                if (!q.isNumber() || !(q.asDouble() >= 0 && q.asDouble() <= 1)) {
-                    throw problem(path + ".quality", "'" + q.asText() + "' is not a quality estimate: give a number from 0 to 1"
-                            + " (say, the share of this batch's kind of lines the model answers well), e.g. 0.8");
-                }
-                if (p == null) {
-                    throw problem(path + ".quality", "needs a price beside it: budget routing weighs quality against"
-                            + " cost, so give " + path + ".price too");
-                }
-                quality = q.asDouble();
-            }
-            DeploymentConfig.ModelSpec spec = new DeploymentConfig.ModelSpec(directory, price, quality);
+            DeploymentConfig.ModelSpec spec = new DeploymentConfig.ModelSpec(directory, price(m, path), quality(m, path));
             if (!names.add(spec.name())) {
                 throw problem(path, "serves '" + spec.name() + "' again: each model is served under its directory's name,"
                         + " so two directories need two different names");
@@ -128,6 +127,94 @@ final class DeploymentFile {
             specs.add(spec);
         }
         return specs;
+    }
+
+    private DeploymentConfig.Price price(JsonNode m, String path) {
+        JsonNode p = m.get("price");
+        if (p == null) {
+            return new DeploymentConfig.Price(0, 0);
+        }
+        object(p, path + ".price");
+        onlyKeys(p, path + ".price.", Set.of("input_per_million", "output_per_million"));
+        return new DeploymentConfig.Price(usd(p, path + ".price.input_per_million"), usd(p, path + ".price.output_per_million"));
+    }
+
+    private Double quality(JsonNode m, String path) {
+        JsonNode q = m.get("quality");
+        if (q == null) {
+            return null;
+        }
+        if (!q.isNumber() || !(q.asDouble() >= 0 && q.asDouble() <= 1)) {
+            throw problem(path + ".quality", "'" + q.asText() + "' is not a quality estimate: give a number from 0 to 1"
+                    + " (say, the share of this batch's kind of lines the model answers well), e.g. 0.8");
+        }
+        if (m.get("price") == null) {
+            throw problem(path + ".quality", "needs a price beside it: budget routing weighs quality against"
+                    + " cost, so give " + path + ".price too");
+        }
+        return q.asDouble();
+    }
+
+    private static final Set<String> REMOTE_KEYS = Set.of("kind", "name", "base_url", "api_key_env", "model", "price", "quality",
+            "concurrency", "timeout", "max_attempts", "context_length");
+
+    /** A {@code kind: remote} entry. The key itself never appears here: only the variable that holds it. */
+    private DeploymentConfig.RemoteSpec remote(JsonNode m, String path) {
+        for (String secret : List.of("api_key", "key", "authorization")) {
+            if (m.has(secret)) {
+                throw problem(path + "." + secret, "an API key is never written in the config: put it in an environment"
+                        + " variable of the process that runs the remote role and name the variable in " + path + ".api_key_env");
+            }
+        }
+        onlyKeys(m, path + ".", REMOTE_KEYS);
+        String name = modelName(m.get("name"), path + ".name");
+        JsonNode url = m.get("base_url");
+        if (url == null || !url.isTextual() || url.asText().isBlank()) {
+            throw problem(path + ".base_url", "is missing: give the server's OpenAI base URL, e.g. https://api.openai.com/v1");
+        }
+        String keyEnv = null;
+        JsonNode env = m.get("api_key_env");
+        if (env != null) {
+            if (!env.isTextual() || !env.asText().matches("[A-Za-z_][A-Za-z0-9_]{0,200}")) {
+                throw problem(path + ".api_key_env", "'" + env.asText() + "' is not an environment variable's name: give the"
+                        + " variable that holds the key, e.g. OPENAI_API_KEY (not the key itself)");
+            }
+            keyEnv = env.asText();
+        }
+        JsonNode remoteName = m.get("model");
+        if (remoteName != null && (!remoteName.isTextual() || remoteName.asText().isBlank())) {
+            throw problem(path + ".model", "must be the model name the server knows, e.g. gpt-4o-mini");
+        }
+        JsonNode timeout = m.get("timeout");
+        Duration callTimeout = io.millrace.remote.RemoteModel.DEFAULT_TIMEOUT;
+        if (timeout != null) {
+            try {
+                callTimeout = DurationText.parse(timeout.asText());
+            } catch (IllegalArgumentException e) {
+                throw problem(path + ".timeout", e.getMessage());
+            }
+        }
+        DeploymentConfig.Price price = price(m, path);
+        try {
+            return new DeploymentConfig.RemoteSpec(new io.millrace.remote.RemoteModel(name, URI.create(url.asText().trim()), keyEnv,
+                    remoteName == null ? name : remoteName.asText(), price.inputPerMillion(), price.outputPerMillion(),
+                    whole(m, "concurrency", path, io.millrace.remote.RemoteModel.DEFAULT_CONCURRENCY), callTimeout,
+                    whole(m, "max_attempts", path, io.millrace.remote.RemoteModel.DEFAULT_MAX_ATTEMPTS),
+                    whole(m, "context_length", path, 0)), quality(m, path));
+        } catch (IllegalArgumentException e) {
+            throw problem(path, e.getMessage());
+        }
+    }
+
+    private int whole(JsonNode m, String key, String path, int absent) {
+        JsonNode v = m.get(key);
+        if (v == null) {
+            return absent;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
+            throw problem(path + "." + key, "'" + v.asText() + "' is not a whole number of 0 or more");
+        }
+        return v.asInt();
     }
 
     private Map<String, String> aliases(JsonNode aliases) {

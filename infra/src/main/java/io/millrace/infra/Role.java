@@ -12,7 +12,9 @@ import picocli.CommandLine.TypeConversionException;
  * ({@code --cdc-jdbc-url}).
  */
 enum Role {
-    INGEST, ROUTER, WORKER, API, WEBHOOKS, CDC, DB_SINK;
+    INGEST, ROUTER, WORKER, API, WEBHOOKS, CDC, DB_SINK,
+    /** Answers the requests of the deployment's remote models ({@code kind: remote}) by calling their servers; none: nothing. */
+    REMOTE;
 
     /** The roles {@code serve} runs when none are named: all, those of the database only with one. */
     static Set<Role> defaults(boolean database) {
@@ -34,7 +36,7 @@ enum Role {
             return Role.valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new UsageException("unknown role '" + name.trim()
-                    + "' in --roles: use any of ingest,router,worker,api,webhooks,cdc,db-sink");
+                    + "' in --roles: use any of ingest,router,worker,api,webhooks,cdc,db-sink,remote");
         }
     }
 

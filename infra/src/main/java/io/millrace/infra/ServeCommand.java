@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
                         + " scale independently."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--roles", paramLabel = "ROLE", split = ",", converter = Role.Converter.class,
-            description = "which stages this process runs: ingest, router, worker, api, webhooks, cdc, db-sink (default: all;"
+            description = "which stages this process runs: ingest, router, worker, api, webhooks, cdc, db-sink, remote (default: all;"
                     + " cdc and db-sink only with --cdc-jdbc-url)")
     Set<Role> roles;
 
@@ -98,7 +98,7 @@ final class ServeCommand implements Callable<Integer> {
                     + " and every caller shares one tenant. For local development only: serve with keys (the default) anywhere"
                     + " others can reach.");
         }
-        Deployment deployment = Deployment.start(settings, roles);
+        Deployment deployment = Deployment.start(settings, roles, env);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deployment.close();
             stopped.countDown();

@@ -40,7 +40,9 @@ public final class TopicProvisioner {
                     .collect(Collectors.toList());
             Set<String> raced = missing.isEmpty() ? Set.of() : createAll(admin, missing);
             if (missing.size() > raced.size()) {
-                log.info("created topics {}", missing.stream().map(NewTopic::name).filter(n -> !raced.contains(n)).toList());
+                List<String> created = missing.stream().map(NewTopic::name).filter(n -> !raced.contains(n)).toList();
+                log.info("created topics {}", created);
+                awaitLeaders(admin, created);
             }
             // Topics another process created meanwhile are checked like any that existed before.
             List<Topic<?, ?>> present = topics.stream()
@@ -58,6 +60,28 @@ public final class TopicProvisioner {
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot create or check topics: " + e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /**
+     * Waits (up to 15 s) until every partition of the topics just created has a leader: a stage that
+     * starts at once (the router's global store of millrace.health) otherwise may find no partitions
+     * yet and stop.
+     */
+    private static void awaitLeaders(Admin admin, List<String> created) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                Map<String, TopicDescription> d = admin.describeTopics(created).allTopicNames().get();
+                if (d.values().stream().allMatch(t -> !t.partitions().isEmpty()
+                        && t.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // not described yet: ask again
+            }
+            Thread.sleep(100);
+        }
+        log.warn("topics {} still have partitions without a leader after 15 s", created);
     }
 
     /** Creates the topics; returns those that turned out to exist already. */

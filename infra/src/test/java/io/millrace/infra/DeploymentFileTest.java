@@ -109,6 +109,64 @@ class DeploymentFileTest {
     }
 
     @Test
+    void readsRemoteModelsBesideLocalOnes() throws IOException {
+        Files.createDirectories(dir.resolve("models/tiny"));
+        DeploymentConfig c = read("""
+                models:
+                  - directory: models/tiny
+                  - kind: remote
+                    name: gpt-4o-mini
+                    base_url: https://api.openai.com/v1/
+                    api_key_env: OPENAI_API_KEY
+                    price: {input_per_million: 0.15, output_per_million: 0.6}
+                    quality: 0.8
+                    concurrency: 3
+                    timeout: 20s
+                    max_attempts: 2
+                    context_length: 128000
+                  - kind: remote
+                    name: vllm
+                    base_url: http://10.0.0.7:8000/v1
+                    model: meta-llama/Llama-3.1-8B-Instruct
+                fallbacks: {tiny: [gpt-4o-mini], gpt-4o-mini: [vllm, tiny]}
+                """);
+        assertThat(c.models()).extracting(DeploymentConfig.ModelSpec::name).containsExactly("tiny");
+        assertThat(c.remotes()).extracting(DeploymentConfig.RemoteSpec::name).containsExactly("gpt-4o-mini", "vllm");
+        io.millrace.remote.RemoteModel gpt = c.remotes().get(0).model();
+        assertThat(gpt.baseUrl()).hasToString("https://api.openai.com/v1");
+        assertThat(gpt.apiKeyEnv()).isEqualTo("OPENAI_API_KEY");
+        assertThat(gpt.remoteModel()).as("the served name by default").isEqualTo("gpt-4o-mini");
+        assertThat(gpt.concurrency()).isEqualTo(3);
+        assertThat(gpt.timeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(gpt.maxAttempts()).isEqualTo(2);
+        assertThat(gpt.contextLength()).isEqualTo(128000);
+        assertThat(gpt.costUsd(1_000_000, 1_000_000)).isEqualTo(0.75);
+        assertThat(c.remotes().get(0).quality()).isEqualTo(0.8);
+        io.millrace.remote.RemoteModel vllm = c.remotes().get(1).model();
+        assertThat(vllm.apiKeyEnv()).isNull();
+        assertThat(vllm.remoteModel()).isEqualTo("meta-llama/Llama-3.1-8B-Instruct");
+        assertThat(vllm.concurrency()).isEqualTo(io.millrace.remote.RemoteModel.DEFAULT_CONCURRENCY);
+        c.checkNames(Set.of("tiny", "gpt-4o-mini", "vllm"));
+    }
+
+    @Test
+    void aRemoteModelsMistakesSayWhatToFixAndAKeyIsNeverTakenFromTheFile() {
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1', api_key: sk-123}]",
+                "models[0].api_key: an API key is never written in the config", "api_key_env");
+        assertProblem("models: [{kind: remote, name: far}]", "models[0].base_url: is missing");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'ftp://x/v1'}]", "models[0]: base_url 'ftp://x/v1' is not an http(s) URL");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1', api_key_env: 'sk-live key'}]",
+                "models[0].api_key_env: 'sk-live key' is not an environment variable's name");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1', concurrency: 0}]", "concurrency 0 is out of range");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1', timeout: soon}]", "models[0].timeout: 'soon' is not a duration");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1', directory: x}]",
+                "models[0].directory: is not a known key");
+        assertProblem("models: [{kind: cloud, name: far}]", "models[0].kind: 'cloud' is not a kind of model");
+        assertProblem("models: [{kind: remote, name: far, base_url: 'https://x/v1'}, {kind: remote, name: far, base_url: 'https://y/v1'}]",
+                "models[1].name: 'far' is served twice");
+    }
+
+    @Test
     void badCacheValuesSayWhatToWrite() {
         assertThatThrownBy(() -> CacheOptions.from(Map.of(CacheOptions.TTL, "a day"))).isInstanceOf(UsageException.class)
                 .hasMessageContaining("cache.ttl=a day").hasMessageContaining("e.g. 90s, 30m, 24h or 7d");

@@ -44,5 +44,11 @@ public final class ErrorCodes {
      */
     public static final String MODEL_UNAVAILABLE = "model_unavailable";
 
+    /**
+     * A remote model's server refused the request for good (a 4xx other than 408 and 429: the body,
+     * or the deployment's API key for it); its status and message are passed on. Not retried.
+     */
+    public static final String REMOTE_REJECTED = "remote_rejected";
+
     private ErrorCodes() {}
 }

@@ -1,5 +1,6 @@
 package io.millrace.protocol.events;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
@@ -14,6 +15,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  *                   false and the body, a copy of an earlier completion with a fresh id, says so too)
  * @param route      the router's decision for the request ({@link RequestEvent#route()}), copied by
  *                   whoever answers; null for results of requests never routed (invalid ones)
+ * @param costUsd    what answering cost in USD, for a model priced per token whose price is known where it
+ *                   answers (a remote model: its server's usage at the deployment file's prices); left out
+ *                   of the JSON when null (local models, errors, cache answers)
  */
 public record ResultEvent(
         String requestId,
@@ -29,7 +33,16 @@ public record ResultEvent(
         Timings timings,
         String tenant,
         boolean cached,
-        RouteInfo route) {
+        RouteInfo route,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Double costUsd) {
+
+    /** A result with no cost recorded (every result but a remote model's). */
+    public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
+            JsonNode body, ErrorInfo error, boolean generated, long completedAt, Timings timings, String tenant,
+            boolean cached, RouteInfo route) {
+        this(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt, timings, tenant,
+                cached, route, null);
+    }
 
     /** A result with no route recorded. */
     public ResultEvent(String requestId, String batchId, String customId, Long line, String model, int statusCode,
@@ -55,12 +68,12 @@ public record ResultEvent(
     /** This result for another tenant: ingest stamps a batch's tenant on the errors of its lines. */
     public ResultEvent withTenant(String t) {
         return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
-                timings, t, cached, route);
+                timings, t, cached, route, costUsd);
     }
 
     public ResultEvent withRoute(RouteInfo r) {
         return new ResultEvent(requestId, batchId, customId, line, model, statusCode, body, error, generated, completedAt,
-                timings, tenant, cached, r);
+                timings, tenant, cached, r, costUsd);
     }
 
     public boolean succeeded() {
