@@ -137,7 +137,8 @@ class EvalRunIT {
             JsonNode table = tables.get(i);
             assertThat(table.get("metric").asText()).isEqualTo(metrics.get(i));
             assertThat(table.get("visible").asBoolean()).isTrue();
-            assertThat(texts(table.get("header"))).containsExactly("model", "mean", "stderr", "95% interval", "items", "errors");
+            assertThat(texts(table.get("header"))).containsExactly("model", "mean", "stderr (bootstrap)", "stderr (analytic)", "95% interval",
+                    "items", "errors");
             assertThat(table.get("rows")).hasSize(models.size());
             for (int k = 0; k < models.size(); k++) {
                 List<String> cells = texts(table.get("rows").get(k));
@@ -146,11 +147,12 @@ class EvalRunIT {
                 assertThat(cells.get(0)).isEqualTo(models.get(k));
                 assertThat(Double.parseDouble(cells.get(1))).isCloseTo(e.get("mean").asDouble(), within(5e-5));
                 assertThat(Double.parseDouble(cells.get(2))).isCloseTo(e.get("stderr").asDouble(), within(5e-5));
-                String[] interval = cells.get(3).replaceAll("[\\[\\]]", "").split(", ");
+                assertThat(Double.parseDouble(cells.get(3))).isCloseTo(e.get("stderr_analytic").asDouble(), within(5e-5));
+                String[] interval = cells.get(4).replaceAll("[\\[\\]]", "").split(", ");
                 assertThat(Double.parseDouble(interval[0])).isCloseTo(e.get("ci95_lower").asDouble(), within(5e-5));
                 assertThat(Double.parseDouble(interval[1])).isCloseTo(e.get("ci95_upper").asDouble(), within(5e-5));
-                assertThat(Integer.parseInt(cells.get(4))).isEqualTo(e.get("n").asInt());
-                assertThat(Integer.parseInt(cells.get(5))).isEqualTo(model.get("errors").asInt());
+                assertThat(Integer.parseInt(cells.get(5))).isEqualTo(e.get("n").asInt());
+                assertThat(Integer.parseInt(cells.get(6))).isEqualTo(model.get("errors").asInt());
             }
         }
         assertThat(seen.get("svg_bars").asInt()).isEqualTo(metrics.size() * models.size());
