@@ -8,6 +8,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.ResultEvent;
+import io.millrace.results.CancelPublisher;
 import io.millrace.worker.WorkerService;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -117,6 +118,7 @@ final class BatchCommand extends BatchRunningCommand<BatchCommand.Outcome> {
                 submit(deployment, file, batchId, total, collector.seen(), routes);
                 await(collector, sink, counts, total, deployment);
             }
+            publishEnd(deployment, batchId);
             long generatedNow = counts.generated - generatedBefore;
             out.println("batch " + batchId + ": " + counts.completed + " completed, " + counts.failed + " failed"
                     + (alreadyDone ? "" : ", " + generatedNow + " generated now"));
@@ -124,6 +126,22 @@ final class BatchCommand extends BatchRunningCommand<BatchCommand.Outcome> {
             out.println("errors: " + errors);
             return new Outcome(batchId, total, counts.completed, counts.failed, generatedNow, alreadyDone, output, errors);
         }
+    }
+
+    /**
+     * Every line has its result: the batch's end goes on {@code millrace.batches} (finalizing, and
+     * completed unless it was cancelled), as the API's finalizer publishes it for a batch of a stored
+     * file, so the webhooks role derives {@code batch.completed} (or {@code batch.cancelled}) for this
+     * batch too. Published again on a rerun of a finished batch only if it is missing (a crash between
+     * the last result and this write): the event's id is stable, so it is delivered once either way.
+     */
+    private void publishEnd(Deployment deployment, String batchId) {
+        CancelCommand.latest(deployment.bootstrapServers(), batchId).filter(b -> !b.finalized()).ifPresent(b -> {
+            long now = Clock.systemUTC().millis();
+            try (CancelPublisher publisher = new CancelPublisher(deployment.bootstrapServers())) {
+                publisher.publish(b.finalized(null, null, now, now));
+            }
+        });
     }
 
     /**
