@@ -277,5 +277,6 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
         containers.clear();
         producerFactory.destroy();
+        attempt.close();
     }
 }
