@@ -2,7 +2,8 @@
 // JSON line, what a reader sees of its summary: for each metric heading, the rows of the table under
 // it as rendered text. EvalRunIT compares that with the run's summary.json.
 //
-// Usage: node tools/report-check/check.mjs REPORT.html
+// Usage: node tools/report-check/check.mjs REPORT.html [--screenshot OUT.png]
+// (--screenshot also writes what Chromium shows, the whole page, as a PNG: the README's picture.)
 // Exit 0 with {"title", "tables": [{"metric", "header": [...], "rows": [[...], ...]}], "svg_bars"} on
 // stdout; exit 2 when Chromium is missing or will not start, with what to install on stderr.
 //
@@ -17,6 +18,8 @@ import { pathToFileURL } from 'node:url';
 
 const executable = process.env.MILLRACE_CHROMIUM || '/usr/bin/chromium';
 const report = process.argv[2];
+const shotAt = process.argv.indexOf('--screenshot');
+const screenshot = shotAt > 0 ? process.argv[shotAt + 1] : null;
 if (!report || !existsSync(report)) {
   console.error(`report-check: usage: node check.mjs REPORT.html (got ${report ?? 'nothing'}, which does not exist)`);
   process.exit(1);
@@ -64,6 +67,10 @@ try {
     return { title: document.title, tables, svg_bars: document.querySelectorAll('svg rect title').length };
   });
   seen.fetched = fetched;
+  if (screenshot) {
+    await page.setViewportSize({ width: 1100, height: 800 });
+    await page.screenshot({ path: screenshot, fullPage: true });
+  }
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();
