@@ -66,6 +66,26 @@ public final class Bootstrap {
         return estimate(d);
     }
 
+    /**
+     * lm-evaluation-harness's analytic standard error of a mean ({@code mean_stderr}): the sample
+     * standard deviation (n - 1) over sqrt(n); for right/wrong scores sqrt(p (1 - p) / (n - 1)). The
+     * bootstrap's standard error tends to the plug-in sqrt(p (1 - p) / n) instead, smaller by
+     * sqrt((n - 1) / n) (1.7% at 30 items) plus its resampling noise: summary.json gives both, so a
+     * number can be set beside lm-eval's. NaN below 2 items.
+     */
+    public static double analyticStderr(double[] values) {
+        int n = values.length;
+        if (n < 2) {
+            return Double.NaN;
+        }
+        double m = mean(values);
+        double squares = 0;
+        for (double v : values) {
+            squares += (v - m) * (v - m);
+        }
+        return Math.sqrt(squares / (n - 1)) / Math.sqrt(n);
+    }
+
     static double mean(double[] values) {
         double sum = 0;
         for (double v : values) {

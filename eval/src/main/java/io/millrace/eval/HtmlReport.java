@@ -34,12 +34,13 @@ public final class HtmlReport {
         List<String> models = run.models();
         h.append("<h2>Summary</h2>\n");
         for (String metric : run.metrics()) {
-            h.append("<h3>").append(esc(metric)).append("</h3>\n<table class=\"summary\"><tr><th>model</th><th>mean</th><th>stderr</th>"
-                    + "<th>95% interval</th><th>items</th><th>errors</th></tr>\n");
+            h.append("<h3>").append(esc(metric)).append("</h3>\n<table class=\"summary\"><tr><th>model</th><th>mean</th><th>stderr (bootstrap)</th>"
+                    + "<th>stderr (analytic)</th><th>95% interval</th><th>items</th><th>errors</th></tr>\n");
             for (String model : models) {
                 JsonNode e = s.path("models").path(model).path("metrics").path(metric);
                 h.append("<tr><td>").append(esc(model)).append("</td><td class=\"num\">").append(num(e.path("mean")))
-                        .append("</td><td class=\"num\">").append(num(e.path("stderr"))).append("</td><td class=\"num\">[")
+                        .append("</td><td class=\"num\">").append(num(e.path("stderr"))).append("</td><td class=\"num\">")
+                        .append(num(e.path("stderr_analytic"))).append("</td><td class=\"num\">[")
                         .append(num(e.path("ci95_lower"))).append(", ").append(num(e.path("ci95_upper"))).append("]</td><td class=\"num\">")
                         .append(e.path("n").asInt()).append("</td><td class=\"num\">").append(s.path("models").path(model).path("errors").asInt())
                         .append("</td></tr>\n");

@@ -29,7 +29,7 @@ public final class MultipleChoice {
         return argmax(loglikelihoods);
     }
 
-    /** The choice {@code acc_norm} picks: loglikelihood divided by the choice's length in characters. */
+    /** The choice {@code acc_norm} picks: loglikelihood divided by the choice's length in characters (code points). */
     public static int predictedNormalized(double[] loglikelihoods, List<String> choices) {
         if (loglikelihoods.length != choices.size()) {
             throw new IllegalArgumentException(loglikelihoods.length + " loglikelihoods for " + choices.size() + " choices");
@@ -37,7 +37,9 @@ public final class MultipleChoice {
         double[] perChar = new double[loglikelihoods.length];
         for (int i = 0; i < perChar.length; i++) {
             // An empty choice would divide by zero; lm-eval never sees one (the dataset check refuses them).
-            perChar[i] = loglikelihoods[i] / Math.max(1, choices.get(i).length());
+            // Characters as Python's len() counts them (code points), as lm-eval divides.
+            String choice = choices.get(i);
+            perChar[i] = loglikelihoods[i] / Math.max(1, choice.codePointCount(0, choice.length()));
         }
         return argmax(perChar);
     }

@@ -19,6 +19,7 @@ import java.util.Map;
  * tokens whose {@code text_offset} is at or past the end of the query: the tokens of the choice. A
  * token that straddles the boundary (the query's last characters merged with the choice's first)
  * counts with the query, so choices are best written with a leading space, as lm-eval's are.
+ * Offsets count characters (code points), as OpenAI's and Millrace's {@code text_offset} do.
  */
 public final class ResultScorer {
     private final EvalSpec spec;
@@ -68,11 +69,15 @@ public final class ResultScorer {
             texts.add(choice.path("message").path("content").asText(""));
         }
         texts.forEach(outputs::add);
-        if (texts.isEmpty()) {
-            row.put("error", "the response has no choices");
+        if (texts.size() != spec.sampling().n()) {
+            // Averaging over the samples that came back would score this item on fewer samples than
+            // the others, silently: an answer short of samples is an error (scores 0, counted).
+            row.put("error", "the response has " + texts.size() + " choices for sampling.n = " + spec.sampling().n());
             return out;
         }
-        // n samples: the item's score is the mean over its samples (each sample scored alone).
+        // n samples: the item's score is the mean over its samples (each sample scored alone), the
+        // expected score of one sample (pass@1 estimated from n), not pass@n. The bootstrap resamples
+        // items, each with all its samples, so the spread is over items, as it must be.
         for (TextMetric metric : spec.textMetrics()) {
             double sum = 0;
             for (String t : texts) {
@@ -97,7 +102,7 @@ public final class ResultScorer {
                 row.remove(List.of("loglikelihoods", "choice_tokens"));
                 return Map.of();
             }
-            Loglikelihood l = loglikelihood(body, item.query().length());
+            Loglikelihood l = loglikelihood(body, item.query().codePointCount(0, item.query().length()));
             if (l.tokens() == 0) {
                 row.remove(List.of("loglikelihoods", "choice_tokens"));
                 row.put("error", "choice " + j + " scored no tokens of its own: its first token merged with the end of the query;"
@@ -115,7 +120,10 @@ public final class ResultScorer {
         return Map.of("acc", predicted == item.gold() ? 1.0 : 0.0, "acc_norm", predictedNorm == item.gold() ? 1.0 : 0.0);
     }
 
-    /** The sum of the logprobs of the echoed tokens that start at or after {@code queryLength}, and how many there are. */
+    /**
+     * The sum of the logprobs of the echoed tokens that start at or after {@code queryLength}
+     * (characters, code points), and how many there are.
+     */
     public record Loglikelihood(double sum, int tokens) {}
 
     public static Loglikelihood loglikelihood(JsonNode completion, int queryLength) {

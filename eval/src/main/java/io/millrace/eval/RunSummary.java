@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * summary.json: per model and metric, the mean with its bootstrap standard error and 95% interval.
+ * summary.json: per model and metric, the mean with its bootstrap standard error and 95% interval,
+ * and lm-evaluation-harness's analytic standard error beside it ({@link Bootstrap#analyticStderr}).
  * Nothing in it depends on when or where the run happened (no times, no hosts), so the same spec,
  * dataset and models give the same file.
  */
@@ -29,7 +30,14 @@ public final class RunSummary {
             model.put("errors", m.errors());
             ObjectNode metrics = model.putObject("metrics");
             for (Map.Entry<String, double[]> e : m.scores().entrySet()) {
-                metrics.set(e.getKey(), json(bootstrap.estimate(e.getValue())));
+                ObjectNode metric = json(bootstrap.estimate(e.getValue()));
+                double analytic = Bootstrap.analyticStderr(e.getValue());
+                if (Double.isNaN(analytic)) {
+                    metric.putNull("stderr_analytic");
+                } else {
+                    metric.put("stderr_analytic", analytic);
+                }
+                metrics.set(e.getKey(), metric);
             }
         }
         return out;

@@ -148,6 +148,13 @@ class EvalRunFilesTest {
         // two of four samples right: 0.5
         assertThat(new ResultScorer(spec).score("a", data.items(), Map.of("i0001", result)).scores().get("exact_match"))
                 .containsExactly(0.5);
+
+        // An answer with fewer samples than n is an error (scored 0), not a mean over the ones that came.
+        choices.remove(3);
+        ModelScores short3 = new ResultScorer(spec).score("a", data.items(), Map.of("i0001", result));
+        assertThat(short3.scores().get("exact_match")).containsExactly(0);
+        assertThat(short3.errors()).isEqualTo(1);
+        assertThat(short3.rows().get(0).get("error").asText()).isEqualTo("the response has 3 choices for sampling.n = 4");
     }
 
     private static ObjectNode echoResult(String customId, String[] tokens, Double[] logprobs) {
@@ -163,7 +170,8 @@ class EvalRunFilesTest {
                 lp.withArray("token_logprobs").add(logprobs[i]);
             }
             lp.withArray("text_offset").add(offset);
-            offset += tokens[i].length();
+            // text_offset counts characters (code points), as OpenAI's and Millrace's do
+            offset += tokens[i].codePointCount(0, tokens[i].length());
         }
         line.putNull("error");
         return line;
@@ -192,6 +200,28 @@ class EvalRunFilesTest {
         assertThat(row.get("choice_tokens").toString()).isEqualTo("[1,2]");
         assertThat(s.scores().get("acc")).containsExactly(0);
         assertThat(s.scores().get("acc_norm")).containsExactly(1);
+    }
+
+    @Test
+    void theQueryBoundaryCountsCharactersNotUtf16Units() throws Exception {
+        // "Mood 😀:" is 7 characters (8 UTF-16 units: the emoji is outside the BMP). Its tokens start at
+        // 0, 4 and 6 and the choice's " happy" at 7: it is the choice's one token. Measured in UTF-16
+        // units the boundary would be 8, " happy" would count with the query, and the item would fail.
+        Files.writeString(dir.resolve("mc.jsonl"), "{\"query\":\"Mood \uD83D\uDE00:\",\"choices\":[\" happy\",\" sad\"],\"gold\":0}\n");
+        EvalSpec spec = spec("name: mc\ntask: multiple_choice\ndataset: mc.jsonl\nmodels: [a]\n");
+        EvalDataset data = EvalDataset.read(spec.dataset(), spec.task());
+        String smile = " \uD83D\uDE00";
+        Map<String, JsonNode> results = Map.of(
+                "i0001-c0", echoResult("i0001-c0", new String[] {"Mood", smile, ":", " happy"}, new Double[] {null, -1.0, -1.0, -0.5}),
+                "i0001-c1", echoResult("i0001-c1", new String[] {"Mood", smile, ":", " sad"}, new Double[] {null, -1.0, -1.0, -2.5}));
+        JsonNode offsets = results.get("i0001-c0").at("/response/body/choices/0/logprobs/text_offset");
+        assertThat(offsets.toString()).isEqualTo("[0,4,6,7]");
+        ModelScores s = new ResultScorer(spec).score("a", data.items(), results);
+        ObjectNode row = s.rows().get(0);
+        assertThat(row.has("error")).as(row.toString()).isFalse();
+        assertThat(row.get("loglikelihoods").toString()).isEqualTo("[-0.5,-2.5]");
+        assertThat(row.get("choice_tokens").toString()).isEqualTo("[1,1]");
+        assertThat(s.scores().get("acc")).containsExactly(1);
     }
 
     @Test

@@ -74,4 +74,12 @@ class MetricsTest {
         assertThat(MultipleChoice.argmax(new double[] {-1, -1, -2})).isZero();
         assertThatThrownBy(() -> MultipleChoice.predictedNormalized(ll, List.of("a"))).hasMessageContaining("2 loglikelihoods for 1 choices");
     }
+
+    @Test
+    void accNormDividesByCharactersNotUtf16Units() {
+        // "😀😀" is 2 characters (4 UTF-16 units), "abc" 3. Per character: -3 / 2 = -1.5 against -2.7 / 3 = -0.9,
+        // so "abc" (1). Per UTF-16 unit it would be -0.75 against -0.9, the other way round.
+        String twoSmiles = "\uD83D\uDE00\uD83D\uDE00";
+        assertThat(MultipleChoice.predictedNormalized(new double[] {-3.0, -2.7}, List.of(twoSmiles, "abc"))).isEqualTo(1);
+    }
 }

@@ -30,6 +30,44 @@ class StatisticsTest {
     }
 
     @Test
+    void analyticStderrIsLmEvalsSampleStandardDeviationOverRootN() {
+        // {1, 1, 1, 0}: mean 0.75, squares 3 * 0.0625 + 0.5625 = 0.75, sample variance 0.75 / 3 = 0.25,
+        // sd 0.5, stderr 0.5 / sqrt(4) = 0.25.
+        assertThat(Bootstrap.analyticStderr(new double[] {1, 1, 1, 0})).isCloseTo(0.25, within(1e-12));
+        // {0.5, 0, 1}: mean 0.5, squares 0.5, variance 0.25, sd 0.5, stderr 0.5 / sqrt(3) = 0.288675...
+        assertThat(Bootstrap.analyticStderr(new double[] {0.5, 0, 1})).isCloseTo(0.2886751346, within(1e-9));
+        assertThat(Bootstrap.analyticStderr(new double[] {1})).isNaN();
+    }
+
+    @Test
+    void bootstrapAndAnalyticStderrAgreeUpToTheirKnownFactor() {
+        // 30 items, 12 right: analytic sqrt(0.4 * 0.6 / 29) = 0.0909718; the bootstrap tends to the
+        // plug-in sqrt(0.4 * 0.6 / 30) = 0.0894427 (smaller by sqrt(29 / 30)). With 20000 resamples its
+        // own noise is about 0.5% (sd / sqrt(2 R)): within 2% of the plug-in value, and of the analytic
+        // one within the 1.7% factor plus that noise.
+        double[] scores = new double[30];
+        for (int i = 0; i < 12; i++) {
+            scores[i] = 1;
+        }
+        double analytic = Bootstrap.analyticStderr(scores);
+        assertThat(analytic).isCloseTo(0.0909718, within(1e-6));
+        double bootstrap = new Bootstrap(20000, 1234).estimate(scores).stderr();
+        assertThat(bootstrap).isCloseTo(0.0894427, within(0.02 * 0.0894427));
+        assertThat(bootstrap / analytic).isCloseTo(Math.sqrt(29.0 / 30.0), within(0.02));
+    }
+
+    @Test
+    void severalSamplesPerItemAreResampledAsOneItem() {
+        // n = 3 samples per item, scored [1,0,1], [1,1,1], [0,0,0]: item means 2/3, 1, 0; the run's mean
+        // 5/9; the spread is the items' (analytic: squares 1/81 + 16/81 + 25/81 = 42/81, variance 21/81,
+        // stderr sqrt(21/81) / sqrt(3) = 0.293972), not the 9 samples' as if independent.
+        double[] itemMeans = {2.0 / 3, 1, 0};
+        assertThat(Bootstrap.mean(itemMeans)).isCloseTo(5.0 / 9, within(1e-12));
+        assertThat(Bootstrap.analyticStderr(itemMeans)).isCloseTo(Math.sqrt(21.0 / 81) / Math.sqrt(3), within(1e-12));
+        assertThat(Bootstrap.analyticStderr(itemMeans)).isCloseTo(0.293972, within(1e-6));
+    }
+
+    @Test
     void theSameSeedGivesTheSameEstimate() {
         double[] scores = {1, 0, 0, 1, 1, 0.5, 0.25, 0};
         assertThat(new Bootstrap(500, 42).estimate(scores)).isEqualTo(new Bootstrap(500, 42).estimate(scores));

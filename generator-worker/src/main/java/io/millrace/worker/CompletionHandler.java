@@ -343,9 +343,10 @@ final class CompletionHandler implements RequestAnswerer {
             o.put("index", i);
             o.put("text", echoed + c.text());
             if (legacy.logprobs() != null) {
-                String first = legacy.echo() ? served.model().tokenText(prompt.ids()[0]) : null;
-                o.set("logprobs", LegacyLogprobsJson.of(first, c.promptLogprobs(), c.logprobs(), legacy.logprobs(),
-                        echoed.length()));
+                int firstId = prompt.ids()[0];
+                String first = legacy.echo() ? served.model().tokenText(firstId) : null;
+                o.set("logprobs", LegacyLogprobsJson.of(first, served.model().textBytes(firstId), c.promptLogprobs(), c.logprobs(),
+                        legacy.logprobs(), echoed.codePointCount(0, echoed.length())));
             } else {
                 o.putNull("logprobs");
             }

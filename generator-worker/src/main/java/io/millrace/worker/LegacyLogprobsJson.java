@@ -16,53 +16,51 @@ import java.util.List;
  * logprob for the {@code k} most likely tokens and, as vLLM adds it, the chosen token itself, so
  * lm-evaluation-harness's greediness check (is the chosen token the entry's maximum?) holds
  * exactly when the model's most likely token was chosen. {@code text_offset} is where each
- * token's text starts in the choice's text.
+ * token's text starts in the choice's text, in characters ({@link TextOffsets}).
  */
 final class LegacyLogprobsJson {
     private LegacyLogprobsJson() {}
 
     /**
      * @param firstPromptToken   the text of the prompt's first token, with echo; null without
+     * @param firstPromptBytes   the bytes the first token adds to the echoed text (none for a BOS)
      * @param promptAfterFirst   the scored prompt tokens after the first (echo), else null
      * @param completion         the generated tokens
-     * @param completionOffset   where the generated text starts in the choice's text
+     * @param completionOffset   where the generated text starts in the choice's text, in characters
      */
-    static ObjectNode of(String firstPromptToken, List<TokenLogprob> promptAfterFirst, List<TokenLogprob> completion, int k,
-            int completionOffset) {
+    static ObjectNode of(String firstPromptToken, byte[] firstPromptBytes, List<TokenLogprob> promptAfterFirst,
+            List<TokenLogprob> completion, int k, int completionOffset) {
         ObjectNode out = Json.object();
         ArrayNode tokens = out.putArray("tokens");
         ArrayNode logprobs = out.putArray("token_logprobs");
         ArrayNode top = out.putArray("top_logprobs");
         ArrayNode offsets = out.putArray("text_offset");
-        int offset = 0;
         if (firstPromptToken != null) {
+            TextOffsets prompt = new TextOffsets(0);
             tokens.add(firstPromptToken);
             logprobs.addNull();
             top.addNull();
-            offsets.add(offset);
-            offset += firstPromptToken.length();
+            offsets.add(prompt.next(firstPromptBytes));
             for (TokenLogprob t : promptAfterFirst == null ? List.<TokenLogprob>of() : promptAfterFirst) {
-                offset = add(t, k, offset, tokens, logprobs, top, offsets);
+                add(t, k, prompt, tokens, logprobs, top, offsets);
             }
         }
-        offset = completionOffset;
+        TextOffsets generated = new TextOffsets(completionOffset);
         for (TokenLogprob t : completion == null ? List.<TokenLogprob>of() : completion) {
-            offset = add(t, k, offset, tokens, logprobs, top, offsets);
+            add(t, k, generated, tokens, logprobs, top, offsets);
         }
         return out;
     }
 
-    private static int add(TokenLogprob t, int k, int offset, ArrayNode tokens, ArrayNode logprobs, ArrayNode top,
+    private static void add(TokenLogprob t, int k, TextOffsets text, ArrayNode tokens, ArrayNode logprobs, ArrayNode top,
             ArrayNode offsets) {
         tokens.add(t.token());
         logprobs.add(LogprobsJson.finite(t.logprob()));
         ObjectNode alternatives = top.addObject();
         t.top().stream().limit(k).forEach(alt -> putIfAbsent(alternatives, alt.token(), alt.logprob()));
         putIfAbsent(alternatives, t.token(), t.logprob());
-        offsets.add(offset);
-        return offset + t.token().length();
+        offsets.add(text.next(t.bytes()));
     }
-
     private static void putIfAbsent(ObjectNode o, String token, double logprob) {
         JsonNode had = o.get(token);
         if (had == null) {

@@ -8,6 +8,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.events.ResultEvent;
+import io.millrace.results.CancelPublisher;
 import io.millrace.worker.WorkerService;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -18,16 +19,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,7 +40,7 @@ import picocli.CommandLine.Parameters;
         description = {"Run an OpenAI batch input file end to end.",
                 "Writes the output and error files in OpenAI's batch output format; invalid lines go to the error file"
                         + " and do not fail the run. Results already stored for the batch id are not asked for again."})
-final class BatchCommand implements Callable<Integer> {
+final class BatchCommand extends BatchRunningCommand<BatchCommand.Outcome> {
     /** What a run did. */
     record Outcome(String batchId, long total, long completed, long failed, long generatedNow, boolean alreadyDone,
             Path output, Path errors) {}
@@ -63,33 +61,12 @@ final class BatchCommand implements Callable<Integer> {
             + " dollars, among the --config models with a price and quality (README, \"Model routing\")")
     String budgetUsd;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
-            description = "results API port (default: any free port)")
-    int httpPort;
-
-    @Mixin
-    ClusterOptions cluster;
-
-    @Mixin
-    StageOptions stage;
-
-    private final PrintStream out;
-    private final boolean terminal;
-    private final Map<String, String> env;
-
     BatchCommand(PrintStream out, boolean terminal, Map<String, String> env) {
-        this.out = out;
-        this.terminal = terminal;
-        this.env = env;
-    }
-
-    @Override
-    public Integer call() throws IOException {
-        run();
-        return 0;
+        super(out, terminal, env);
     }
 
     /** Runs the batch whose options picocli has set. */
+    @Override
     Outcome run() throws IOException {
         if (!Files.isRegularFile(input)) {
             throw new NoSuchFileException(input.toString(), null, "no such file: give the path of an OpenAI batch input .jsonl file");
@@ -104,19 +81,11 @@ final class BatchCommand implements Callable<Integer> {
         String id = Ids.checkBatchId(batchId != null ? batchId : summary.defaultBatchId());
         Path outputFile = output != null ? output : sibling(input, ".output.jsonl");
         Path errorsFile = errors != null ? errors : sibling(input, ".errors.jsonl");
-        // With a cluster, its running stages do the work; alone, this process runs them all but the
-        // ingest service, which runs HTTP-created batches: this command ingests its own file.
-        Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.complementOf(EnumSet.of(Role.INGEST))
-                : EnumSet.noneOf(Role.class);
+        Set<Role> roles = localRoles(settings);
         out.println("batch " + id + ": " + summary.requests() + " requests from " + input);
         try (Deployment deployment = Deployment.connect(settings)) {
             return execute(deployment, () -> deployment.startRoles(roles), file, summary.requests(), id, outputFile, errorsFile);
         }
-    }
-
-    /** A batch has no metrics endpoint: it ends when its results are in. */
-    Settings settings() {
-        return cluster.settings(env, httpPort, -1, stage);
     }
 
     /**
@@ -149,6 +118,7 @@ final class BatchCommand implements Callable<Integer> {
                 submit(deployment, file, batchId, total, collector.seen(), routes);
                 await(collector, sink, counts, total, deployment);
             }
+            publishEnd(deployment, batchId);
             long generatedNow = counts.generated - generatedBefore;
             out.println("batch " + batchId + ": " + counts.completed + " completed, " + counts.failed + " failed"
                     + (alreadyDone ? "" : ", " + generatedNow + " generated now"));
@@ -156,6 +126,22 @@ final class BatchCommand implements Callable<Integer> {
             out.println("errors: " + errors);
             return new Outcome(batchId, total, counts.completed, counts.failed, generatedNow, alreadyDone, output, errors);
         }
+    }
+
+    /**
+     * Every line has its result: the batch's end goes on {@code millrace.batches} (finalizing, and
+     * completed unless it was cancelled), as the API's finalizer publishes it for a batch of a stored
+     * file, so the webhooks role derives {@code batch.completed} (or {@code batch.cancelled}) for this
+     * batch too. Published again on a rerun of a finished batch only if it is missing (a crash between
+     * the last result and this write): the event's id is stable, so it is delivered once either way.
+     */
+    private void publishEnd(Deployment deployment, String batchId) {
+        CancelCommand.latest(deployment.bootstrapServers(), batchId).filter(b -> !b.finalized()).ifPresent(b -> {
+            long now = Clock.systemUTC().millis();
+            try (CancelPublisher publisher = new CancelPublisher(deployment.bootstrapServers())) {
+                publisher.publish(b.finalized(null, null, now, now));
+            }
+        });
     }
 
     /**

@@ -19,15 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -43,7 +40,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "run", description = {"Run an eval spec: one batch per model through the pipeline, scored into a run directory",
         "(manifest.json, items.jsonl, summary.json, report.html). A rerun of the same spec generates nothing."})
-final class EvalRunCommand implements Callable<Integer> {
+final class EvalRunCommand extends BatchRunningCommand<EvalRunCommand.Outcome> {
     /** What a run wrote, and how many requests it generated (0 on a rerun). */
     record Outcome(RunDirectory run, long generatedNow) {}
 
@@ -53,39 +50,18 @@ final class EvalRunCommand implements Callable<Integer> {
     @Option(names = "--output-dir", paramLabel = "DIR", description = "the run directory (default: eval-runs/NAME)")
     Path outputDir;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "0",
-            description = "results API port (default: any free port)")
-    int httpPort;
-
-    @Mixin
-    ClusterOptions cluster;
-
-    @Mixin
-    StageOptions stage;
-
-    private final PrintStream out;
-    private final boolean terminal;
-    private final Map<String, String> env;
-
     EvalRunCommand(PrintStream out, boolean terminal, Map<String, String> env) {
-        this.out = out;
-        this.terminal = terminal;
-        this.env = env;
+        super(out, terminal, env);
     }
 
     @Override
-    public Integer call() throws IOException {
-        run();
-        return 0;
-    }
-
     Outcome run() throws IOException {
         // Spec and dataset are checked whole before any broker starts: a typo costs nothing.
         EvalSpec spec = EvalSpec.read(specFile);
         EvalDataset dataset = EvalDataset.read(spec.dataset(), spec.task());
         Path dir = outputDir != null ? outputDir : Path.of("eval-runs", spec.name());
-        Settings settings = cluster.settings(env, httpPort, -1, stage);
-        Set<Role> roles = settings.bootstrapServers() == null ? EnumSet.complementOf(EnumSet.of(Role.INGEST)) : EnumSet.noneOf(Role.class);
+        Settings settings = settings();
+        Set<Role> roles = localRoles(settings);
         Instant started = Instant.now();
         out.println("eval " + spec.name() + ": " + dataset.items().size() + " " + spec.task().specName() + " items against "
                 + String.join(", ", spec.models()));

@@ -96,6 +96,7 @@ class EvalRunIT {
         });
         double acc = run.summary().at("/models/millrace-tiny/metrics/acc/mean").asDouble();
         assertThat(acc).isBetween(0.0, 1.0);
+        reportInChromiumShowsTheSummary(run);
 
         // The loglikelihood of a choice is the sum of its tokens' prompt logprobs, computed here by the engine directly.
         ObjectNode first = run.items().get(0);
@@ -118,6 +119,49 @@ class EvalRunIT {
                 assertThat(first.get("loglikelihoods").get(j).asDouble()).as("choice %d", j).isCloseTo(sum, within(1e-6));
             }
         }
+    }
+
+    /**
+     * report.html as a reader sees it in headless Chromium: under each metric's heading a visible table
+     * with one row per model whose numbers are summary.json's (to the 4 decimals shown), a bar per
+     * metric and model, and nothing fetched from anywhere.
+     */
+    private static void reportInChromiumShowsTheSummary(RunDirectory run) throws Exception {
+        JsonNode seen = ReportInChromium.open(run.dir().resolve("report.html"));
+        assertThat(seen.get("fetched")).as("requests made by the report").isEmpty();
+        List<String> metrics = run.metrics();
+        List<String> models = run.models();
+        JsonNode tables = seen.get("tables");
+        assertThat(tables).as(seen.toString()).hasSize(metrics.size());
+        for (int i = 0; i < metrics.size(); i++) {
+            JsonNode table = tables.get(i);
+            assertThat(table.get("metric").asText()).isEqualTo(metrics.get(i));
+            assertThat(table.get("visible").asBoolean()).isTrue();
+            assertThat(texts(table.get("header"))).containsExactly("model", "mean", "stderr (bootstrap)", "stderr (analytic)", "95% interval",
+                    "items", "errors");
+            assertThat(table.get("rows")).hasSize(models.size());
+            for (int k = 0; k < models.size(); k++) {
+                List<String> cells = texts(table.get("rows").get(k));
+                JsonNode model = run.summary().path("models").path(models.get(k));
+                JsonNode e = model.path("metrics").path(metrics.get(i));
+                assertThat(cells.get(0)).isEqualTo(models.get(k));
+                assertThat(Double.parseDouble(cells.get(1))).isCloseTo(e.get("mean").asDouble(), within(5e-5));
+                assertThat(Double.parseDouble(cells.get(2))).isCloseTo(e.get("stderr").asDouble(), within(5e-5));
+                assertThat(Double.parseDouble(cells.get(3))).isCloseTo(e.get("stderr_analytic").asDouble(), within(5e-5));
+                String[] interval = cells.get(4).replaceAll("[\\[\\]]", "").split(", ");
+                assertThat(Double.parseDouble(interval[0])).isCloseTo(e.get("ci95_lower").asDouble(), within(5e-5));
+                assertThat(Double.parseDouble(interval[1])).isCloseTo(e.get("ci95_upper").asDouble(), within(5e-5));
+                assertThat(Integer.parseInt(cells.get(5))).isEqualTo(e.get("n").asInt());
+                assertThat(Integer.parseInt(cells.get(6))).isEqualTo(model.get("errors").asInt());
+            }
+        }
+        assertThat(seen.get("svg_bars").asInt()).isEqualTo(metrics.size() * models.size());
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     @Test

@@ -198,7 +198,7 @@ class OutsideClientsIT {
     void kafkajsSubmitsRequestsAndReadsTheirCommittedResults() throws Exception {
         String events = event("kafkajs-1", "millrace-tiny", "Hello from kafkajs") + "\n"
                 + event("kafkajs-2", "no-such-model", "Hello") + "\n";
-        Path script = repoRoot().resolve("tools/kafka-client/submit.mjs");
+        Path script = NodeTools.repoRoot().resolve("tools/kafka-client/submit.mjs");
         String out = exec(List.of("node", script.toString(), "--bootstrap", serve.bootstrapServers(), "--timeout-ms", "90000"),
                 events, Duration.ofSeconds(120));
 
@@ -283,15 +283,6 @@ class OutsideClientsIT {
             }
         }
         return Optional.empty();
-    }
-
-    private static Path repoRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("tools/npm-ensure"))) {
-                return d;
-            }
-        }
-        return fail("no tools/npm-ensure above " + Path.of("").toAbsolutePath() + ": run the tests from the repository");
     }
 
     /** Runs a command to its end; stdout is returned, stderr goes into the failure message. */

@@ -12,8 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Predicate;
 
@@ -32,7 +30,7 @@ final class WebhookReceiver implements AutoCloseable {
     }
 
     static WebhookReceiver start() throws Exception {
-        Process p = new ProcessBuilder("node", repoRoot().resolve("tools/webhook-receiver/receiver.mjs").toString())
+        Process p = new ProcessBuilder("node", NodeTools.repoRoot().resolve("tools/webhook-receiver/receiver.mjs").toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         if (first == null || !first.contains("listening")) {
@@ -71,15 +69,6 @@ final class WebhookReceiver implements AutoCloseable {
             s = state();
         }
         return s;
-    }
-
-    static Path repoRoot() {
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("tools/npm-ensure"))) {
-                return d;
-            }
-        }
-        return fail("no tools/npm-ensure above " + Path.of("").toAbsolutePath() + ": run the tests from the repository");
     }
 
     @Override

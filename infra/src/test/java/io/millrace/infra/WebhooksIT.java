@@ -240,7 +240,8 @@ class WebhooksIT {
      * An endpoint that accepts connections and never answers does not hold up another endpoint's
      * deliveries on the same partition: once its attempt timed out, its new events wait on the
      * first tier instead of in the poll, and the other endpoint's events arrive well within one
-     * timeout (10 s here) of being published.
+     * timeout (10 s here) of being published; on a retry tier a poll stops waiting for the dead
+     * endpoint's call after a third of the timeout, so a retry behind it does not wait the timeout out.
      */
     @Test
     void aDeadEndpointDoesNotHoldUpAnotherOnItsPartition() throws Exception {
@@ -285,6 +286,25 @@ class WebhooksIT {
                 assertThat(Duration.ofNanos(System.nanoTime() - sent)).as("delivery time of live event " + i)
                         .isLessThan(Duration.ofSeconds(5));
             }
+            // On a retry tier too. The dead endpoint's new events wait on the first tier (1 s) and are
+            // attempted there; the live endpoint now fails each event's first attempt, so its retry
+            // waits on the same tier's partition right behind. A poll waits for the dead call at most
+            // a third of the timeout (3.3 s here) before counting it failed and moving on: the live
+            // retry arrives well within one timeout, where waiting out the call would take 10 s.
+            configure("{\"path\": \"/ok/live\", \"secrets\": [\"" + live.get("secret").asText() + "\"], \"failFirst\": 1}");
+            for (int i = 4; i <= 5; i++) {
+                publishResult("batch_dead:" + i, "dead", true);
+                long sent = System.nanoTime();
+                publishResult("batch_live:" + i, "live", true);
+                String id = WebhookEventIds.forRequest("batch_live:" + i, "request.completed");
+                JsonNode s = awaitState(st -> st.get("accepted").has(id), Duration.ofSeconds(30));
+                assertThat(Duration.ofNanos(System.nanoTime() - sent)).as("delivery time of live retry " + i)
+                        .isLessThan(Duration.ofSeconds(8));
+                assertThat(s.get("attempts").get(id).asInt()).as("attempts of " + id).isEqualTo(2);
+            }
+            // The dead endpoint's log says its calls were not waited out.
+            assertThat(call("GET", "/v1/webhooks/" + dead + "/deliveries?limit=100", "dead").get("data").toString())
+                    .contains("counted as failed, the call goes on");
             assertThat(state().get("problems")).isEmpty();
             // Its retries would otherwise time out on the tiers while the other tests run.
             call("DELETE", "/v1/webhooks/" + dead, "dead");

@@ -45,7 +45,8 @@ public final class BatchView {
         Long inProgressAt = validating || failed ? null : batch.inProgressAt() == null ? createdAt : seconds(batch.inProgressAt());
         Long doneAt = !done ? null : counts.lastCompletedAt() == null ? inProgressAt
                 : Math.max(inProgressAt, seconds(counts.lastCompletedAt()));
-        Long finalizingAt = batch.finalized() ? Long.valueOf(seconds(batch.finalizingAt()))
+        // A batch command's end (published for its webhook event) does not move the times its results give.
+        Long finalizingAt = fileBatch && batch.finalized() ? Long.valueOf(seconds(batch.finalizingAt()))
                 : done ? doneAt : batch.expired() ? Long.valueOf(seconds(batch.expiredAt())) : null;
         Long completedAt = !fileBatch ? doneAt : batch.completedAt() == null ? null : seconds(batch.completedAt());
 

@@ -33,6 +33,11 @@ class BatchViewTest {
         assertThat(o.get("status").asText()).isEqualTo("completed");
         assertThat(o.get("completed_at").asLong()).isEqualTo(CREATED_S + 43);
         assertThat(o.get("finalizing_at").asLong()).isEqualTo(CREATED_S + 43);
+
+        // The end the batch command publishes afterwards (for its webhook event) changes nothing shown.
+        JsonNode ended = BatchView.of(batch("b1", 3).finalized(null, null, T0 + 60_000, T0 + 60_000),
+                new BatchCounts(2, 1, 2, T0 + 1_000, T0 + 42_999));
+        assertThat(ended).isEqualTo(o);
     }
 
     @Test

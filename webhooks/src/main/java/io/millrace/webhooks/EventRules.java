@@ -18,15 +18,16 @@ import java.util.Optional;
  * files are stored ({@code finalizing_at} set): {@code batch.cancelled} if it was cancelled,
  * {@code batch.expired} if its window ran out, else {@code batch.completed}; {@code batch.failed}
  * when its file could not be run; {@code batch.cancelled} too when it was cancelled while still
- * validating (ingest skips it). A batch of the {@code batch} command has no such end in its event
- * (it is done when every line has a result, which the command itself waits for) and yields no
- * batch event; its requests' events are derived as any.
+ * validating (ingest skips it). A batch of the {@code batch} command (no input file) ends the same
+ * way: the command publishes its end ({@code finalizing_at}, and {@code completed_at} unless it was
+ * cancelled) once every line has its result, so it yields {@code batch.completed} or
+ * {@code batch.cancelled} as an API batch does.
  */
 final class EventRules {
     private EventRules() {}
 
     static Optional<WebhookEvent> ofBatch(BatchEvent b) {
-        if (b == null || b.batchId() == null || b.inputFileId() == null) {
+        if (b == null || b.batchId() == null) {
             return Optional.empty();
         }
         String type;

@@ -52,10 +52,12 @@ import org.springframework.util.backoff.FixedBackOff;
  *       a retry may be forwarded twice: at-least-once, never at-most-once. spring-kafka's own
  *       {@code @RetryableTopic} is not used: it forwards outside this ordering guarantee for batch
  *       listeners; its topic naming is kept.</li>
- *   <li><b>A slow endpoint delays others by at most one attempt.</b> The records of a poll are
- *       attempted concurrently, each bounded by {@code webhooks.timeout} (15 s); a failed one moves
- *       to its retry tier and waits there, never in front of first attempts. Deliveries that share
- *       a poll with it wait for that poll to finish.</li>
+ *   <li><b>A slow endpoint delays others by at most a poll budget.</b> The records of a poll are
+ *       attempted concurrently, each call bounded by {@code webhooks.timeout} (15 s); the poll waits
+ *       for them at most a third of it (5 s at most), on the delivery topic and on every tier alike.
+ *       An attempt still running then counts as failed (its retry written) and goes on in the
+ *       background, at most {@link LateAttempts#MAX_PER_ENDPOINT} per endpoint; a late success drops
+ *       its retry. A failed one waits on its retry tier, never in front of first attempts.</li>
  *   <li><b>Never early.</b> A tier's consumer does not attempt a record before its {@code due_at}:
  *       it acknowledges what was due, and {@code nack}s the rest to be read again after a sleep
  *       (at most {@link #MAX_WAIT}), one consumer per partition so the wait holds up nothing else.</li>
@@ -77,9 +79,14 @@ public final class WebhookDispatcher implements AutoCloseable {
     static final Duration COOLDOWN = Duration.ofSeconds(60);
     /** Records per poll: all attempted at once, so this bounds open connections per partition. */
     static final int MAX_POLL_RECORDS = 100;
+    /** The longest a poll waits for its attempts, whatever {@code webhooks.timeout} is. */
+    static final Duration MAX_POLL_BUDGET = Duration.ofSeconds(5);
 
     private final RetryRoute route;
     private final EndpointHealth health = new EndpointHealth(COOLDOWN);
+    private final LateAttempts late = new LateAttempts();
+    /** How long a poll waits for its attempts: a third of the timeout, at most {@link #MAX_POLL_BUDGET}. */
+    private final Duration pollBudget;
     private final DeliveryAttempt attempt;
     private final Function<String, Optional<WebhookEndpoint>> endpoints;
     private final Clock clock;
@@ -100,6 +107,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         this.endpoints = endpoints;
         this.clock = clock;
         this.timeout = config.timeout();
+        this.pollBudget = pollBudget(config.timeout());
         Map<String, Object> producer = new HashMap<>();
         producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         producer.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -107,6 +115,11 @@ public final class WebhookDispatcher implements AutoCloseable {
         producer.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         this.producerFactory = new DefaultKafkaProducerFactory<>(producer, new StringSerializer(), new ByteArraySerializer());
         this.template = new KafkaTemplate<>(producerFactory);
+    }
+
+    static Duration pollBudget(Duration timeout) {
+        Duration third = timeout.dividedBy(3);
+        return third.compareTo(MAX_POLL_BUDGET) < 0 ? third : MAX_POLL_BUDGET;
     }
 
     /** Starts one container per consumed topic; returns at once. */
@@ -140,14 +153,18 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     /**
      * One poll of one partition: the due records attempted together, outcomes written, then the
-     * commit. A first attempt for an endpoint that recently did not answer ({@link EndpointHealth})
-     * is not made here but moved to the first tier, so a dead endpoint costs the first attempts of
-     * others at most one timeout per cooldown.
+     * commit. The poll waits for its attempts at most {@link #pollBudget}: an attempt still running
+     * then is counted as failed, its retry written, and its call goes on in the background
+     * ({@link LateAttempts}); so a slow or dead endpoint costs a poll, on any topic, at most the
+     * budget, not a timeout. A first attempt for an endpoint that recently did not answer
+     * ({@link EndpointHealth}), or any attempt for one with too many calls in the background, is not
+     * made here but moved to the first tier, unattempted and uncounted.
      */
     void onBatch(List<ConsumerRecord<String, byte[]>> records, Acknowledgment ack) {
         long now = clock.millis();
         int due = 0;
-        List<CompletableFuture<?>> work = new ArrayList<>();
+        List<Started> attempts = new ArrayList<>();
+        List<CompletableFuture<?>> writes = new ArrayList<>();
         Long waitUntil = null;
         for (; due < records.size(); due++) {
             ConsumerRecord<String, byte[]> r = records.get(due);
@@ -159,9 +176,13 @@ public final class WebhookDispatcher implements AutoCloseable {
                 waitUntil = d.dueAt();
                 break;
             }
-            work.add(deliver(d));
+            start(d, attempts, writes);
         }
-        awaitAll(work);
+        waitForAttempts(attempts);
+        for (Started a : attempts) {
+            writes.add(a.result().isDone() ? answered(a, a.result().join()) : handOff(a));
+        }
+        awaitAll(writes);
         if (waitUntil != null) {
             long sleep = Math.min(MAX_WAIT.toMillis(), Math.max(1, waitUntil - now));
             ack.nack(due, Duration.ofMillis(sleep));
@@ -170,30 +191,91 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<?> deliver(WebhookDelivery d) {
+    /** An attempt under way. */
+    private record Started(WebhookDelivery delivery, WebhookEndpoint endpoint, CompletableFuture<DeliveryAttempt.Result> result) {}
+
+    /** Starts the record's attempt, or adds what is written instead of one. */
+    private void start(WebhookDelivery d, List<Started> attempts, List<CompletableFuture<?>> writes) {
         Optional<WebhookEndpoint> found = endpoints.apply(d.endpointId());
         if (found.isEmpty()) {
             log.debug("webhook endpoint {} is deleted: event {} dropped", d.endpointId(), d.event().id());
-            return CompletableFuture.completedFuture(null);
+            return;
         }
         WebhookEndpoint endpoint = found.get();
         if (endpoint.disabled()) {
-            return logAttempt(d, null, "endpoint disabled (" + endpoint.disabledReason() + "): not attempted", null);
+            writes.add(logAttempt(d, null, "endpoint disabled (" + endpoint.disabledReason() + "): not attempted", null));
+            return;
         }
-        if (d.attempt() == 1 && !route.delays().isEmpty() && health.cooling(endpoint.id(), clock.millis())) {
-            // Its last attempt got no answer: waiting on it again here would hold up this poll.
+        if (d.attempt() > 1 && late.alreadyDelivered(endpoint.id(), d.event().id())) {
+            writes.add(logAttempt(d, null, "not attempted: attempt " + (d.attempt() - 1) + " delivered it after its retry was written",
+                    null));
+            return;
+        }
+        boolean cooling = d.attempt() == 1 && health.cooling(endpoint.id(), clock.millis());
+        if (!route.delays().isEmpty() && (cooling || !late.mayAttempt(endpoint.id()))) {
+            // Its last attempt got no answer in time, or its calls fill their bound: waiting on it
+            // again here would hold up this poll. The first tier is where it waits, uncounted.
             Duration first = route.delays().get(0);
             String tier = Topics.webhookRetry(first.toMillis()).name();
-            WebhookDelivery later = new WebhookDelivery(d.endpointId(), d.event(), 1, clock.millis() + first.toMillis());
-            return template.send(tier, d.endpointId(), Topics.WEBHOOK_DELIVERY_SERDE.serializer().serialize(tier, later));
+            WebhookDelivery later = new WebhookDelivery(d.endpointId(), d.event(), d.attempt(), clock.millis() + first.toMillis());
+            writes.add(template.send(tier, d.endpointId(), Topics.WEBHOOK_DELIVERY_SERDE.serializer().serialize(tier, later)));
+            return;
         }
-        return attempt.send(endpoint, d.event())
+        CompletableFuture<DeliveryAttempt.Result> result = attempt.send(endpoint, d.event())
                 .orTimeout(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)
-                .exceptionally(e -> new DeliveryAttempt.Result(null, e.toString(), AttemptOutcome.retry()))
-                .thenCompose(result -> {
-                    health.record(endpoint.id(), result.status() != null, clock.millis());
-                    return outcome(d, endpoint, result);
-                });
+                .exceptionally(e -> new DeliveryAttempt.Result(null, e.toString(), AttemptOutcome.retry()));
+        attempts.add(new Started(d, endpoint, result));
+    }
+
+    /** Waits for the poll's attempts, at most {@link #pollBudget}. */
+    private void waitForAttempts(List<Started> attempts) {
+        try {
+            CompletableFuture.allOf(attempts.stream().map(Started::result).toArray(CompletableFuture[]::new))
+                    .get(pollBudget.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // Those still running are handed off.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while delivering webhooks", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a webhook attempt failed unexpectedly: " + e, e);
+        }
+    }
+
+    private CompletableFuture<?> answered(Started a, DeliveryAttempt.Result result) {
+        health.record(a.endpoint().id(), result.status() != null, clock.millis());
+        return outcome(a.delivery(), a.endpoint(), result);
+    }
+
+    /**
+     * An attempt the poll stops waiting for: counted as failed now (its retry and log written before
+     * the commit, so a crash loses nothing), while its call runs on. A late success is remembered so
+     * that the retry is dropped, a late 410 still disables the endpoint; what the late answer logs is
+     * not awaited (losing that log line loses no event).
+     */
+    private CompletableFuture<?> handOff(Started a) {
+        WebhookDelivery d = a.delivery();
+        String endpointId = a.endpoint().id();
+        late.started(endpointId);
+        health.record(endpointId, false, clock.millis());
+        a.result().thenAccept(result -> {
+            boolean delivered = result.outcome().kind() == AttemptOutcome.Kind.DELIVERED;
+            late.ended(endpointId, d.event().id(), delivered);
+            health.record(endpointId, result.status() != null, clock.millis());
+            String note = "answered after the poll stopped waiting (its retry was already written"
+                    + (delivered ? "; dropped as delivered)" : ")");
+            if (result.outcome().kind() == AttemptOutcome.Kind.DISABLE) {
+                outcome(d, a.endpoint(), result);
+            } else {
+                logAttempt(d, result.status(), result.error() == null ? note : result.error() + "; " + note, null);
+            }
+        });
+        RetryRoute.Hop hop = route.after(d.attempt(), clock.instant(), Optional.empty());
+        WebhookDelivery next = d.next(hop.dueAt());
+        return CompletableFuture.allOf(
+                template.send(hop.topic(), d.endpointId(), Topics.WEBHOOK_DELIVERY_SERDE.serializer().serialize(hop.topic(), next)),
+                logAttempt(d, null, "no answer within " + pollBudget.toMillis() + " ms: counted as failed, the call goes on",
+                        hop.deadLetter() ? null : hop.dueAt()));
     }
 
     private CompletableFuture<?> outcome(WebhookDelivery d, WebhookEndpoint endpoint, DeliveryAttempt.Result result) {
@@ -277,5 +359,6 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
         containers.clear();
         producerFactory.destroy();
+        attempt.close();
     }
 }

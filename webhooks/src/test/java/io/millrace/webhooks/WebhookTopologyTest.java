@@ -98,10 +98,23 @@ class WebhookTopologyTest {
     }
 
     @Test
-    void batchesOfTheBatchCommandYieldNoBatchEvent() {
+    void batchesOfTheBatchCommandEndWhenTheCommandPublishesTheirEnd() {
         BatchEvent local = new BatchEvent("batch_l", "/v1/chat/completions", "in.jsonl", 3, 1_000, Map.of(), null);
-        batches.pipeInput(local.batchId(), local.cancel(2_000));
-        assertThat(events.isEmpty()).isTrue();
+        batches.pipeInput(local.batchId(), local);
+        assertThat(events.isEmpty()).as("running: nothing to tell").isTrue();
+        // Every line answered: the command publishes the end, again after a crash or on a rerun.
+        BatchEvent done = local.finalized(null, null, 5_000, 5_000);
+        batches.pipeInput(local.batchId(), done);
+        batches.pipeInput(local.batchId(), done);
+        assertThat(events.readValuesToList()).extracting(e -> e.data().get("id").asText() + " " + e.type() + " " + e.createdAt()
+                + " " + e.tenant()).containsExactly("batch_l batch.completed 5 null");
+        BatchEvent cancelling = new BatchEvent("batch_k", "/v1/chat/completions", "in.jsonl", 3, 1_000, Map.of(), null)
+                .cancel(2_000);
+        batches.pipeInput(cancelling.batchId(), cancelling);
+        assertThat(events.isEmpty()).as("cancelling: its lines are still being answered").isTrue();
+        batches.pipeInput(cancelling.batchId(), cancelling.finalized(null, null, 3_000, 3_000));
+        assertThat(events.readValuesToList()).extracting(e -> e.data().get("id").asText() + " " + e.type() + " " + e.createdAt())
+                .containsExactly("batch_k batch.cancelled 2");
     }
 
     @Test

@@ -140,6 +140,14 @@ public final class DecoderModel implements AutoCloseable {
     }
 
     /**
+     * The bytes the token adds to decoded text: its bytes, or none for a special token (a BOS), which
+     * {@link #decode} and an echoed prompt leave out. What {@code text_offset} counts.
+     */
+    public byte[] textBytes(int id) {
+        return tokenizer.special(id) ? new byte[0] : tokenizer.tokenBytes(id);
+    }
+
+    /**
      * Generates a completion of {@code promptIds}: stops at an end-of-sequence token, a stop string,
      * {@code maxNewTokens}, or the end of the context, whichever comes first.
      *

@@ -81,6 +81,11 @@ final class HfTokenizer implements AutoCloseable {
         return tokenBytes.of(id);
     }
 
+    /** Whether decoding to text leaves the token out (a special token such as a BOS). */
+    boolean special(int id) {
+        return tokenBytes.special(id);
+    }
+
     /** The id of a token that the tokenizer maps to exactly one id, such as an added special token. */
     OptionalInt singleTokenId(String token) {
         Encoding encoding = tokenizer.encode(token, false, false);

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,9 +22,11 @@ final class TokenBytes {
     private static final Pattern BYTE_FALLBACK = Pattern.compile("<0x([0-9A-Fa-f]{2})>");
 
     private final Map<Integer, byte[]> bytes;
+    private final Set<Integer> special;
 
-    private TokenBytes(Map<Integer, byte[]> bytes) {
+    private TokenBytes(Map<Integer, byte[]> bytes, Set<Integer> special) {
         this.bytes = bytes;
+        this.special = special;
     }
 
     static TokenBytes read(JsonNode tokenizer) {
@@ -45,15 +49,25 @@ final class TokenBytes {
             }
         }
         // Added tokens (the special ones) are matched and decoded literally.
-        tokenizer.path("added_tokens").forEach(t ->
-                bytes.put(t.path("id").asInt(), t.path("content").asText().getBytes(StandardCharsets.UTF_8)));
-        return new TokenBytes(bytes);
+        Set<Integer> special = new HashSet<>();
+        tokenizer.path("added_tokens").forEach(t -> {
+            bytes.put(t.path("id").asInt(), t.path("content").asText().getBytes(StandardCharsets.UTF_8));
+            if (t.path("special").asBoolean(false)) {
+                special.add(t.path("id").asInt());
+            }
+        });
+        return new TokenBytes(bytes, Set.copyOf(special));
     }
 
     /** The token's bytes; empty for an id outside the vocabulary. */
     byte[] of(int id) {
         byte[] b = bytes.get(id);
         return b == null ? new byte[0] : b.clone();
+    }
+
+    /** Whether decoding leaves the token out of the text (an added token marked special, such as a BOS). */
+    boolean special(int id) {
+        return special.contains(id);
     }
 
     private static boolean usesByteLevel(JsonNode decoder) {

@@ -46,6 +46,16 @@ class TokenBytesTest {
     }
 
     @Test
+    void addedTokensMarkedSpecialAreKnownAsSuch() throws Exception {
+        TokenBytes bytes = TokenBytes.read(new ObjectMapper().readTree("""
+                {"model": {"type": "BPE", "vocab": {"a": 0}}, "decoder": {"type": "ByteLevel"},
+                 "added_tokens": [{"id": 1, "content": "<s>", "special": true}, {"id": 2, "content": "<tool>", "special": false}]}"""));
+        assertThat(bytes.special(1)).isTrue();
+        assertThat(bytes.special(2)).isFalse();
+        assertThat(bytes.special(0)).isFalse();
+    }
+
+    @Test
     void sentencePieceVocabulariesMapTheSpaceMarkAndByteFallback() throws Exception {
         JsonNode json = new ObjectMapper().readTree("""
                 {"model": {"type": "BPE", "vocab": {"\u2581the": 0, "<0xE2>": 1, "mill": 2}},

@@ -82,8 +82,15 @@ public final class WebhookUrlGuard {
      * multicast, cloud metadata or reserved (unless private addresses are allowed).
      */
     public List<InetAddress> check(String url) throws Refused {
-        URI uri = checkForm(url);
-        String host = uri.getHost();
+        return checkHost(checkForm(url).getHost());
+    }
+
+    /**
+     * Resolves a URL's host and checks every address, as {@link #check}: what the webhooks
+     * dispatcher's HTTP client calls for its one lookup of a name at connect time, so that it connects
+     * only to addresses that passed (a second lookup could answer otherwise: DNS rebinding).
+     */
+    public List<InetAddress> checkHost(String host) throws Refused {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
