@@ -6,6 +6,7 @@ import io.debezium.engine.ChangeEvent;
 import io.millrace.protocol.Headers;
 import io.millrace.protocol.Topic;
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.RequestOutcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -161,7 +162,7 @@ public final class CaptureService implements AutoCloseable {
      */
     private void handleBatch(List<ChangeEvent<SourceRecord, SourceRecord>> records,
             DebeziumEngine.RecordCommitter<ChangeEvent<SourceRecord, SourceRecord>> committer) throws InterruptedException {
-        List<RowRequests.Outcome> outcomes = new ArrayList<>(records.size());
+        List<RequestOutcome> outcomes = new ArrayList<>(records.size());
         for (ChangeEvent<SourceRecord, SourceRecord> r : records) {
             CapturedRow row = ChangeEvents.insertedRow(r.value());
             if (row != null) {
@@ -188,12 +189,12 @@ public final class CaptureService implements AutoCloseable {
         committer.markBatchFinished();
     }
 
-    private void publish(List<RowRequests.Outcome> outcomes) {
+    private void publish(List<RequestOutcome> outcomes) {
         List<Future<RecordMetadata>> sent = new ArrayList<>(outcomes.size());
-        for (RowRequests.Outcome o : outcomes) {
-            if (o instanceof RowRequests.Outcome.Publish p) {
+        for (RequestOutcome o : outcomes) {
+            if (o instanceof RequestOutcome.Accepted p) {
                 sent.add(send(Topics.REQUESTS, p.requestId(), p.request(), Headers.REQUEST_V1, p.request().batchId()));
-            } else if (o instanceof RowRequests.Outcome.Reject r) {
+            } else if (o instanceof RequestOutcome.Rejected r) {
                 log.info("cdc: row {} answered at once: {}", r.requestId(), r.error().error().message());
                 sent.add(send(Topics.RESULTS, r.requestId(), r.error(), Headers.RESULT_V1, r.error().batchId()));
             }

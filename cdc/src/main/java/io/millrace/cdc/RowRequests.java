@@ -8,6 +8,7 @@ import io.millrace.protocol.Json;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RequestOutcome;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.charset.StandardCharsets;
 
@@ -19,29 +20,10 @@ import java.nio.charset.StandardCharsets;
  * Nothing a row holds makes {@link #of} throw, so one row never stalls capture.
  */
 public final class RowRequests {
-    /** Either the request to publish or the error result to publish in its place. */
-    public sealed interface Outcome {
-        String requestId();
-
-        record Publish(RequestEvent request) implements Outcome {
-            @Override
-            public String requestId() {
-                return request.requestId();
-            }
-        }
-
-        record Reject(ResultEvent error) implements Outcome {
-            @Override
-            public String requestId() {
-                return error.requestId();
-            }
-        }
-    }
-
     private RowRequests() {}
 
     /** @param now epoch milliseconds, the {@code completed_at} of an error result */
-    public static Outcome of(CapturedRow row, long now) {
+    public static RequestOutcome of(CapturedRow row, long now) {
         // Rows are work a client queued, not a person waiting: the batch lane, whether or not a batch id is set.
         RequestEvent request = new RequestEvent(row.id(), blankToNull(row.batchId()), row.customId(), null, "POST", row.url(),
                 null, null, row.createdAt(), blankToNull(row.tenant()), null, RequestEvent.BATCH);
@@ -70,11 +52,11 @@ public final class RowRequests {
             return reject(request, new ErrorInfo(ErrorCodes.REQUEST_TOO_LARGE, where + " makes a request event of " + eventBytes
                     + " bytes, over the limit of " + InputLimits.MAX_EVENT_BYTES + ": shorten its messages", "body", null), now);
         }
-        return new Outcome.Publish(event);
+        return new RequestOutcome.Accepted(event);
     }
 
-    private static Outcome reject(RequestEvent request, ErrorInfo error, long now) {
-        return new Outcome.Reject(ResultEvent.failure(request, 400, error, now));
+    private static RequestOutcome reject(RequestEvent request, ErrorInfo error, long now) {
+        return new RequestOutcome.Rejected(ResultEvent.failure(request, 400, error, now));
     }
 
     private static String blankToNull(String s) {

@@ -10,6 +10,7 @@ import io.millrace.cdc.RowRequests;
 import io.millrace.cdc.ThrowawayPostgres;
 import io.millrace.protocol.Json;
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.RequestOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -213,9 +214,9 @@ public final class CdcBenchmark {
         long now = System.currentTimeMillis();
         int i = 0;
         for (UUID id : ids) {
-            RowRequests.Outcome o = RowRequests.of(new CapturedRow(id.toString(), null, null, "d-" + i, "/v1/chat/completions",
+            RequestOutcome o = RowRequests.of(new CapturedRow(id.toString(), null, null, "d-" + i, "/v1/chat/completions",
                     CHAT.formatted(i++), now), now);
-            var request = ((RowRequests.Outcome.Publish) o).request();
+            var request = ((RequestOutcome.Accepted) o).request();
             producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id.toString(),
                     Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(), request)));
         }

@@ -2,7 +2,6 @@ package io.millrace.infra;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.millrace.protocol.Json;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.HealthEvent;
 import io.millrace.protocol.events.RequestEvent;
@@ -11,15 +10,12 @@ import io.millrace.worker.model.TinyModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,12 +57,12 @@ class FallbackChainIT {
                     Duration.ofSeconds(60), chain);
             try (Deployment router = Deployment.start(routerSettings, EnumSet.of(Role.ROUTER));
                     Deployment workerB = worker(bootstrap, b, "worker-b");
-                    KafkaProducer<String, RequestEvent> producer = producer(bootstrap)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(bootstrap)) {
                 router.awaitRunning(Duration.ofSeconds(60));
 
                 Map<String, ResultEvent> up;
                 try (Deployment workerA = worker(bootstrap, a, "worker-a")) {
-                    up = answers(bootstrap, submit(producer, "up", 6, asked));
+                    up = ChatRequests.answers(bootstrap, submit(producer, "up", 6, asked));
                 }
                 assertThat(up.values()).allSatisfy(r -> {
                     assertThat(r.model()).isEqualTo(A);
@@ -75,7 +71,7 @@ class FallbackChainIT {
 
                 // Worker A stopped: once dead.after has passed, A's circuit is open.
                 Thread.sleep(3_000);
-                Map<String, ResultEvent> down = answers(bootstrap, submit(producer, "down", 6, asked));
+                Map<String, ResultEvent> down = ChatRequests.answers(bootstrap, submit(producer, "down", 6, asked));
                 assertThat(down.values()).allSatisfy(r -> {
                     assertThat(r.succeeded()).isTrue();
                     assertThat(r.model()).isEqualTo(B);
@@ -90,7 +86,7 @@ class FallbackChainIT {
                     // heartbeat reports a probe generated; then every request goes to A again.
                     long deadline = System.currentTimeMillis() + 60_000;
                     for (int i = 0; ; i++) {
-                        ResultEvent probe = answers(bootstrap, submit(producer, "probe-" + i, 1, asked)).values().iterator().next();
+                        ResultEvent probe = ChatRequests.answers(bootstrap, submit(producer, "probe-" + i, 1, asked)).values().iterator().next();
                         if (probe.model().equals(A)) {
                             break;
                         }
@@ -98,7 +94,7 @@ class FallbackChainIT {
                         Thread.sleep(200);
                     }
                     Thread.sleep(1_000); // a heartbeat (every 200 ms) reports the probe's success
-                    Map<String, ResultEvent> back = answers(bootstrap, submit(producer, "back", 6, asked));
+                    Map<String, ResultEvent> back = ChatRequests.answers(bootstrap, submit(producer, "back", 6, asked));
                     assertThat(back.values()).allSatisfy(r -> {
                         assertThat(r.model()).isEqualTo(A);
                         assertThat(r.route().reason()).isEqualTo("direct");
@@ -130,39 +126,11 @@ class FallbackChainIT {
         return d;
     }
 
-    /** Submits {@code n} requests of one batch for model-a, ids {@code <prefix>-<i>}. */
+    /** Submits {@code n} requests of one batch for model-a, ids {@code <prefix>-<i>}, and adds them to {@code asked}. */
     private static Set<String> submit(KafkaProducer<String, RequestEvent> producer, String prefix, int n, Set<String> asked)
             throws Exception {
-        Set<String> ids = new LinkedHashSet<>();
-        for (int i = 0; i < n; i++) {
-            String id = prefix + "-" + i;
-            RequestEvent e = new RequestEvent(id, "fallback-it", id, null, "POST", "/v1/chat/completions", Json.parse(
-                    "{\"model\":\"" + A + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Request " + id + "\"}],\"max_tokens\":4}"),
-                    null, 0L);
-            producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, e)).get();
-            ids.add(id);
-            asked.add(id);
-        }
+        Set<String> ids = ChatRequests.submit(producer, "fallback-it", prefix, A, n);
+        asked.addAll(ids);
         return ids;
-    }
-
-    /** The committed result of each of {@code ids}, waiting up to 60 s for all. */
-    private static Map<String, ResultEvent> answers(String bootstrap, Set<String> ids) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            Map<String, List<ResultEvent>> all = WorkerHarness.committedResults(bootstrap);
-            if (all.keySet().containsAll(ids)) {
-                Map<String, ResultEvent> mine = new HashMap<>();
-                ids.forEach(id -> mine.put(id, all.get(id).get(0)));
-                return mine;
-            }
-            assertThat(System.currentTimeMillis()).as("results for " + ids).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static KafkaProducer<String, RequestEvent> producer(String bootstrap) {
-        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer());
     }
 }

@@ -3,7 +3,6 @@ package io.millrace.infra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.millrace.protocol.ErrorCodes;
-import io.millrace.protocol.Json;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +31,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,17 +77,17 @@ class RemoteModelsIT {
             try (Deployment router = Deployment.start(settings(bootstrap, "router", a, cfg), EnumSet.of(Role.ROUTER));
                     Deployment remote = Deployment.start(settings(bootstrap, "remote", a, cfg), EnumSet.of(Role.REMOTE),
                             Map.of("FAR_KEY", key));
-                    KafkaProducer<String, RequestEvent> producer = producer(bootstrap)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(bootstrap)) {
                 router.awaitRunning(Duration.ofSeconds(60));
                 try (Deployment workerA = Deployment.start(settings(bootstrap, "worker-a", a, DeploymentConfig.EMPTY),
                         EnumSet.of(Role.WORKER))) {
-                    assertThat(answers(bootstrap, submit(producer, "up", A, 3)).values()).allSatisfy(r -> {
+                    assertThat(ChatRequests.answers(bootstrap, submit(producer, "up", A, 3)).values()).allSatisfy(r -> {
                         assertThat(r.model()).isEqualTo(A);
                         assertThat(r.route().reason()).isEqualTo("direct");
                     });
                 }
                 Thread.sleep(3_000); // dead.after: model-a's circuit opens
-                assertThat(answers(bootstrap, submit(producer, "down", A, 4)).values()).allSatisfy(r -> {
+                assertThat(ChatRequests.answers(bootstrap, submit(producer, "down", A, 4)).values()).allSatisfy(r -> {
                     assertThat(r.succeeded()).as("%s", r).isTrue();
                     assertThat(r.model()).isEqualTo("far");
                     assertThat(r.route().reason()).startsWith("fallback: model-a circuit open");
@@ -128,7 +124,7 @@ class RemoteModelsIT {
             String bootstrap = kafka.bootstrapServers();
             try (Deployment all = Deployment.start(settings(bootstrap, "all", a, cfg),
                     EnumSet.of(Role.ROUTER, Role.WORKER, Role.REMOTE, Role.API));
-                    KafkaProducer<String, RequestEvent> producer = producer(bootstrap)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(bootstrap)) {
                 all.awaitRunning(Duration.ofSeconds(60));
                 // A streamed chat completion over the API: the provider's stream passes through as SSE chunks.
                 HttpResponse<String> streamed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
@@ -143,7 +139,7 @@ class RemoteModelsIT {
                 TopicScan.toEnd(bootstrap, Topics.STREAM.name(), r -> deltas.add(Topics.DELTA_SERDE.deserializer()
                         .deserialize(r.topic(), r.value()).text()));
                 assertThat(deltas).as("the remote role published the provider's text as deltas").containsExactly("Hel", "lo");
-                assertThat(answers(bootstrap, submit(producer, "ok", "flaky", 2)).values()).allSatisfy(r -> {
+                assertThat(ChatRequests.answers(bootstrap, submit(producer, "ok", "flaky", 2)).values()).allSatisfy(r -> {
                     assertThat(r.model()).isEqualTo("flaky");
                     assertThat(r.route().reason()).isEqualTo("direct");
                 });
@@ -192,7 +188,7 @@ class RemoteModelsIT {
                     "--set", "worker.health.interval.ms=200")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try (Deployment router = Deployment.start(settings(bootstrap, "router", a, cfg), EnumSet.of(Role.ROUTER));
-                    KafkaProducer<String, RequestEvent> producer = producer(bootstrap)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(bootstrap)) {
                 router.awaitRunning(Duration.ofSeconds(60));
                 for (long deadline = System.currentTimeMillis() + 60_000;
                         !Files.readString(log).contains("millrace serving [REMOTE]"); Thread.sleep(100)) {
@@ -209,7 +205,7 @@ class RemoteModelsIT {
                     }
                     assertThat(server.answered()).as("killed mid-batch").isLessThan(n);
                     killed.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    assertThat(answers(bootstrap, ids).values()).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
+                    assertThat(ChatRequests.answers(bootstrap, ids).values()).allSatisfy(r -> assertThat(r.succeeded()).isTrue());
                 }
             } finally {
                 killed.destroyForcibly();
@@ -270,16 +266,8 @@ class RemoteModelsIT {
     }
 
     private Set<String> submit(KafkaProducer<String, RequestEvent> producer, String prefix, String model, int n) throws Exception {
-        Set<String> ids = new LinkedHashSet<>();
-        for (int i = 0; i < n; i++) {
-            String id = prefix + "-" + i;
-            RequestEvent e = new RequestEvent(id, "remote-it", id, null, "POST", "/v1/chat/completions", Json.parse(
-                    "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Request " + id + "\"}],\"max_tokens\":4}"),
-                    null, 0L);
-            producer.send(new ProducerRecord<>(Topics.REQUESTS.name(), id, e)).get();
-            ids.add(id);
-            asked.add(id);
-        }
+        Set<String> ids = ChatRequests.submit(producer, "remote-it", prefix, model, n);
+        asked.addAll(ids);
         return ids;
     }
 
@@ -288,25 +276,11 @@ class RemoteModelsIT {
             java.util.function.Predicate<ResultEvent> wanted) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         for (int i = 0; ; i++) {
-            ResultEvent r = answers(bootstrap, submit(producer, prefix + "-" + i, "flaky", 1)).values().iterator().next();
+            ResultEvent r = ChatRequests.answers(bootstrap, submit(producer, prefix + "-" + i, "flaky", 1)).values().iterator().next();
             if (wanted.test(r)) {
                 return r;
             }
             assertThat(System.currentTimeMillis()).as("a result as wanted for " + prefix + " within 60 s").isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static Map<String, ResultEvent> answers(String bootstrap, Set<String> ids) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            Map<String, List<ResultEvent>> all = WorkerHarness.committedResults(bootstrap);
-            if (all.keySet().containsAll(ids)) {
-                Map<String, ResultEvent> mine = new HashMap<>();
-                ids.forEach(id -> mine.put(id, all.get(id).get(0)));
-                return mine;
-            }
-            assertThat(System.currentTimeMillis()).as("results for " + ids).isLessThan(deadline);
             Thread.sleep(200);
         }
     }
@@ -356,11 +330,6 @@ class RemoteModelsIT {
             return true;
         }
         return false;
-    }
-
-    private static KafkaProducer<String, RequestEvent> producer(String bootstrap) {
-        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
-                Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer());
     }
 
     /** Writes to the console and keeps a copy, so the test can read what the processes logged. */

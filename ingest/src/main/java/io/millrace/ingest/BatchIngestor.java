@@ -6,6 +6,7 @@ import io.millrace.protocol.Topic;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RequestOutcome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -93,20 +94,20 @@ public final class BatchIngestor {
         long[] counts = new long[4];
         lines.forEach(line -> {
             counts[2]++;
-            LineOutcome outcome = parser.parse(line);
+            RequestOutcome outcome = parser.parse(line);
             // The plan numbers the accepted lines in file order, skipped ones included.
-            int accepted = outcome instanceof LineOutcome.Accepted ? (int) counts[3]++ : -1;
+            int accepted = outcome instanceof RequestOutcome.Accepted ? (int) counts[3]++ : -1;
             if (skip.contains(outcome.requestId())) {
                 return;
             }
-            if (outcome instanceof LineOutcome.Accepted a) {
+            if (outcome instanceof RequestOutcome.Accepted a) {
                 RequestEvent request = a.request().withTenant(tenant);
                 if (budget != null) {
                     request = request.withRoute(budget.route(accepted, request.requestedModel()));
                 }
                 send(Topics.REQUESTS, a.requestId(), request, Headers.REQUEST_V1, batchId);
                 counts[0]++;
-            } else if (outcome instanceof LineOutcome.Rejected r) {
+            } else if (outcome instanceof RequestOutcome.Rejected r) {
                 send(Topics.RESULTS, r.requestId(), r.error().withTenant(tenant), Headers.RESULT_V1, batchId);
                 counts[1]++;
             }

@@ -10,6 +10,7 @@ import io.millrace.protocol.Json;
 import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RequestOutcome;
 import io.millrace.protocol.events.ResultEvent;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -60,7 +61,7 @@ public final class BatchLineParser {
     }
 
     /** A line as {@link BatchFile} read it: bytes that may be too long or not UTF-8 at all. */
-    public LineOutcome parse(BatchFile.Line raw) {
+    public RequestOutcome parse(BatchFile.Line raw) {
         if (raw.content() == null || raw.length() > MAX_LINE_BYTES) {
             return tooLarge(raw.number(), raw.length());
         }
@@ -79,7 +80,7 @@ public final class BatchLineParser {
     }
 
     /** @param line 1-based line number in the file; {@code text} is the line without its newline. */
-    public LineOutcome parse(long line, String text) {
+    public RequestOutcome parse(long line, String text) {
         try {
             return parseChecked(line, text);
         } catch (RuntimeException e) {
@@ -88,13 +89,13 @@ public final class BatchLineParser {
             LOG.error("line {} of batch {} could not be checked; answering it with an error", line, batchId, e);
             RequestEvent stub = new RequestEvent(Ids.requestIdForLine(batchId, line), batchId, null, line,
                     null, null, null, null, clock.millis());
-            return new LineOutcome.Rejected(ResultEvent.failure(stub, 500, ErrorInfo.of(ErrorCodes.INTERNAL_ERROR, "line " + line
+            return new RequestOutcome.Rejected(ResultEvent.failure(stub, 500, ErrorInfo.of(ErrorCodes.INTERNAL_ERROR, "line " + line
                     + " could not be checked (" + e.getClass().getSimpleName() + "): this is a Millrace bug; please report it"
                     + " with the line"), clock.millis()));
         }
     }
 
-    private LineOutcome parseChecked(long line, String text) {
+    private RequestOutcome parseChecked(long line, String text) {
         int bytes = utf8Length(text);
         if (bytes > MAX_LINE_BYTES) {
             return tooLarge(line, bytes);
@@ -137,31 +138,31 @@ public final class BatchLineParser {
                 : validator.validate(request);
         if (problem.isPresent()) {
             ErrorInfo e = problem.get();
-            return new LineOutcome.Rejected(ResultEvent.failure(request, 400,
+            return new RequestOutcome.Rejected(ResultEvent.failure(request, 400,
                     new ErrorInfo(e.code(), "line " + line + ": " + e.message(), e.param(), line), clock.millis()));
         }
         // The event is the body as Jackson writes it again, which can be longer than the line
         // (1e6 is written 1000000.0): measured, so that a send can never fail on its size.
         int eventBytes = Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(), request).length;
         if (eventBytes > InputLimits.MAX_EVENT_BYTES) {
-            return new LineOutcome.Rejected(ResultEvent.failure(request, 400, new ErrorInfo(ErrorCodes.REQUEST_TOO_LARGE,
+            return new RequestOutcome.Rejected(ResultEvent.failure(request, 400, new ErrorInfo(ErrorCodes.REQUEST_TOO_LARGE,
                     "line " + line + " makes a request event of " + eventBytes + " bytes, over the limit of "
                             + InputLimits.MAX_EVENT_BYTES + ": shorten its messages", "body", line), clock.millis()));
         }
-        return new LineOutcome.Accepted(request);
+        return new RequestOutcome.Accepted(request);
     }
 
-    private LineOutcome tooLarge(long line, long bytes) {
+    private RequestOutcome tooLarge(long line, long bytes) {
         return reject(line, null, ErrorInfo.of(ErrorCodes.REQUEST_TOO_LARGE, "line " + line + " is " + bytes
                 + " bytes, over the limit of " + MAX_LINE_BYTES + " bytes a line may have: shorten its messages"));
     }
 
-    private LineOutcome reject(long line, String customId, ErrorInfo error) {
+    private RequestOutcome reject(long line, String customId, ErrorInfo error) {
         // Such a line has no custom_id of its own (missing, or taken by an earlier line), so it is
         // answered under its line number, which is unique within the file.
         RequestEvent stub = new RequestEvent(Ids.requestIdForLine(batchId, line), batchId, customId, line,
                 null, null, null, null, clock.millis());
-        return new LineOutcome.Rejected(ResultEvent.failure(stub, 400, error, clock.millis()));
+        return new RequestOutcome.Rejected(ResultEvent.failure(stub, 400, error, clock.millis()));
     }
 
     /** UTF-8 length without encoding: a lone surrogate counts as the one '?' byte String.getBytes makes of it. */

@@ -4,6 +4,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.events.ErrorInfo;
 import io.millrace.protocol.events.RequestEvent;
+import io.millrace.protocol.events.RequestOutcome;
 import io.millrace.protocol.events.RouteInfo;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -106,7 +107,7 @@ public final class BudgetRouting {
         List<BudgetPlanner.Line> planned = new ArrayList<>();
         long[] unfit = {0};
         lines.forEach(line -> {
-            if (parser.parse(line) instanceof LineOutcome.Accepted a) {
+            if (parser.parse(line) instanceof RequestOutcome.Accepted a) {
                 long candidates = candidates(a.request());
                 if (candidates == 0 && unfit[0] == 0) {
                     unfit[0] = line.number();

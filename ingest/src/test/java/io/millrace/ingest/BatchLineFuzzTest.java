@@ -7,6 +7,7 @@ import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.InputLimits;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.Topics;
+import io.millrace.protocol.events.RequestOutcome;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.protocol.fuzz.Hostile;
 import java.io.OutputStream;
@@ -52,16 +53,16 @@ class BatchLineFuzzTest {
             long line = 2L * i + 1;
             String where = "seed " + SEED + ", case " + i + ": " + c;
 
-            LineOutcome outcome = parser.parse(new BatchFile.Line(line, c.bytes().length, c.bytes()));
+            RequestOutcome outcome = parser.parse(new BatchFile.Line(line, c.bytes().length, c.bytes()));
 
             assertAnswered(outcome, line, where);
-            if (outcome instanceof LineOutcome.Rejected) {
+            if (outcome instanceof RequestOutcome.Rejected) {
                 rejectedByKind.merge(c.kind(), 1, Integer::sum);
             }
             // The stage keeps going: a valid line right after is accepted.
             byte[] next = io.millrace.protocol.Json.writeBytes(Hostile.batchLine(r, "ok" + i, "millrace-tiny", 2));
             assertThat(parser.parse(new BatchFile.Line(line + 1, next.length, next))).as(where)
-                    .isInstanceOf(LineOutcome.Accepted.class);
+                    .isInstanceOf(RequestOutcome.Accepted.class);
         }
         // The generator really is hostile: every kind but VALID produced rejections.
         assertThat(rejectedByKind.keySet()).containsAll(java.util.EnumSet.complementOf(java.util.EnumSet.of(
@@ -80,25 +81,25 @@ class BatchLineFuzzTest {
             }
         }
         BatchFile batch = new BatchFile(file);
-        List<LineOutcome> outcomes = new ArrayList<>();
+        List<RequestOutcome> outcomes = new ArrayList<>();
         List<Long> numbers = new ArrayList<>();
 
         batch.forEachLine(line -> {
             numbers.add(line.number());
-            LineOutcome o = parser.parse(line);
+            RequestOutcome o = parser.parse(line);
             assertAnswered(o, line.number(), "line " + line.number() + " of " + file);
             outcomes.add(o);
         });
 
         assertThat(outcomes).hasSize((int) batch.summarize().requests()).hasSizeGreaterThanOrEqualTo(500 - 50);
-        assertThat(outcomes).extracting(LineOutcome::requestId).doesNotHaveDuplicates();
+        assertThat(outcomes).extracting(RequestOutcome::requestId).doesNotHaveDuplicates();
         assertThat(numbers).isSorted().doesNotHaveDuplicates();
     }
 
-    private static void assertAnswered(LineOutcome outcome, long line, String where) {
+    private static void assertAnswered(RequestOutcome outcome, long line, String where) {
         assertThat(outcome).as(where).isNotNull();
         assertThat(outcome.requestId()).as(where).isNotBlank();
-        if (outcome instanceof LineOutcome.Rejected rejected) {
+        if (outcome instanceof RequestOutcome.Rejected rejected) {
             ResultEvent e = rejected.error();
             assertThat(e.error().code()).as(where).isIn(CODES).isNotEqualTo(ErrorCodes.INTERNAL_ERROR);
             assertThat(e.error().message()).as(where).contains("line " + line).doesNotContain("StreamReadConstraints")
@@ -108,7 +109,7 @@ class BatchLineFuzzTest {
             assertThat(Topics.RESULT_SERDE.serializer().serialize(Topics.RESULTS.name(), e).length).as(where)
                     .isLessThan(InputLimits.MAX_EVENT_BYTES);
         } else {
-            LineOutcome.Accepted accepted = (LineOutcome.Accepted) outcome;
+            RequestOutcome.Accepted accepted = (RequestOutcome.Accepted) outcome;
             assertThat(Topics.REQUEST_SERDE.serializer().serialize(Topics.REQUESTS.name(), accepted.request()).length)
                     .as(where).isLessThanOrEqualTo(InputLimits.MAX_EVENT_BYTES);
         }

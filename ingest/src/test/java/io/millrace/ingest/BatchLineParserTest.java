@@ -6,6 +6,7 @@ import io.millrace.protocol.ChatRequestValidator;
 import io.millrace.protocol.ErrorCodes;
 import io.millrace.protocol.Ids;
 import io.millrace.protocol.InputLimits;
+import io.millrace.protocol.events.RequestOutcome;
 import java.nio.charset.StandardCharsets;
 import io.millrace.protocol.ModelCatalog;
 import io.millrace.protocol.events.ResultEvent;
@@ -31,22 +32,22 @@ class BatchLineParserTest {
                 new ChatRequestValidator(ModelCatalog.of(new ModelCatalog.Entry("tiny", 512))),
                 Clock.fixed(Instant.ofEpochMilli(1000), ZoneOffset.UTC), "/v1/completions");
 
-        LineOutcome chat = completionsBatch.parse(1, line("a", OK_BODY));
-        LineOutcome legacy = completionsBatch.parse(2, "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/completions\","
+        RequestOutcome chat = completionsBatch.parse(1, line("a", OK_BODY));
+        RequestOutcome legacy = completionsBatch.parse(2, "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/completions\","
                 + "\"body\":{\"model\":\"tiny\",\"prompt\":\"Hi\",\"max_tokens\":4}}");
 
-        assertThat(chat).isInstanceOf(LineOutcome.Rejected.class);
-        ResultEvent r = ((LineOutcome.Rejected) chat).error();
+        assertThat(chat).isInstanceOf(RequestOutcome.Rejected.class);
+        ResultEvent r = ((RequestOutcome.Rejected) chat).error();
         assertThat(r.error().code()).isEqualTo("invalid_url");
         assertThat(r.error().param()).isEqualTo("url");
         assertThat(r.error().message()).contains("/v1/chat/completions").contains("/v1/completions").startsWith("line 1");
-        assertThat(legacy).isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(legacy).isInstanceOf(RequestOutcome.Accepted.class);
     }
 
     private ResultEvent rejected(long n, String text) {
-        LineOutcome o = parser.parse(n, text);
-        assertThat(o).isInstanceOf(LineOutcome.Rejected.class);
-        ResultEvent r = ((LineOutcome.Rejected) o).error();
+        RequestOutcome o = parser.parse(n, text);
+        assertThat(o).isInstanceOf(RequestOutcome.Rejected.class);
+        ResultEvent r = ((RequestOutcome.Rejected) o).error();
         assertThat(r.error().line()).isEqualTo(n);
         assertThat(r.batchId()).isEqualTo("batch_x");
         assertThat(r.statusCode()).isEqualTo(400);
@@ -55,9 +56,9 @@ class BatchLineParserTest {
 
     @Test
     void acceptsAValidLineKeyedByBatchAndCustomId() {
-        LineOutcome o = parser.parse(1, line("a", OK_BODY));
-        assertThat(o).isInstanceOf(LineOutcome.Accepted.class);
-        var req = ((LineOutcome.Accepted) o).request();
+        RequestOutcome o = parser.parse(1, line("a", OK_BODY));
+        assertThat(o).isInstanceOf(RequestOutcome.Accepted.class);
+        var req = ((RequestOutcome.Accepted) o).request();
         assertThat(req.requestId()).isEqualTo(Ids.requestId("batch_x", "a"));
         assertThat(req.line()).isEqualTo(1L);
         assertThat(req.submittedAt()).isEqualTo(1000L);
@@ -88,7 +89,7 @@ class BatchLineParserTest {
 
     @Test
     void repeatedCustomIdIsAnsweredUnderItsLineAndTheFirstStillCounts() {
-        assertThat(parser.parse(1, line("a", OK_BODY))).isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(parser.parse(1, line("a", OK_BODY))).isInstanceOf(RequestOutcome.Accepted.class);
         ResultEvent dup = rejected(2, line("a", OK_BODY));
         assertThat(dup.error().code()).isEqualTo(ErrorCodes.DUPLICATE_CUSTOM_ID);
         assertThat(dup.customId()).isEqualTo("a");
@@ -116,7 +117,7 @@ class BatchLineParserTest {
         assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
         assertThat(r.error().message()).contains("line 1").contains("column").contains(InputLimits.MAX_DEPTH + " levels")
                 .doesNotContain("StreamReadConstraints");
-        assertThat(parser.parse(2, line("next", OK_BODY))).isInstanceOf(LineOutcome.Accepted.class);
+        assertThat(parser.parse(2, line("next", OK_BODY))).isInstanceOf(RequestOutcome.Accepted.class);
     }
 
     @Test
@@ -138,18 +139,18 @@ class BatchLineParserTest {
         int at = line("a", OK_BODY).indexOf("Hi") + 1;
         bytes[at] = (byte) 0xC3;
 
-        LineOutcome o = parser.parse(new BatchFile.Line(3, bytes.length, bytes));
+        RequestOutcome o = parser.parse(new BatchFile.Line(3, bytes.length, bytes));
 
-        ResultEvent r = ((LineOutcome.Rejected) o).error();
+        ResultEvent r = ((RequestOutcome.Rejected) o).error();
         assertThat(r.error().code()).isEqualTo(ErrorCodes.INVALID_JSON);
         assertThat(r.error().message()).contains("line 3 is not valid UTF-8").contains("byte " + (at + 1));
     }
 
     @Test
     void aLineFoundTooLongByTheFileIsAnsweredByItsLength() {
-        LineOutcome o = parser.parse(new BatchFile.Line(9, 5_000_000L, null));
+        RequestOutcome o = parser.parse(new BatchFile.Line(9, 5_000_000L, null));
 
-        ResultEvent r = ((LineOutcome.Rejected) o).error();
+        ResultEvent r = ((RequestOutcome.Rejected) o).error();
         assertThat(r.error().code()).isEqualTo(ErrorCodes.REQUEST_TOO_LARGE);
         assertThat(r.error().message()).contains("line 9 is 5000000 bytes");
         assertThat(r.error().line()).isEqualTo(9L);
