@@ -10,7 +10,7 @@ import io.millrace.protocol.events.BatchEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -11,7 +11,7 @@ import io.millrace.protocol.events.ResultEvent;
 import io.millrace.worker.model.ChatMessage;
 import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.SequentialEngine;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Arrays;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.TinyModel;
 import io.millrace.worker.model.TokenLogprob;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import io.millrace.worker.model.Completion;
 import io.millrace.worker.model.CompletionEngine;
 import io.millrace.worker.model.DecoderModel;
 import io.millrace.worker.model.SamplingParams;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

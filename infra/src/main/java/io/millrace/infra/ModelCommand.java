@@ -1,7 +1,7 @@
 package io.millrace.infra;
 
-import io.millrace.worker.model.DynamicQuantizer;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.DynamicQuantizer;
+import io.millrace.worker.model.build.TinyModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -13,7 +13,7 @@ import com.openai.models.completions.CompletionCreateParams;
 import io.millrace.protocol.Json;
 import io.millrace.worker.model.ChatMessage;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -18,7 +18,7 @@ import io.millrace.worker.RetrySchedule;
 import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.ChatMessage;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

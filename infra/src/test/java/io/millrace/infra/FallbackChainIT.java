@@ -6,7 +6,7 @@ import io.millrace.protocol.Topics;
 import io.millrace.protocol.events.HealthEvent;
 import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;

@@ -8,7 +8,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FilePurpose;
 import io.millrace.protocol.Json;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;

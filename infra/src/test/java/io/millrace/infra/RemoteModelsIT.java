@@ -8,7 +8,7 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.remote.RemoteModel;
 import io.millrace.remote.ScriptedServer;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;

@@ -8,7 +8,7 @@ import io.millrace.protocol.events.RequestEvent;
 import io.millrace.protocol.events.ResultEvent;
 import io.millrace.worker.WorkerService;
 import io.millrace.worker.model.DecoderModel;
-import io.millrace.worker.model.TinyModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * {@code ByteLevel} pre-tokenizer: the split regex and the byte-to-printable-character table. Merges
  * learned on different splits or symbols would never apply at tokenization time.
  */
-final class ByteLevel {
+public final class ByteLevel {
     /** GPT-2's pre-tokenizer regex; merges never cross the boundaries it draws. */
     private static final Pattern SPLIT = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
@@ -22,12 +22,12 @@ final class ByteLevel {
     private ByteLevel() {}
 
     /** The printable character standing for byte {@code b} (0..255), as GPT-2's bytes_to_unicode. */
-    static String symbol(int b) {
+    public static String symbol(int b) {
         return String.valueOf(BYTE_TO_CHAR[b]);
     }
 
     /** Splits text as the ByteLevel pre-tokenizer does and maps each piece to its byte symbols. */
-    static List<List<String>> preTokenize(String text) {
+    public static List<List<String>> preTokenize(String text) {
         List<List<String>> words = new ArrayList<>();
         Matcher m = SPLIT.matcher(text);
         while (m.find()) {

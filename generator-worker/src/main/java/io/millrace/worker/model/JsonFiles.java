@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Reads and writes the JSON files of a model directory. */
-final class JsonFiles {
+public final class JsonFiles {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** Jackson's default indenter uses the platform line separator; the built-in model must not. */
@@ -25,11 +25,11 @@ final class JsonFiles {
 
     private JsonFiles() {}
 
-    static ObjectNode object() {
+    public static ObjectNode object() {
         return MAPPER.createObjectNode();
     }
 
-    static void write(Path file, JsonNode json) throws IOException {
+    public static void write(Path file, JsonNode json) throws IOException {
         Files.write(file, (WRITER.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 

@@ -91,7 +91,7 @@ final class LogitPositions {
         List<NodeProto> added = List.of(
                 // Unsqueeze took its axes as an attribute before opset 13.
                 opset < 13 ? node("Unsqueeze", new String[] {INPUT}, PREFIX + "index3").toBuilder()
-                        .addAttribute(OnnxGraph.intsAttr("axes", 2)).build()
+                        .addAttribute(ints("axes", 2)).build()
                         : node("Unsqueeze", new String[] {INPUT, PREFIX + "axes"}, PREFIX + "index3"),
                 node("Shape", new String[] {INPUT}, PREFIX + "index_shape"),
                 node("Shape", new String[] {data}, PREFIX + "hidden_shape"),
@@ -213,11 +213,20 @@ final class LogitPositions {
     }
 
     private static NodeProto concat(String[] inputs, String output) {
-        return node("Concat", inputs, output).toBuilder().addAttribute(OnnxGraph.intAttr("axis", 0)).build();
+        return node("Concat", inputs, output).toBuilder().addAttribute(intAttr("axis", 0)).build();
     }
 
     private static NodeProto gatherElements(String[] inputs, String output) {
-        return node("GatherElements", inputs, output).toBuilder().addAttribute(OnnxGraph.intAttr("axis", 1)).build();
+        return node("GatherElements", inputs, output).toBuilder().addAttribute(intAttr("axis", 1)).build();
+    }
+
+    private static OnnxMl.AttributeProto intAttr(String name, long value) {
+        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    private static OnnxMl.AttributeProto ints(String name, long value) {
+        return OnnxMl.AttributeProto.newBuilder().setName(name).setType(OnnxMl.AttributeProto.AttributeType.INTS).addInts(value)
+                .build();
     }
 
     private static TensorProto longs(String name, long value) {

@@ -11,7 +11,7 @@ import java.util.List;
  * {@code onnx/} (with config and tokenizer at the root in both). Each layout may name the decoder
  * {@code model} or {@code decoder_model_merged}.
  */
-final class ModelFiles {
+public final class ModelFiles {
     static final String SUBFOLDER = "onnx";
     private static final String[] BASES = {"model", "decoder_model_merged"};
 
@@ -23,7 +23,7 @@ final class ModelFiles {
      *
      * @throws ModelLoadException naming the file looked for and the variants the directory has
      */
-    static Path locate(Path dir, ModelVariant variant) {
+    public static Path locate(Path dir, ModelVariant variant) {
         for (Path folder : new Path[] {dir, dir.resolve(SUBFOLDER)}) {
             for (String base : BASES) {
                 Path file = folder.resolve(variant.fileName(base));

@@ -1,5 +1,7 @@
 package io.millrace.worker.model;
 
+import io.millrace.worker.model.build.ModelShape;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package io.millrace.worker.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

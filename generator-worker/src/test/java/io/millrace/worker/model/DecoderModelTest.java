@@ -3,6 +3,7 @@ package io.millrace.worker.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import static io.millrace.worker.model.Rows.rows;
 import static io.millrace.worker.model.Rows.spread;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;

@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.millrace.worker.model.build.OnnxGraph;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;

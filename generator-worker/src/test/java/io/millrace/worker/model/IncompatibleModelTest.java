@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.worker.model.build.LlamaVariant;
+import io.millrace.worker.model.build.OnnxGraph;
+import io.millrace.worker.model.build.TinyLlamaModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

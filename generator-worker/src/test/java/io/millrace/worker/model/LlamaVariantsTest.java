@@ -12,8 +12,9 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.millrace.worker.model.build.LlamaVariant;
+import io.millrace.worker.model.build.TinyLlamaModel;
 import java.nio.FloatBuffer;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

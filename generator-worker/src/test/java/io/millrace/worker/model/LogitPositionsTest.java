@@ -9,6 +9,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import io.millrace.worker.model.build.LlamaVariant;
+import io.millrace.worker.model.build.ModelShape;
+import io.millrace.worker.model.build.OnnxGraph;
+import io.millrace.worker.model.build.TinyLlamaModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -3,6 +3,9 @@ package io.millrace.worker.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.millrace.worker.model.build.LlamaVariant;
+import io.millrace.worker.model.build.TinyLlamaModel;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

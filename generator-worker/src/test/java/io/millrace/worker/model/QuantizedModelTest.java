@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnx.proto.OnnxMl;
 import io.millrace.worker.bench.TokenAgreement;
+import io.millrace.worker.model.build.DynamicQuantizer;
+import io.millrace.worker.model.build.TinyModel;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.millrace.worker.model.build.ModelShape;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,8 +1,9 @@
 package io.millrace.worker.model;
 
-import io.millrace.tokenizer.ChatTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.millrace.tokenizer.ChatTemplate;
+import io.millrace.worker.model.build.TinyModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

@@ -1,12 +1,14 @@
 package io.millrace.worker.model;
 
-import io.millrace.tokenizer.ChatTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.tokenizer.ChatTemplate;
+import io.millrace.worker.model.build.ModelShape;
+import io.millrace.worker.model.build.TinyModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
-import static io.millrace.worker.model.OnnxGraph.floatAttr;
-import static io.millrace.worker.model.OnnxGraph.intAttr;
-import static io.millrace.worker.model.OnnxGraph.intsAttr;
+import static io.millrace.worker.model.build.OnnxGraph.floatAttr;
+import static io.millrace.worker.model.build.OnnxGraph.intAttr;
+import static io.millrace.worker.model.build.OnnxGraph.intsAttr;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;

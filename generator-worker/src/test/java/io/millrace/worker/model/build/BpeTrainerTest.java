@@ -1,4 +1,4 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 /**
  * Which Optimum export layout {@link TinyLlamaModel} writes: the interface variations a real

@@ -1,7 +1,8 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.worker.model.JsonFiles;
 import java.util.List;
 
 /**

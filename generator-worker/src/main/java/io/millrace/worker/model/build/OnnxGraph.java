@@ -1,4 +1,4 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  * sink's file and referenced from the graph (the ONNX external data format: {@code location},
  * {@code offset}, {@code length}), as {@code onnx.save_model(..., save_as_external_data=True)} does.
  */
-final class OnnxGraph {
+public final class OnnxGraph {
     /** ONNX IR version 8 pairs with opset 17 and loads in every onnxruntime from 1.13 on. */
     static final long IR_VERSION = 8;
     static final int OPSET = 17;
@@ -68,7 +68,7 @@ final class OnnxGraph {
     private final ExternalData external;
     private int nodeCount;
 
-    OnnxGraph(String name) {
+    public OnnxGraph(String name) {
         this(name, null);
     }
 
@@ -79,15 +79,15 @@ final class OnnxGraph {
     }
 
     /** A dimension: a {@link Long} is fixed, a {@link String} is a symbolic name. */
-    void input(String name, int elemType, Object... dims) {
+    public void input(String name, int elemType, Object... dims) {
         graph.addInput(valueInfo(name, elemType, dims));
     }
 
-    void output(String name, int elemType, Object... dims) {
+    public void output(String name, int elemType, Object... dims) {
         graph.addOutput(valueInfo(name, elemType, dims));
     }
 
-    String floats(String name, float[] data, long... dims) {
+    public String floats(String name, float[] data, long... dims) {
         if (external != null && (long) data.length * Float.BYTES >= EXTERNAL_THRESHOLD_BYTES) {
             return externalFloats(name, data, dims);
         }
@@ -96,7 +96,7 @@ final class OnnxGraph {
         return initializer(name, TensorProto.DataType.FLOAT_VALUE, bytes, dims);
     }
 
-    String longs(String name, long[] data, long... dims) {
+    public String longs(String name, long[] data, long... dims) {
         ByteBuffer bytes = ByteBuffer.allocate(data.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asLongBuffer().put(data);
         return initializer(name, TensorProto.DataType.INT64_VALUE, bytes, dims);
@@ -111,7 +111,7 @@ final class OnnxGraph {
     }
 
     /** Adds a node with one output named {@code output}; returns that name for chaining. */
-    String node(String opType, String output, String[] inputs, AttributeProto... attributes) {
+    public String node(String opType, String output, String[] inputs, AttributeProto... attributes) {
         nodes(opType, new String[] {output}, inputs, attributes);
         return output;
     }
@@ -155,7 +155,7 @@ final class OnnxGraph {
         return node("And", "/mask/allowed", new String[] {causal, notPadding});
     }
 
-    static AttributeProto intAttr(String name, long value) {
+    public static AttributeProto intAttr(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
@@ -171,7 +171,7 @@ final class OnnxGraph {
         return a.build();
     }
 
-    OnnxMl.ModelProto toModel(String producer, String docString) {
+    public OnnxMl.ModelProto toModel(String producer, String docString) {
         return OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))

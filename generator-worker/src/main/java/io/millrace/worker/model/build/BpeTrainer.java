@@ -1,5 +1,6 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
+import io.millrace.worker.model.ByteLevel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
-import static io.millrace.worker.model.OnnxGraph.intAttr;
-import static io.millrace.worker.model.OnnxGraph.intsAttr;
+import static io.millrace.worker.model.build.OnnxGraph.intAttr;
+import static io.millrace.worker.model.build.OnnxGraph.intsAttr;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
@@ -153,7 +153,7 @@ final class LlamaGraphBuilder {
     private String[] pasts() {
         String[] names = new String[2 * d.numLayers];
         for (int t = 0; t < names.length; t++) {
-            names[t] = DecoderSession.pastName(t);
+            names[t] = "past_key_values." + t / 2 + (t % 2 == 0 ? ".key" : ".value");
         }
         if (!v.merged()) {
             return names;

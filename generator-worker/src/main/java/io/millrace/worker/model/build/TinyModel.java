@@ -1,7 +1,8 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.worker.model.JsonFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,10 +29,10 @@ public final class TinyModel {
     /** An upper bound; the trainer stops earlier once no pair repeats in the corpus. */
     static final int MAX_MERGES = 600;
 
-    static final String END_OF_TEXT = "<|endoftext|>";
+    public static final String END_OF_TEXT = "<|endoftext|>";
     static final String IM_START = "<|im_start|>";
-    static final String IM_END = "<|im_end|>";
-    static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END);
+    public static final String IM_END = "<|im_end|>";
+    public static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END);
 
     static final String CHAT_TEMPLATE = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
             + "{{ message['content'] }}<|im_end|>\n{% endfor %}"
@@ -39,7 +40,7 @@ public final class TinyModel {
 
     private static final String CORPUS = "tiny-corpus.txt";
     /** The external data file of shapes that store weights outside model.onnx. */
-    static final String EXTERNAL_DATA = "model.onnx_data";
+    public static final String EXTERNAL_DATA = "model.onnx_data";
 
     private TinyModel() {}
 

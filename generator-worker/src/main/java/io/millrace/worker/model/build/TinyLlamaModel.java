@@ -1,6 +1,7 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.millrace.worker.model.JsonFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,12 +17,12 @@ import java.nio.file.Path;
  * the built-in model's ({@link TinyModel}). Deterministic: the same variant gives the same bytes.
  */
 public final class TinyLlamaModel {
-    static final int LAYERS = 2;
-    static final int HEADS = 4;
-    static final int KV_HEADS = 2;
-    static final int HIDDEN = 64;
+    public static final int LAYERS = 2;
+    public static final int HEADS = 4;
+    public static final int KV_HEADS = 2;
+    public static final int HIDDEN = 64;
     static final int INTERMEDIATE = 128;
-    static final int CONTEXT = 256;
+    public static final int CONTEXT = 256;
     static final double RMS_NORM_EPS = 1e-6;
     static final double ROPE_THETA = 10000.0;
     static final long WEIGHT_SEED = 20250301L;

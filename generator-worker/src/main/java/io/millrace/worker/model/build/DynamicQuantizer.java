@@ -1,9 +1,12 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import io.millrace.worker.model.ModelFiles;
+import io.millrace.worker.model.ModelLoadException;
+import io.millrace.worker.model.ModelVariant;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.millrace.worker.model;
+package io.millrace.worker.model.build;
 
 /**
  * The size of a model that {@link TinyModel} writes: GPT-2 hyper-parameters, the vocabulary size and
