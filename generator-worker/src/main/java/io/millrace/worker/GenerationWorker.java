@@ -259,7 +259,9 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
 
     /**
      * Counts what a commit made final, per model: generated results, and failed generations (each
-     * written to a retry or dead-letter topic, or, without retry tiers, answered with its error).
+     * written to a retry or dead-letter topic, or, without retry tiers, answered with its error), and
+     * calls a remote model's server refused as the deployment's fault (its key): answered at once,
+     * never retried, but every later call would fail the same way, so the circuit should open.
      */
     private void reportHealth(List<ResultEvent> results, List<Retried> retried) {
         HealthPublisher h = health;
@@ -272,7 +274,7 @@ public final class GenerationWorker implements Runnable, AutoCloseable {
             }
             if (r.succeeded() && r.generated()) {
                 h.completed(r.model());
-            } else if (retries.delays().isEmpty() && RetrySchedule.retriable(r)) {
+            } else if (retries.delays().isEmpty() && RetrySchedule.retriable(r) || RetrySchedule.refusedByProvider(r)) {
                 h.failed(r.model());
             }
         }

@@ -99,6 +99,14 @@ public record RetrySchedule(List<Duration> delays) {
     }
 
     /**
+     * Whether this result is a remote model's server refusing Millrace's own key (a 502
+     * {@code remote_rejected}): not worth another try, but a failure of the model, not the request.
+     */
+    static boolean refusedByProvider(ResultEvent r) {
+        return r.error() != null && r.statusCode() == 502 && ErrorCodes.REMOTE_REJECTED.equals(r.error().code());
+    }
+
+    /**
      * The delay of the tier a request goes to after its {@code failures}-th failed generation, or
      * empty when the tiers are spent (or there are none): then it goes to the dead-letter topic.
      */

@@ -60,6 +60,16 @@ class RetryScheduleTest {
         assertThat(RetrySchedule.retriable(failure(500, ErrorCodes.RESULT_TOO_LARGE))).isFalse();
     }
 
+    @Test
+    void aProviderRefusingOurKeyIsNotRetriedButIsTheModelsFailure() {
+        ResultEvent refusedKey = failure(502, ErrorCodes.REMOTE_REJECTED);
+        assertThat(RetrySchedule.retriable(refusedKey)).isFalse();
+        assertThat(RetrySchedule.refusedByProvider(refusedKey)).isTrue();
+        assertThat(RetrySchedule.refusedByProvider(failure(400, ErrorCodes.REMOTE_REJECTED)))
+                .as("a request the provider found bad is the client's fault").isFalse();
+        assertThat(RetrySchedule.refusedByProvider(failure(500, ErrorCodes.GENERATION_FAILED))).isFalse();
+    }
+
     private static ResultEvent failure(int status, String code) {
         return ResultEvent.failure(REQUEST, status, ErrorInfo.of(code, "x"), 0);
     }

@@ -151,12 +151,17 @@ class RemoteModelsIT {
                 server.down(false);
                 ResultEvent back = firstWhere(bootstrap, producer, "back", r -> "flaky".equals(r.model()) && r.succeeded());
                 assertThat(back.body().path("choices").get(0).path("message").path("content").asText()).isEqualTo("Hello");
+                // A refused key is the deployment's fault, as an outage is: it opens the circuit too, and the chain answers.
+                server.refuseKeys(true);
+                ResultEvent refused = firstWhere(bootstrap, producer, "refused", r -> A.equals(r.model()));
+                assertThat(refused.succeeded()).isTrue();
+                assertThat(refused.route().reason()).startsWith("fallback: flaky");
             }
             Map<String, List<ResultEvent>> all = assertExactlyOnce(bootstrap);
             assertThat(all.values()).filteredOn(rs -> rs.get(0).succeeded()).hasSizeGreaterThanOrEqualTo(3);
             // What the outage cost before the circuit opened: failures, each answered once, none lost.
             assertThat(all.values()).filteredOn(rs -> !rs.get(0).succeeded())
-                    .allSatisfy(rs -> assertThat(rs.get(0).error().code()).isEqualTo(ErrorCodes.GENERATION_FAILED));
+                    .allSatisfy(rs -> assertThat(rs.get(0).error().code()).isIn(ErrorCodes.GENERATION_FAILED, ErrorCodes.REMOTE_REJECTED));
         }
     }
 

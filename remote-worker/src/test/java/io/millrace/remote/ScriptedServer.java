@@ -50,7 +50,8 @@ public final class ScriptedServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Step> script = new ConcurrentLinkedQueue<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger answered = new AtomicInteger();
-    private volatile boolean down;
+    /** While not 0, the status every call is answered with, whatever the script says. */
+    private volatile int outage;
     private volatile long answerDelayMs;
 
     public ScriptedServer() throws IOException {
@@ -76,7 +77,12 @@ public final class ScriptedServer implements AutoCloseable {
 
     /** While down, every call is answered 503 (an outage), whatever the script says. */
     public void down(boolean isDown) {
-        down = isDown;
+        outage = isDown ? 503 : 0;
+    }
+
+    /** While refusing, every call is answered 401 (a revoked or wrong key), whatever the script says. */
+    public void refuseKeys(boolean refusing) {
+        outage = refusing ? 401 : 0;
     }
 
     /** Every good answer comes this much later (a slow provider). */
@@ -96,7 +102,8 @@ public final class ScriptedServer implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         received.add(new Received(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body));
-        Step step = down ? Step.status(503, Map.of()) : script.poll();
+        int status = outage;
+        Step step = status != 0 ? Step.status(status, Map.of()) : script.poll();
         if (step != null && step.drop()) {
             ex.close(); // no status line: the client sees the connection end
             return;
