@@ -22,8 +22,6 @@ import io.millrace.worker.model.TokenTexts;
 import io.millrace.worker.model.build.ModelShape;
 import io.millrace.worker.model.build.TinyModel;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +56,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GenerationBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String CORPUS = "/io/millrace/worker/model/tiny-corpus.txt";
 
     private GenerationBenchmark() {}
 
@@ -493,20 +490,14 @@ public final class GenerationBenchmark {
         return -1;
     }
 
-    private static List<String> sentences() throws IOException {
-        try (InputStream in = GenerationBenchmark.class.getResourceAsStream(CORPUS)) {
-            if (in == null) {
-                throw new IllegalStateException(CORPUS + " is missing from the classpath");
+    private static List<String> sentences() {
+        List<String> sentences = new ArrayList<>();
+        for (String s : TinyModel.corpus().split("(?<=[.?!])\\s+")) {
+            if (!s.isBlank()) {
+                sentences.add(s.strip());
             }
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("\r\n", "\n");
-            List<String> sentences = new ArrayList<>();
-            for (String s : text.split("(?<=[.?!])\\s+")) {
-                if (!s.isBlank()) {
-                    sentences.add(s.strip());
-                }
-            }
-            return sentences;
         }
+        return sentences;
     }
 
     private static String option(List<String> args, String name, String fallback) {

@@ -3,9 +3,6 @@ package io.millrace.worker.model.build;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.millrace.worker.model.JsonFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,7 +29,7 @@ public final class TinyLlamaModel {
     /** Writes a complete model directory; creates dir if needed. */
     public static void write(Path dir, LlamaVariant variant) throws IOException {
         Files.createDirectories(dir);
-        BpeTrainer.Vocabulary vocabulary = new BpeTrainer(TinyModel.MAX_MERGES, 2).train(corpus());
+        BpeTrainer.Vocabulary vocabulary = new BpeTrainer(TinyModel.MAX_MERGES, 2).train(TinyModel.corpus());
         int vocabSize = vocabulary.tokenIds().size() + TinyModel.SPECIAL_TOKENS.size();
         int endOfText = TokenizerJsonWriter.specialTokenId(vocabulary, TinyModel.SPECIAL_TOKENS, TinyModel.END_OF_TEXT);
         int imEnd = TokenizerJsonWriter.specialTokenId(vocabulary, TinyModel.SPECIAL_TOKENS, TinyModel.IM_END);
@@ -86,17 +83,5 @@ public final class TinyLlamaModel {
         c.put("pad_token", TinyModel.END_OF_TEXT);
         c.put("tokenizer_class", "Qwen2Tokenizer");
         return c;
-    }
-
-    /** The built-in model's training corpus (TinyModel keeps its reader private). */
-    private static String corpus() {
-        try (InputStream in = TinyModel.class.getResourceAsStream("tiny-corpus.txt")) {
-            if (in == null) {
-                throw new IllegalStateException("tiny-corpus.txt is missing from the generator-worker jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("\r\n", "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

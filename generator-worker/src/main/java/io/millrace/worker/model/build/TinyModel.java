@@ -140,7 +140,8 @@ public final class TinyModel {
         return c;
     }
 
-    private static String corpus() {
+    /** The built-in model's training corpus, line endings normalized (also the benchmarks' prompt source). */
+    public static String corpus() {
         try (InputStream in = TinyModel.class.getResourceAsStream(CORPUS)) {
             if (in == null) {
                 throw new IllegalStateException(CORPUS + " is missing from the generator-worker jar");
