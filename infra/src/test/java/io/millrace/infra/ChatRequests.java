@@ -10,14 +10,18 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Small chat requests written straight to {@code millrace.requests} and their committed results read back, as the
- * ITs that stop and start the parts behind the router (fallback chains, remote models) submit and wait for them.
+ * ITs on the real broker submit and wait for them.
  */
 final class ChatRequests {
     private ChatRequests() {}
@@ -25,6 +29,19 @@ final class ChatRequests {
     static KafkaProducer<String, RequestEvent> producer(String bootstrap) {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
                 Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer());
+    }
+
+    /** A read_committed reader of {@code millrace.results} from the beginning, in a group of its own. */
+    static KafkaConsumer<String, ResultEvent> resultsReader(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "results-reader-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<String, ResultEvent> c = new KafkaConsumer<>(p, Topics.RESULTS.keySerde().deserializer(),
+                Topics.RESULTS.valueSerde().deserializer());
+        c.subscribe(List.of(Topics.RESULTS.name()));
+        return c;
     }
 
     /** Sends {@code n} requests of one batch for {@code model}, ids (and custom ids) {@code <prefix>-<i>}, 4 tokens each. */

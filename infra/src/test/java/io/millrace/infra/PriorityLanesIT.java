@@ -13,14 +13,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +39,8 @@ class PriorityLanesIT {
             Settings settings = new Settings(kafka.bootstrapServers(), dir.resolve("serve"), 0, 0, List.of(), "lanes-it", 0,
                     Map.of("cache.enabled", "false"));
             try (Deployment d = Deployment.start(settings, EnumSet.allOf(Role.class));
-                    KafkaProducer<String, RequestEvent> producer = producer(kafka);
-                    KafkaConsumer<String, ResultEvent> results = results(kafka)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(kafka.bootstrapServers());
+                    KafkaConsumer<String, ResultEvent> results = ChatRequests.resultsReader(kafka.bootstrapServers())) {
                 d.awaitRunning(Duration.ofSeconds(60));
                 Map<String, Integer> answers = new HashMap<>();
                 // Warm-up: every partition of the path written once before the batch. The router's first
@@ -126,23 +122,5 @@ class PriorityLanesIT {
         return new ProducerRecord<>(Topics.REQUESTS.name(), id, new RequestEvent(id, batchId, id, null, "POST",
                 "/v1/chat/completions", Json.parse("{\"model\":\"millrace-tiny\",\"messages\":[{\"role\":\"user\",\"content\":\""
                         + content + "\"}],\"max_tokens\":" + maxTokens + ",\"temperature\":0}"), null, 0L));
-    }
-
-    private static KafkaProducer<String, RequestEvent> producer(TestKafka kafka) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        return new KafkaProducer<>(p, Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer());
-    }
-
-    private static KafkaConsumer<String, ResultEvent> results(TestKafka kafka) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "lanes-it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, ResultEvent> c = new KafkaConsumer<>(p, Topics.RESULTS.keySerde().deserializer(),
-                Topics.RESULTS.valueSerde().deserializer());
-        c.subscribe(List.of(Topics.RESULTS.name()));
-        return c;
     }
 }

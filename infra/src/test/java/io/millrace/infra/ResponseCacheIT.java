@@ -13,13 +13,9 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,8 +38,8 @@ class ResponseCacheIT {
         try (TestKafka kafka = TestKafka.start(dir.resolve("broker"))) {
             Settings settings = new Settings(kafka.bootstrapServers(), dir.resolve("serve"), 0, 0, List.of(), "cache-it", 0, Map.of());
             try (Deployment d = Deployment.start(settings, EnumSet.allOf(Role.class));
-                    KafkaProducer<String, RequestEvent> producer = producer(kafka);
-                    KafkaConsumer<String, ResultEvent> results = results(kafka)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(kafka.bootstrapServers());
+                    KafkaConsumer<String, ResultEvent> results = ChatRequests.resultsReader(kafka.bootstrapServers())) {
                 d.awaitRunning(Duration.ofSeconds(60));
                 RouterService router = d.router().orElseThrow();
 
@@ -87,8 +83,8 @@ class ResponseCacheIT {
             Settings off = new Settings(kafka.bootstrapServers(), dir.resolve("serve-off"), 0, 0, List.of(), "cache-it-off", 0,
                     Map.of("cache.enabled", "false"));
             try (Deployment d = Deployment.start(off, EnumSet.allOf(Role.class));
-                    KafkaProducer<String, RequestEvent> producer = producer(kafka);
-                    KafkaConsumer<String, ResultEvent> results = results(kafka)) {
+                    KafkaProducer<String, RequestEvent> producer = ChatRequests.producer(kafka.bootstrapServers());
+                    KafkaConsumer<String, ResultEvent> results = ChatRequests.resultsReader(kafka.bootstrapServers())) {
                 d.awaitRunning(Duration.ofSeconds(60));
                 producer.send(request("third", BODY)).get();
                 ResultEvent third = await(results, "third");
@@ -127,23 +123,5 @@ class ResponseCacheIT {
             }
         }
         throw new AssertionError("no result for " + id + " within 60 s");
-    }
-
-    private static KafkaProducer<String, RequestEvent> producer(TestKafka kafka) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        return new KafkaProducer<>(p, Topics.REQUESTS.keySerde().serializer(), Topics.REQUESTS.valueSerde().serializer());
-    }
-
-    private static KafkaConsumer<String, ResultEvent> results(TestKafka kafka) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "cache-it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, ResultEvent> c = new KafkaConsumer<>(p, Topics.RESULTS.keySerde().deserializer(),
-                Topics.RESULTS.valueSerde().deserializer());
-        c.subscribe(List.of(Topics.RESULTS.name()));
-        return c;
     }
 }
